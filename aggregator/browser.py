@@ -1,0 +1,271 @@
+"""The only module that imports Playwright.
+
+One Chromium per process (`BrowserPool`), one browser context per portal account, and a
+`PortalSession` that adapters drive through intent-level calls (go to, fill, click, read HTML). The
+session classifies HTTP failures into the error taxonomy and captures evidence through a sink the
+runner injects, so no adapter can forget to capture and none knows where evidence is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+from playwright.async_api import Browser, BrowserContext, Page, Response, async_playwright
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+from pydantic import SecretStr
+
+from aggregator.errors import ConfigurationError, PortalUnavailable, RateLimited
+from aggregator.settings import Settings
+
+CHROMIUM_FLAGS = [
+    "--disable-background-networking",  # the machine has no internet; background calls only fail
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
+SYSTEM_CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+
+@dataclass(frozen=True)
+class CapturedPage:
+    """What the session hands the evidence sink: the page exactly as the adapter saw it."""
+
+    url: str
+    html: str
+    screenshot_png: bytes
+    carrier: str
+    account_label: str
+    flow: str
+    label: str
+
+
+EvidenceSink = Callable[[CapturedPage], Awaitable[str]]  # returns the evidence id
+
+
+@dataclass(frozen=True)
+class Capture:
+    """The evidence id and the exact HTML it holds: parsers read this HTML, never a second fetch."""
+
+    evidence_id: str
+    html: str
+    url: str
+
+
+def find_chromium(settings: Settings, playwright_default: str | None) -> str | None:
+    """Setting first, then Playwright's own download, then a system Chromium. None: use Playwright's."""
+    if settings.browser_executable:
+        path = Path(settings.browser_executable)
+        if not path.exists():
+            raise ConfigurationError(f"AGGREGATOR_BROWSER_EXECUTABLE points at {path}, which does not exist")
+        return str(path)
+    if playwright_default and Path(playwright_default).exists():
+        return None
+    for candidate in SYSTEM_CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    raise ConfigurationError(
+        "no Chromium found: run `make setup` (installs Debian's chromium when run as root), "
+        "or `playwright install chromium`, or set AGGREGATOR_BROWSER_EXECUTABLE"
+    )
+
+
+class BrowserPool:
+    """One Chromium for the process; hands out one context per portal account."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._playwright: Any = None
+        self._browser: Browser | None = None
+        self._start_lock = asyncio.Lock()
+
+    async def __aenter__(self) -> "BrowserPool":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        async with self._start_lock:
+            if self._browser is not None:
+                return
+            self._playwright = await async_playwright().start()
+            executable = find_chromium(self._settings, self._playwright.chromium.executable_path)
+            args = list(CHROMIUM_FLAGS)
+            if hasattr(os, "geteuid") and os.geteuid() == 0:
+                args.append("--no-sandbox")  # Chromium refuses to run its sandbox as root
+            try:
+                self._browser = await self._playwright.chromium.launch(
+                    executable_path=executable, headless=self._settings.browser_headless, args=args
+                )
+            except PlaywrightError as exc:
+                await self._playwright.stop()
+                self._playwright = None
+                raise ConfigurationError(f"Chromium failed to start: {str(exc).splitlines()[0]}") from None
+
+    async def close(self) -> None:
+        if self._browser is not None:
+            await self._browser.close()
+            self._browser = None
+        if self._playwright is not None:
+            await self._playwright.stop()
+            self._playwright = None
+
+    async def new_context(self, storage_state: dict | None = None) -> BrowserContext:
+        await self.start()
+        assert self._browser is not None
+        context = await self._browser.new_context(
+            storage_state=storage_state,  # type: ignore[arg-type]
+            viewport={"width": 1280, "height": 900},
+            locale="en-US",
+            timezone_id="America/New_York",
+        )
+        context.set_default_timeout(self._settings.page_timeout_seconds * 1000)
+        context.set_default_navigation_timeout(self._settings.navigation_timeout_seconds * 1000)
+        return context
+
+
+class PortalSession:
+    """A logged-in (or not yet) tab on one carrier portal for one account.
+
+    Adapters call intent-level methods; every navigation's HTTP status is classified here so that a
+    500 or a 429 becomes the right error without each adapter checking it.
+    """
+
+    def __init__(
+        self,
+        context: BrowserContext,
+        page: Page,
+        *,
+        base_url: str,
+        carrier: str,
+        account_label: str,
+        evidence_sink: EvidenceSink,
+        min_request_interval: float = 0.0,
+    ) -> None:
+        self._min_request_interval = min_request_interval
+        self._last_request_at = 0.0
+        self._context = context
+        self._page = page
+        self.base_url = base_url.rstrip("/") + "/"
+        self.carrier = carrier
+        self.account_label = account_label
+        self.evidence_sink = evidence_sink  # the runner points it at the current lookup
+        self.flow = "session"
+        self.last_status: int | None = None
+        self.logged_in = False  # set by the runner: True after a login or when a saved session is loaded
+
+    @classmethod
+    async def open(
+        cls,
+        pool: BrowserPool,
+        *,
+        base_url: str,
+        carrier: str,
+        account_label: str,
+        evidence_sink: EvidenceSink,
+        storage_state: dict | None = None,
+        min_request_interval: float = 0.0,
+    ) -> "PortalSession":
+        context = await pool.new_context(storage_state)
+        page = await context.new_page()
+        return cls(context, page, base_url=base_url, carrier=carrier, account_label=account_label,
+                   evidence_sink=evidence_sink, min_request_interval=min_request_interval)
+
+    async def _pace(self) -> None:
+        """Keep at least the manifest's interval between our requests to one portal account."""
+        loop = asyncio.get_running_loop()
+        wait = self._last_request_at + self._min_request_interval - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_request_at = loop.time()
+
+    @property
+    def url(self) -> str:
+        return self._page.url
+
+    def absolute(self, path: str) -> str:
+        return urljoin(self.base_url, path.lstrip("/")) if not path.startswith("http") else path
+
+    async def goto(self, path: str) -> None:
+        await self._pace()
+        try:
+            response = await self._page.goto(self.absolute(path), wait_until="load")
+        except PlaywrightTimeout:
+            raise PortalUnavailable(f"{self.carrier} portal did not answer in time") from None
+        except PlaywrightError as exc:
+            raise PortalUnavailable(f"{self.carrier} portal unreachable ({_first_line(exc)})") from None
+        self._check(response)
+
+    async def fill(self, selector: str, value: str | SecretStr) -> None:
+        # Secrets are unwrapped here, at the form field, and nowhere else.
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        await self._page.fill(selector, text)
+
+    async def click_and_wait(self, selector: str) -> None:
+        """Click something that submits or navigates, and wait for the next page to load."""
+        await self._pace()
+        try:
+            async with self._page.expect_navigation(wait_until="load") as navigation:
+                await self._page.click(selector)
+            response = await navigation.value
+        except PlaywrightTimeout:
+            raise PortalUnavailable(f"{self.carrier} portal did not answer in time") from None
+        except PlaywrightError as exc:
+            raise PortalUnavailable(f"{self.carrier} portal failed during navigation ({_first_line(exc)})") from None
+        self._check(response)
+
+    async def has(self, selector: str) -> bool:
+        return await self._page.query_selector(selector) is not None
+
+    async def html(self) -> str:
+        return await self._page.content()
+
+    async def capture(self, label: str) -> Capture:
+        """Screenshot + HTML of the current page into evidence."""
+        html = await self._page.content()
+        png = await self._page.screenshot(full_page=True, type="png")
+        evidence_id = await self.evidence_sink(
+            CapturedPage(url=self._page.url, html=html, screenshot_png=png, carrier=self.carrier,
+                         account_label=self.account_label, flow=self.flow, label=label)
+        )
+        return Capture(evidence_id=evidence_id, html=html, url=self._page.url)
+
+    async def storage_state(self) -> dict:
+        return await self._context.storage_state()
+
+    async def cookie_values(self) -> list[str]:
+        return [c["value"] for c in await self._context.cookies() if c.get("value")]
+
+    async def close(self) -> None:
+        try:
+            await self._context.close()
+        except PlaywrightError:
+            pass  # the browser may already be gone at shutdown; nothing left to release
+
+    def _check(self, response: Response | None) -> None:
+        self.last_status = response.status if response is not None else None
+        if response is None:
+            return
+        if response.status == 429:
+            raise RateLimited(f"{self.carrier} portal is rate limiting (HTTP 429)")
+        if response.status >= 500:
+            raise PortalUnavailable(f"{self.carrier} portal error (HTTP {response.status})")
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__

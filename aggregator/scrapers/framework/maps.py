@@ -1,0 +1,39 @@
+"""Carrier vocabulary -> canonical codes. An unknown value raises; it never becomes "other"."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Generic, TypeVar
+
+from aggregator.errors import UnmappedValue
+from aggregator.scrapers.framework.html import header_key
+
+T = TypeVar("T")
+
+
+class VocabularyMap(Generic[T]):
+    """A named, case/space-insensitive mapping from what the portal prints to what we store."""
+
+    def __init__(self, name: str, entries: Mapping[str, T]) -> None:
+        self.name = name
+        self._entries: dict[str, T] = {}
+        for text, value in entries.items():
+            key = header_key(text)
+            if key in self._entries and self._entries[key] != value:
+                raise ValueError(f"{name}: '{text}' mapped twice")
+            self._entries[key] = value
+
+    def __call__(self, text: str) -> T:
+        key = header_key(text)
+        if key not in self._entries:
+            # The value is carrier vocabulary (a label), not member data, so it is safe to name.
+            raise UnmappedValue(f"{self.name}: the portal shows '{text[:60]}', which no map knows",
+                                field=self.name, value=text[:60])
+        return self._entries[key]
+
+    def __contains__(self, text: str) -> bool:
+        return header_key(text) in self._entries
+
+    def known(self) -> list[str]:
+        return sorted(self._entries)
+

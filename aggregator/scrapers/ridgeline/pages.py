@@ -1,0 +1,300 @@
+"""Ridgeline Mutual screens: how each recognises itself, and pure parsers for the ones with answers.
+
+Recognition uses the page title and its inputs (browsers move a <form> that sits between table rows
+out of the table, so its inputs are not its descendants in the DOM), never the URL alone (the portal re-renders the search
+form at the same URL for "not found"). Parsers read tables by header text and labels by their words,
+so moved columns and new wrappers are harmless; a renamed header or an unknown word is an error.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from lxml.html import HtmlElement
+
+from aggregator.errors import ParseError
+from aggregator.models import (
+    BenefitKind,
+    BenefitLine,
+    Coverage,
+    EligibilityQuery,
+    EligibilityRecord,
+    Member,
+    MemberNotFound,
+    NetworkIndicator,
+    Payer,
+    Plan,
+    QuantityQualifier,
+    RejectReason,
+    ServiceType,
+    normalize_member_id,
+)
+from aggregator.scrapers.framework import (
+    Document,
+    PortalPage,
+    TableRow,
+    clean,
+    header_key,
+    parse_date,
+    parse_money,
+    parse_percent,
+    read_table,
+    text_of,
+)
+from aggregator.scrapers.ridgeline import maps
+
+TITLE_PREFIX = "Ridgeline Mutual - "
+
+
+def _title_is(doc: Document, title: str) -> bool:
+    return header_key(doc.title) == header_key(TITLE_PREFIX + title)
+
+
+def page_message(doc: Document) -> str | None:
+    """The red message box some screens show (login errors, search results)."""
+    found = [text_of(el) for el in doc.select(".errorMsg, .loginMsg") if text_of(el)]
+    return found[0] if found else None
+
+
+# --- recognition ------------------------------------------------------------------------------------
+
+class LoginPage(PortalPage):
+    name = "login"
+    INVALID = "Invalid username or password."
+    LOCKED = "Your account has been locked."
+    EXPIRED = "Your session has expired."
+
+    @classmethod
+    def is_current(cls, doc: Document, url: str) -> bool:
+        return _title_is(doc, "Provider Login") and bool(doc.select("input[name=username]"))
+
+
+class MfaPage(PortalPage):
+    name = "security code"
+
+    @classmethod
+    def is_current(cls, doc: Document, url: str) -> bool:
+        return _title_is(doc, "Security Code Verification") and bool(doc.select("input[name=otp]"))
+
+
+class CaptchaPage(PortalPage):
+    name = "captcha"
+
+    @classmethod
+    def is_current(cls, doc: Document, url: str) -> bool:
+        return _title_is(doc, "Security Check") and bool(doc.select("input[name=notRobot]"))
+
+
+class HomePage(PortalPage):
+    name = "home"
+
+    @classmethod
+    def is_current(cls, doc: Document, url: str) -> bool:
+        return _title_is(doc, "Provider Home")
+
+
+class MaintenancePage(PortalPage):
+    name = "maintenance"
+
+    @classmethod
+    def is_current(cls, doc: Document, url: str) -> bool:
+        return _title_is(doc, "Scheduled Maintenance")
+
+
+class SearchPage(PortalPage):
+    """The member search form; after a search it carries the portal's "not found" messages."""
+
+    name = "member search"
+    NOT_FOUND = {
+        header_key("No member found matching the information entered."): RejectReason.NOT_FOUND,
+        header_key("The date of birth entered does not match our records for this member."): RejectReason.DOB_MISMATCH,
+        header_key("The last name entered does not match our records for this member."): RejectReason.INVALID_NAME,
+    }
+
+    @classmethod
+    def is_current(cls, doc: Document, url: str) -> bool:
+        return _title_is(doc, "Member Search") and bool(doc.select("input[name=memberId]"))
+
+
+class BenefitsPage(PortalPage):
+    name = "eligibility & benefits"
+
+    @classmethod
+    def is_current(cls, doc: Document, url: str) -> bool:
+        return _title_is(doc, "Eligibility & Benefits")
+
+
+# --- parsers ----------------------------------------------------------------------------------------
+
+def parse_not_found(doc: Document, query: EligibilityQuery, carrier: str) -> MemberNotFound:
+    """The search page re-rendered with a message: a definite "no such member" result, or an error."""
+    message = page_message(doc)
+    if message is None:
+        raise ParseError("the search page came back without a result or a message")
+    reason = SearchPage.NOT_FOUND.get(header_key(message))
+    if reason is None:
+        # A validation message means we sent something the portal did not accept: our bug, not a result.
+        raise ParseError("the portal refused the search with a message the adapter does not know")
+    return MemberNotFound(carrier=carrier, query=query, reject_reason=reason)
+
+
+def parse_benefits(doc: Document, carrier: str) -> EligibilityRecord:
+    labels = doc.labelled_values()
+
+    def value(label: str) -> str:
+        cell = labels.get(header_key(label))
+        if cell is None:
+            raise ParseError(f"benefits page lacks '{label}'")
+        return text_of(cell)
+
+    last, _, first = value("Member Name:").partition(",")
+    if not first.strip() or not last.strip():
+        raise ParseError("member name is not written as 'Last, First'")
+    try:
+        member_id = normalize_member_id(value("Member ID:"))
+        subscriber_id = normalize_member_id(value("Subscriber ID:"))
+    except ValueError:
+        raise ParseError("member or subscriber id is not an id") from None
+    member = Member(
+        member_id=member_id,
+        subscriber_id=subscriber_id,
+        first_name=clean(first),
+        last_name=clean(last),
+        date_of_birth=parse_date(value("Date of Birth:"), field="date of birth"),
+        relationship=maps.RELATIONSHIPS(value("Relationship to Subscriber:")),
+    )
+    termination = value("Termination Date:")
+    coverage = Coverage(
+        status=maps.COVERAGE_STATUS(value("Coverage Status:")),
+        effective_date=parse_date(value("Effective Date:"), field="effective date"),
+        termination_date=None if termination == maps.OPEN_ENDED_DATE else parse_date(termination, field="termination date"),
+    )
+    benefits, prior_auth_services = _parse_benefit_section(doc, coverage)
+    return EligibilityRecord(
+        carrier=carrier,
+        service_date=parse_date(value("Date of Service:"), field="date of service"),
+        member=member,
+        payer=Payer(name=value("Payer:"), payer_id=value("Payer ID:")),
+        plan=Plan(name=value("Plan Name:"), insurance_type=maps.PLAN_TYPES(value("Plan Type:")),
+                  group_number=value("Group Number:"), group_name=value("Group Name:")),
+        coverage=coverage,
+        benefits=tuple(benefits),
+        prior_auth_service_types=tuple(prior_auth_services),
+    )
+
+
+def _parse_benefit_section(doc: Document, coverage: Coverage) -> tuple[list[BenefitLine], list[ServiceType]]:
+    inactive = doc.has_text(maps.INACTIVE_NOTICE)
+    plan_tables = doc.tables_with_headers("Benefit", "Level", "Period")
+    if inactive:
+        if coverage.status.value == "1" or plan_tables:
+            raise ParseError("page says benefits are unavailable but also shows active coverage or benefits")
+        return [], []
+    if coverage.status.value != "1":
+        raise ParseError("inactive coverage shown with benefit tables")
+    lines = _parse_plan_table(doc.table_with_headers("Benefit", "Level", "Period", field="deductible & out-of-pocket"))
+    service_lines, required = _parse_service_table(
+        doc.table_with_headers("Service Type", "Prior Authorization", "Benefit Details", field="benefits by service"))
+    listed = _parse_prior_auth_list(doc)
+    if set(listed) != set(required):
+        raise ParseError("the prior-authorization list disagrees with the services marked 'Required'")
+    return lines + service_lines, listed
+
+
+def _network_columns(headers: list[str], fixed: tuple[str, ...], table: str) -> dict[str, NetworkIndicator]:
+    """Map every non-fixed header that names a network; both networks must be present, once each."""
+    columns = {h: maps.NETWORKS(h) for h in headers if h not in {header_key(f) for f in fixed} and h in maps.NETWORKS}
+    if sorted(columns.values(), key=lambda n: n.value) != [NetworkIndicator.OUT_OF_NETWORK, NetworkIndicator.IN_NETWORK]:
+        raise ParseError(f"{table} table does not have exactly one In-Network and one Out-of-Network column")
+    return columns
+
+
+def _parse_plan_table(table: HtmlElement) -> list[BenefitLine]:
+    headers, rows = read_table(table, name="deductible & out-of-pocket", required=("Benefit", "Level", "Period"))
+    networks = _network_columns(headers, ("Benefit", "Level", "Period"), "deductible & out-of-pocket")
+    lines = []
+    for row in rows:
+        kind = maps.PLAN_BENEFITS(row.text("Benefit"))
+        level = maps.LEVELS(row.text("Level"))
+        period = maps.PERIODS(row.text("Period"))
+        for header, network in networks.items():
+            cell = row.text(header)
+            if cell == maps.NOT_APPLICABLE:
+                continue
+            lines.append(BenefitLine(
+                service_type=ServiceType.HEALTH_BENEFIT_PLAN_COVERAGE, kind=kind, network=network,
+                coverage_level=level, time_period=period, amount=parse_money(cell, field=f"{kind.label} amount"),
+            ))
+    return lines
+
+
+def _parse_service_table(table: HtmlElement) -> tuple[list[BenefitLine], list[ServiceType]]:
+    _, rows = read_table(table, name="benefits by service", required=("Service Type", "Prior Authorization", "Benefit Details"))
+    lines: list[BenefitLine] = []
+    required: list[ServiceType] = []
+    seen: set[ServiceType] = set()
+    for row in rows:
+        service = maps.SERVICE_TYPES(row.text("Service Type"))
+        if service in seen:
+            raise ParseError(f"service '{service.label}' appears twice")
+        seen.add(service)
+        prior_auth = maps.PRIOR_AUTH(row.text("Prior Authorization"))
+        if prior_auth.value == "Y":
+            required.append(service)
+        lines += _parse_service_details(row, service, prior_auth)
+    return lines, required
+
+
+def _parse_service_details(row: TableRow, service: ServiceType, prior_auth) -> list[BenefitLine]:  # type: ignore[no-untyped-def]
+    inner = [t for t in row["Benefit Details"].iter("table")]
+    if len(inner) != 1:
+        raise ParseError(f"{service.label}: expected one benefit details table, found {len(inner)}")
+    headers, rows = read_table(inner[0], name=f"{service.label} details", required=("Benefit",))
+    networks = _network_columns(headers, ("Benefit",), f"{service.label} details")
+    lines: list[BenefitLine] = []
+    for header, network in networks.items():
+        cells = [(maps.SERVICE_ROWS(r.text("Benefit")), r.text(header)) for r in rows]
+        not_covered = [text == maps.NOT_COVERED for _, text in cells]
+        if any(not_covered):
+            if not all(not_covered):
+                raise ParseError(f"{service.label}: '{maps.NOT_COVERED}' mixed with benefit values")
+            lines.append(BenefitLine(service_type=service, kind=BenefitKind.NON_COVERED, network=network,
+                                     prior_auth=prior_auth))
+            continue
+        for (kind, period), text in cells:
+            if text == maps.NOT_APPLICABLE:
+                continue
+            lines.append(_service_line(service, network, kind, period, text, prior_auth))
+    return lines
+
+
+def _service_line(service, network, kind, period, text, prior_auth) -> BenefitLine:  # type: ignore[no-untyped-def]
+    field = f"{service.label} {kind.label}"
+    if kind is BenefitKind.COPAY:
+        return BenefitLine(service_type=service, kind=kind, network=network, amount=parse_money(text, field=field),
+                           prior_auth=prior_auth)
+    if kind is BenefitKind.COINSURANCE:
+        return BenefitLine(service_type=service, kind=kind, network=network, percent=parse_percent(text, field=field),
+                           prior_auth=prior_auth)
+    return BenefitLine(service_type=service, kind=kind, network=network, time_period=period,
+                       quantity=_parse_visits(text, field=field), quantity_qualifier=QuantityQualifier.VISITS,
+                       prior_auth=prior_auth)
+
+
+def _parse_visits(text: str, *, field: str) -> Decimal:
+    number, _, unit = clean(text).partition(" ")
+    if not number.isdigit() or unit.casefold() not in ("visits", "visit"):
+        raise ParseError(f"{field}: not a number of visits")
+    return Decimal(number)
+
+
+def _parse_prior_auth_list(doc: Document) -> list[ServiceType]:
+    text = doc.text_block(maps.PRIOR_AUTH_PREFIX)
+    if text is None:
+        raise ParseError("benefits page lacks the prior-authorization list")
+    listed = clean(text)[len(maps.PRIOR_AUTH_PREFIX):].strip().rstrip(".").strip()
+    if header_key(listed) == header_key(maps.PRIOR_AUTH_NONE):
+        return []
+    # Service names contain " - " and " / " but never a comma, so the comma separates entries.
+    return [maps.SERVICE_TYPES(name) for name in listed.split(",")]
+

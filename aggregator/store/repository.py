@@ -1,0 +1,139 @@
+"""Reads and writes for lookups, records and the evidence chain. The only place that issues SQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from aggregator.errors import Outcome
+from aggregator.models import EligibilityAnswer, EligibilityQuery, EligibilityRecord, MemberNotFound
+from aggregator.store.database import make_engine, migrate
+from aggregator.store.tables import EvidenceRow, LookupRow, RecordEvidenceRow, RecordRow
+
+GENESIS_HASH = "0" * 64
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    """Timezone-aware UTC: what the database stores and what evidence hashes cover."""
+    return datetime.now(UTC)
+
+
+class Repository:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> "Repository":
+        engine = make_engine(url)
+        migrate(engine)
+        return cls(engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    # --- lookups ------------------------------------------------------------------------------------
+
+    def create_lookup(self, *, flow: str, carrier: str, query: EligibilityQuery, source: str) -> LookupRow:
+        row = LookupRow(
+            id=new_id(), flow=flow, carrier=carrier, member_id=query.member_id,
+            date_of_birth=query.date_of_birth, service_date=query.service_date, source=source,
+            requested_at=utcnow(),
+        )
+        with self.session() as s:
+            s.add(row)
+            s.commit()
+        return row
+
+    def set_lookup_account(self, lookup_id: str, account_label: str) -> None:
+        with self.session() as s:
+            row = s.get(LookupRow, lookup_id)
+            assert row is not None
+            row.account_label = account_label
+            s.add(row)
+            s.commit()
+
+    def finish_lookup(self, lookup_id: str, outcome: Outcome, reason: str | None, reason_code: str | None) -> LookupRow:
+        with self.session() as s:
+            row = s.get(LookupRow, lookup_id)
+            assert row is not None
+            row.outcome = outcome.value
+            row.reason = reason[:500] if reason else None
+            row.reason_code = reason_code
+            row.finished_at = utcnow()
+            s.add(row)
+            s.commit()
+            return row
+
+    def get_lookup(self, lookup_id: str) -> LookupRow | None:
+        with self.session() as s:
+            return s.get(LookupRow, lookup_id)
+
+    def lookups(self, *, limit: int = 100) -> list[LookupRow]:
+        with self.session() as s:
+            return list(s.exec(select(LookupRow).order_by(col(LookupRow.requested_at).desc()).limit(limit)))
+
+    # --- records ------------------------------------------------------------------------------------
+
+    def save_record(self, lookup_id: str, answer: EligibilityAnswer) -> str:
+        assert answer.provenance is not None, "records are stored with their provenance"
+        member_id = answer.member.member_id if isinstance(answer, EligibilityRecord) else answer.query.member_id
+        service_date = answer.service_date if isinstance(answer, EligibilityRecord) else answer.query.service_date
+        row = RecordRow(
+            id=new_id(), lookup_id=lookup_id, kind=answer.kind, carrier=answer.carrier,
+            member_id=member_id, service_date=service_date,
+            fetched_at=answer.provenance.fetched_at.astimezone(UTC),
+            payload=answer.model_dump_json(),
+        )
+        with self.session() as s:
+            s.add(row)
+            s.flush()
+            for evidence_id in answer.provenance.evidence_ids:
+                s.add(RecordEvidenceRow(record_id=row.id, evidence_id=evidence_id))
+            s.commit()
+        return row.id
+
+    def records_for_lookup(self, lookup_id: str) -> list[EligibilityAnswer]:
+        with self.session() as s:
+            rows = s.exec(select(RecordRow).where(RecordRow.lookup_id == lookup_id))
+            return [load_answer(r) for r in rows]
+
+    # --- evidence chain -----------------------------------------------------------------------------
+
+    def append_evidence(self, build: Callable[[int, str], EvidenceRow]) -> EvidenceRow:
+        """Append to the chain atomically: `build(seq, prev_hash)` returns the complete row."""
+        with self.session() as s:
+            last = s.exec(select(EvidenceRow).order_by(col(EvidenceRow.seq).desc()).limit(1).with_for_update()).first()
+            seq = (last.seq + 1) if last else 1
+            row = build(seq, last.entry_hash if last else GENESIS_HASH)
+            s.add(row)
+            s.commit()
+            return row
+
+    def evidence(self, evidence_id: str) -> EvidenceRow | None:
+        with self.session() as s:
+            return s.get(EvidenceRow, evidence_id)
+
+    def evidence_for_lookup(self, lookup_id: str) -> list[EvidenceRow]:
+        with self.session() as s:
+            return list(s.exec(select(EvidenceRow).where(EvidenceRow.lookup_id == lookup_id).order_by(col(EvidenceRow.seq))))
+
+    def evidence_chain(self) -> Iterator[EvidenceRow]:
+        with self.session() as s:
+            yield from s.exec(select(EvidenceRow).order_by(col(EvidenceRow.seq))).yield_per(500)
+
+
+def load_answer(row: RecordRow) -> EligibilityAnswer:
+    if row.kind == "eligibility":
+        return EligibilityRecord.model_validate_json(row.payload)
+    return MemberNotFound.model_validate_json(row.payload)

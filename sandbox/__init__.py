@@ -1,0 +1,16 @@
+"""Sandbox carriers: local imitation carrier portals serving a deterministic generated dataset.
+
+- `sandbox.dataset.generate_dataset(seed, as_of)`: members, plans, groups, provider, accounts.
+- `sandbox.ground_truth.eligibility(dataset, carrier, query)`: the normalized answer a portal shows.
+- `sandbox.ground_truth.sample_members(dataset, carrier, n)`: a deterministic mix of lookups.
+- `sandbox.server.start_sandbox(...)`: run the portals on loopback (tests, demo, benchmarks).
+- `sandbox.ridgeline.create_app(dataset, state)`: the Ridgeline Mutual portal as an ASGI app.
+
+See sandbox/README.md for the dataset shape, routes, fault controls and the v2 layout.
+"""
+
+from sandbox.dataset import DEFAULT_AS_OF, DEFAULT_SEED, Dataset, generate_dataset
+from sandbox.ground_truth import MemberSample, eligibility, sample_members
+
+__all__ = ["DEFAULT_AS_OF", "DEFAULT_SEED", "Dataset", "MemberSample", "eligibility", "generate_dataset",
+           "sample_members"]

@@ -1,0 +1,81 @@
+"""Provider accounts for the sandbox portals, generated from the seed, and their vault export.
+
+These are sandbox secrets: printing a username is fine, passwords and TOTP seeds only ever leave in the
+export file that `aggregator vault import` reads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sandbox.carriers import CarrierProfile
+from sandbox.identifiers import base32_secret
+
+SECURITY_QUESTIONS = (
+    "What was the name of your first pet?",
+    "In what city was your practice first licensed?",
+    "What is your mother's maiden name?",
+    "What was the make of your first car?",
+    "What street did you grow up on?",
+)
+_ANSWER_WORDS = ("willow", "copper", "harbor", "juniper", "falcon", "meadow", "granite", "saffron", "cobalt")
+
+
+@dataclass(frozen=True)
+class ProviderAccount:
+    carrier: str
+    label: str  # the vault label (unique per carrier): the role; staff see this, never the username
+    username: str
+    password: str
+    totp_secret: str | None = None  # portals with TOTP MFA
+    security_answers: tuple[tuple[str, str], ...] = ()  # portals with security questions
+
+    def export_row(self) -> dict[str, object]:
+        row: dict[str, object] = {
+            "carrier": self.carrier, "label": self.label, "username": self.username,
+            "password": self.password, "totp_secret": self.totp_secret,
+        }
+        if self.security_answers:
+            row["security_answers"] = dict(self.security_answers)
+        return row
+
+
+def _password(rng: random.Random) -> str:
+    # Mixed classes in fixed slots so every password satisfies a typical portal password policy.
+    upper, lower, digit = "ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnopqrstuvwxyz", "23456789"
+    body = [rng.choice(upper), rng.choice(lower), rng.choice(lower), rng.choice(digit), rng.choice(upper)]
+    body += [rng.choice(lower + digit) for _ in range(6)]
+    return "".join(body) + rng.choice("!#%*+-=?@")
+
+
+def make_accounts(rng: random.Random, profile: CarrierProfile, practice_name: str) -> tuple[ProviderAccount, ...]:
+    initials = "".join(word[0] for word in practice_name.split() if word[0].isalpha()).lower()
+    accounts = []
+    for role in profile.account_roles:
+        username = f"{initials}.{role}{rng.randint(10, 99)}"
+        totp = base32_secret(rng) if profile.mfa == "totp" else None
+        answers: tuple[tuple[str, str], ...] = ()
+        if profile.mfa == "security_questions":
+            questions = rng.sample(SECURITY_QUESTIONS, 3)
+            answers = tuple((q, f"{rng.choice(_ANSWER_WORDS)}{rng.randint(1, 99)}") for q in questions)
+        accounts.append(ProviderAccount(profile.slug, role, username, _password(rng),
+                                        totp, answers))
+    return tuple(accounts)
+
+
+def export_accounts(accounts: Iterable[ProviderAccount], path: Path) -> Path:
+    """Write `{"accounts": [...]}` for `aggregator vault import`, readable by the owner only."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = json.dumps({"accounts": [a.export_row() for a in accounts]}, indent=2) + "\n"
+    # Create with 0600 from the start rather than chmod after, so the secrets are never world-readable.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(payload)
+    os.chmod(path, 0o600)
+    return path

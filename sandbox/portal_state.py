@@ -1,0 +1,249 @@
+"""What a running sandbox portal remembers: sessions, per-account counters, faults, a request log.
+
+One `PortalState` per portal. Handlers run on the server's event loop while tests and the control API
+read it from other threads, so every mutation and snapshot takes the lock. The clock is injectable so
+tests can step over TOTP windows and idle timeouts without sleeping.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+import pyotp
+
+from sandbox.accounts import ProviderAccount
+from sandbox.dataset import Dataset
+from sandbox.faults import FaultSettings
+
+REQUEST_LOG_LIMIT = 50_000
+LOCKOUT_AFTER = 3  # consecutive failed password attempts
+
+Stage = Literal["anonymous", "mfa", "captcha", "auth"]
+
+
+@dataclass
+class Session:
+    id: str
+    csrf: str
+    stage: Stage
+    username: str | None
+    created: float
+    last_seen: float
+
+
+@dataclass
+class AccountCounters:
+    login_attempts: int = 0  # password form posts that passed the CSRF check
+    failed_logins: int = 0
+    consecutive_failures: int = 0
+    locked: bool = False
+    locked_attempts: int = 0  # attempts refused because the account was already locked
+    successful_logins: int = 0  # completed MFA (and CAPTCHA, when on)
+    mfa_attempts: int = 0
+    mfa_failures: int = 0  # wrong codes
+    mfa_reused: int = 0  # right code, but already used (or older than the last used one)
+    captcha_challenges: int = 0
+    last_totp_step: int | None = field(default=None, repr=False)  # not reported: internal bookkeeping
+
+    def public(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("last_totp_step")
+        return data
+
+
+class PortalState:
+    def __init__(self, dataset: Dataset, carrier: str, *, today: date | None = None,
+                 faults: FaultSettings | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.dataset = dataset
+        self.carrier = carrier
+        self.data = dataset.carrier(carrier)
+        # "Today" of the portal (the default date of service) is the dataset's reference date, so a
+        # search without a date of service and ground truth agree on any machine on any day.
+        self.today = today or dataset.as_of
+        self.clock = clock
+        self._lock = threading.RLock()
+        self.reset()
+        if faults is not None:
+            self.faults = faults
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget sessions, counters, lockouts, the request log, and set every fault back to off."""
+        with self._lock:
+            self.faults = FaultSettings()
+            self.sessions: dict[str, Session] = {}
+            self.counters: dict[str, AccountCounters] = {}
+            self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
+            self.requests_total = 0
+            self.csrf_rejections = 0
+            self._rate_windows: dict[str, deque[float]] = {}
+            # Faults draw from their own seeded stream so a run's fault pattern is reproducible.
+            self._rng = random.Random(f"{self.dataset.seed}:{self.carrier}:faults")
+
+    def update_faults(self, patch: dict[str, Any]) -> FaultSettings:
+        with self._lock:
+            self.faults = self.faults.updated(patch)
+            return self.faults
+
+    # --- accounts --------------------------------------------------------------------------------
+
+    def account(self, username: str) -> ProviderAccount | None:
+        return next((a for a in self.data.accounts if a.username == username), None)
+
+    def counters_for(self, username: str) -> AccountCounters:
+        with self._lock:
+            return self.counters.setdefault(username, AccountCounters())
+
+    def check_password(self, username: str, password: str) -> Literal["ok", "invalid", "locked"]:
+        """One password post. The attempt that reaches LOCKOUT_AFTER consecutive failures already
+        answers "locked"; a locked account stays locked (even for the right password) until reset."""
+        with self._lock:
+            counters = self.counters_for(username)
+            counters.login_attempts += 1
+            if counters.locked:
+                counters.locked_attempts += 1
+                return "locked"
+            account = self.account(username)
+            if account is None or not secrets.compare_digest(password.encode(), account.password.encode()):
+                counters.failed_logins += 1
+                counters.consecutive_failures += 1
+                if counters.consecutive_failures >= LOCKOUT_AFTER:
+                    counters.locked = True
+                    return "locked"
+                return "invalid"
+            counters.consecutive_failures = 0
+            return "ok"
+
+    def check_totp(self, username: str, code: str) -> Literal["ok", "invalid", "reused"]:
+        """RFC 6238 with one step of drift either way, single use: a code whose time step is not newer
+        than the last accepted one for this account is refused, as strict portals do."""
+        account = self.account(username)
+        with self._lock:
+            counters = self.counters_for(username)
+            counters.mfa_attempts += 1
+            if account is None or account.totp_secret is None or not (code.isdigit() and len(code) == 6):
+                counters.mfa_failures += 1
+                return "invalid"
+            totp = pyotp.TOTP(account.totp_secret)
+            current = int(self.clock()) // totp.interval
+            step = next((s for s in (current - 1, current, current + 1)
+                         if secrets.compare_digest(totp.generate_otp(s), code)), None)
+            if step is None:
+                counters.mfa_failures += 1
+                return "invalid"
+            if counters.last_totp_step is not None and step <= counters.last_totp_step:
+                counters.mfa_reused += 1
+                return "reused"
+            counters.last_totp_step = step
+            return "ok"
+
+    def set_stage(self, session: Session, stage: Stage) -> None:
+        with self._lock:
+            session.stage = stage
+            if stage == "captcha" and session.username:
+                self.counters_for(session.username).captcha_challenges += 1
+            if stage == "auth" and session.username:
+                self.counters_for(session.username).successful_logins += 1
+
+    def note_csrf_rejection(self) -> None:
+        with self._lock:
+            self.csrf_rejections += 1
+
+    # --- sessions --------------------------------------------------------------------------------
+
+    def new_session(self, stage: Stage = "anonymous", username: str | None = None) -> Session:
+        now = self.clock()
+        session = Session(secrets.token_hex(16), secrets.token_urlsafe(24), stage, username, now, now)
+        with self._lock:
+            self.sessions[session.id] = session
+        return session
+
+    def drop_session(self, session_id: str | None) -> None:
+        with self._lock:
+            self.sessions.pop(session_id or "", None)
+
+    def lookup(self, session_id: str | None) -> tuple[Session | None, bool]:
+        """(session, expired). A cookie naming no live session counts as expired, like a server that
+        forgot it (timeout, restart, reset); no cookie at all is simply no session."""
+        if not session_id:
+            return None, False
+        now = self.clock()
+        with self._lock:
+            session = self.sessions.get(session_id)
+            if session is None:
+                return None, True
+            if now - session.last_seen > self.faults.idle_timeout_seconds:
+                del self.sessions[session_id]
+                return None, True
+            session.last_seen = now
+            return session, False
+
+    def username_for(self, session_id: str | None) -> str | None:
+        with self._lock:
+            session = self.sessions.get(session_id or "")
+            return session.username if session else None
+
+    # --- faults ----------------------------------------------------------------------------------
+
+    def draw_latency_ms(self) -> int:
+        with self._lock:
+            jitter = self._rng.randint(0, self.faults.jitter_ms) if self.faults.jitter_ms else 0
+            return self.faults.latency_ms + jitter
+
+    def draw_error_status(self) -> int | None:
+        with self._lock:
+            if self.faults.error_rate and self._rng.random() < self.faults.error_rate:
+                return self._rng.choice((500, 502, 503))
+            return None
+
+    def over_rate_limit(self, key: str) -> bool:
+        """Sliding one-minute window per session; refused requests count too, as on real portals."""
+        limit = self.faults.rate_limit
+        if not limit:
+            return False
+        now = self.clock()
+        with self._lock:
+            window = self._rate_windows.setdefault(key, deque())
+            while window and now - window[0] >= 60:
+                window.popleft()
+            window.append(now)
+            return len(window) > limit
+
+    # --- observation -----------------------------------------------------------------------------
+
+    def log_request(self, *, method: str, path: str, username: str | None, latency_ms: int, status: int) -> None:
+        with self._lock:
+            self.requests_total += 1
+            self.requests.append({"time": self.clock(), "method": method, "path": path, "username": username,
+                                  "latency_ms": latency_ms, "status": status})
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            accounts = {a.username: AccountCounters() for a in self.data.accounts}
+            accounts.update(self.counters)
+            log = list(self.requests)
+            by_status: dict[str, int] = {}
+            for entry in log:
+                by_status[str(entry["status"])] = by_status.get(str(entry["status"]), 0) + 1
+            return {
+                "carrier": self.carrier,
+                "accounts": {name: c.public() for name, c in accounts.items()},
+                "requests": log,
+                "totals": {
+                    "requests": self.requests_total,
+                    "logged": len(log),
+                    "added_latency_ms": sum(e["latency_ms"] for e in log),
+                    "by_status": by_status,
+                    "csrf_rejections": self.csrf_rejections,
+                    "active_sessions": len(self.sessions),
+                },
+            }
