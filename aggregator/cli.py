@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
@@ -39,8 +40,9 @@ EXIT_CODES = {
     Outcome.NEEDS_HUMAN: 5, Outcome.RETRY_LATER: 6,
 }
 
-console = Console()
-err_console = Console(stderr=True)
+# Pipes and CI logs get a wide console instead of Rich's 80 columns, so tables are not folded.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 DataDirOption = Annotated[Optional[Path], typer.Option("--data-dir", help="state directory (default: AGGREGATOR_DATA_DIR or .)")]
 
@@ -87,6 +89,12 @@ def lookup_eligibility(
         raise fail(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg']}", 2) from None
 
     from aggregator.runner import Runner  # Playwright is imported only for commands that browse
+    from aggregator.scrapers.registry import adapter_for
+
+    try:
+        adapter_for(carrier)  # an unknown carrier is named before a browser starts
+    except AggregatorError as error:
+        raise fail(error.reason, 1) from None
 
     async def run():  # type: ignore[no-untyped-def]
         async with Runner.open(settings) as runner:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -73,13 +73,18 @@ class Runner:
         pool: BrowserPool,
         base_urls: dict[str, str] | None = None,
         transient_retries: int = 2,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        respect_maintenance_windows: bool = True,
     ) -> None:
+        self.clock = clock
+        # Off only for the sandbox, which imitates maintenance with its fault switch, not with hours.
+        self.respect_maintenance_windows = respect_maintenance_windows
         self.settings = settings
         self.repository = repository
         self.vault = vault
         self.pool = pool
         self.recorder = EvidenceRecorder(SnapshotFiles(settings.resolved_snapshots_dir), repository)
-        self.base_urls = dict(base_urls or {})
+        self.base_urls = {**settings.carrier_urls, **(base_urls or {})}
         self.transient_retries = transient_retries
         self.totp = TotpCodes()
         self._slots: dict[str, _AccountSlot] = {}
@@ -147,7 +152,7 @@ class Runner:
         account_label: str | None, result: LookupResult,
     ) -> EligibilityAnswer:
         manifest = adapter_cls.manifest
-        window = manifest.in_maintenance(datetime.now(UTC))
+        window = manifest.in_maintenance(self.clock()) if self.respect_maintenance_windows else None
         if window is not None:
             raise PortalMaintenance(f"{manifest.display_name} is in its maintenance window until {window.end:%H:%M} {window.timezone}")
         account = self._choose_account(manifest.slug, account_label)

@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     snapshots_dir: Path | None = Field(default=None, description="evidence store; default data_dir/snapshots")
     vault_path: Path | None = Field(default=None, description="vault file; default data_dir/vault.json")
 
+    carrier_urls: dict[str, str] = Field(
+        default_factory=dict, description='portal base URL per carrier slug, JSON: {"ridgeline": "https://..."}'
+    )
+
     browser_executable: Path | None = Field(default=None, description="Chromium to drive; default auto")
     browser_headless: bool = True
     page_timeout_seconds: float = Field(default=20.0, gt=0)

@@ -3,6 +3,7 @@ PostgreSQL when `AGGREGATOR_DATABASE_URL` says so."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -47,6 +48,7 @@ def alembic_config(url: str) -> Config:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the latest revision (idempotent)."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # per-run "Context impl ..." lines are noise
     config = alembic_config(str(engine.url.render_as_string(hide_password=False)))
     with engine.begin() as connection:
         config.attributes["connection"] = connection

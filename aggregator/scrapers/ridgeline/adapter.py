@@ -34,6 +34,11 @@ class RidgelineAdapter(CarrierAdapter):
     manifest = MANIFEST
 
     async def login(self) -> None:
+        # Take the security code before the password: waiting for a fresh TOTP window can take up to
+        # 30 s, and doing it between the two pages would let a short idle timeout expire the login.
+        if self.credentials.next_totp is None:
+            raise CredentialsMissing(f"{MANIFEST.display_name} asks for a security code and the account has no TOTP seed")
+        code = await self.credentials.next_totp()
         await self.session.goto("/login")
         await self._expect(LoginPage, label="login")
         await self.session.fill("input[name=username]", self.credentials.username)
@@ -43,9 +48,7 @@ class RidgelineAdapter(CarrierAdapter):
         if page is LoginPage:
             await self._login_refused(doc)
         if page is MfaPage:
-            if self.credentials.next_totp is None:
-                raise CredentialsMissing(f"{MANIFEST.display_name} asks for a security code and the account has no TOTP seed")
-            await self.session.fill("input[name=otp]", await self.credentials.next_totp())
+            await self.session.fill("input[name=otp]", code)
             await self.session.click_and_wait("#verifyButton")
             page, doc = await self._expect(HomePage, MfaPage, CaptchaPage, LoginPage, label="after-code")
             if page is MfaPage:
@@ -103,6 +106,8 @@ class RidgelineAdapter(CarrierAdapter):
 
     async def _login_refused(self, doc: Document) -> None:
         message = header_key(page_message(doc) or "")
+        if message.startswith(header_key(LoginPage.EXPIRED)):
+            raise SessionExpired(f"{MANIFEST.display_name} expired the login before it finished")
         capture = await self.session.capture("login-refused")
         if message.startswith(header_key(LoginPage.LOCKED)):
             raise CredentialsRejected(f"{MANIFEST.display_name} says the account is locked: contact the carrier",

@@ -1,0 +1,89 @@
+"""End-to-end fixtures: the real sandbox portals on loopback and a real Chromium.
+
+One sandbox and one browser serve the whole session (starting them is the slow part); every test gets
+its own data directory, vault and database, and the portal's counters and faults are reset around it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from aggregator.browser import BrowserPool
+from aggregator.runner import Runner
+from aggregator.settings import Settings
+from aggregator.store import Repository
+from sandbox.portal_state import PortalState
+from sandbox.server import SandboxHandle, start_sandbox
+from vault import MasterKey, Vault
+
+# A Wednesday noon in New York: outside every manifest maintenance window, whatever day CI runs.
+QUIET_TIME = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[SandboxHandle]:
+    with start_sandbox(carriers=("ridgeline",)) as handle:
+        yield handle
+
+
+@pytest.fixture
+def portal(sandbox: SandboxHandle) -> Iterator[PortalState]:
+    state = sandbox.states["ridgeline"]
+    state.reset()
+    yield state
+    state.reset()
+
+
+@pytest.fixture(scope="session")
+async def browser_pool() -> AsyncIterator[BrowserPool]:
+    pool = BrowserPool(Settings())
+    await pool.start()
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def vault(settings: Settings, sandbox: SandboxHandle) -> Vault:
+    settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    key = MasterKey.generate()
+    key.write_key_file(settings.resolved_data_dir / "vault.key")
+    vault = Vault.create(settings.resolved_vault_path, key)
+    for account in sandbox.dataset.carrier("ridgeline").accounts:
+        vault.add_account(carrier=account.carrier, label=account.label, username=account.username,
+                          password=account.password, totp_secret=account.totp_secret)
+    return vault
+
+
+RunnerFactory = Callable[..., "AsyncIterator[Runner]"]
+
+
+@pytest.fixture
+def make_runner(settings: Settings, vault: Vault, browser_pool: BrowserPool, sandbox: SandboxHandle, portal: PortalState):
+    """`async with make_runner() as runner:` a runner on this test's data dir, closed afterwards."""
+
+    @asynccontextmanager
+    async def factory(**kwargs: object) -> AsyncIterator[Runner]:
+        runner = Runner(settings=settings, repository=Repository.open(settings.resolved_database_url),
+                        vault=Vault.open(settings.resolved_vault_path, MasterKey.resolve(settings)),
+                        pool=browser_pool, base_urls=sandbox.urls, clock=lambda: QUIET_TIME, **kwargs)  # type: ignore[arg-type]
+        try:
+            yield runner
+        finally:
+            await runner.close()
+
+    return factory
+
+
+def account_stats(portal: PortalState, label: str) -> dict:
+    username = next(a.username for a in portal.data.accounts if a.label == label)
+    return portal.stats()["accounts"][username]
