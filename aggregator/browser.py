@@ -92,7 +92,7 @@ class BrowserPool:
         self._browser: Browser | None = None
         self._start_lock = asyncio.Lock()
 
-    async def __aenter__(self) -> "BrowserPool":
+    async def __aenter__(self) -> BrowserPool:
         await self.start()
         return self
 
@@ -180,7 +180,7 @@ class PortalSession:
         evidence_sink: EvidenceSink,
         storage_state: dict | None = None,
         min_request_interval: float = 0.0,
-    ) -> "PortalSession":
+    ) -> PortalSession:
         context = await pool.new_context(storage_state)
         page = await context.new_page()
         return cls(context, page, base_url=base_url, carrier=carrier, account_label=account_label,

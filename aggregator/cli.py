@@ -12,7 +12,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
@@ -44,7 +44,7 @@ EXIT_CODES = {
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
-DataDirOption = Annotated[Optional[Path], typer.Option("--data-dir", help="state directory (default: AGGREGATOR_DATA_DIR or .)")]
+DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="state directory (default: AGGREGATOR_DATA_DIR or .)")]
 
 
 def load_settings(data_dir: Path | None) -> Settings:
@@ -70,9 +70,9 @@ def lookup_eligibility(
     carrier: Annotated[str, typer.Option(help="carrier slug or display name, e.g. ridgeline")],
     member_id: Annotated[str, typer.Option("--member-id", help="member id as printed on the card")],
     dob: Annotated[str, typer.Option(help="date of birth, YYYY-MM-DD")],
-    service_date: Annotated[Optional[str], typer.Option("--service-date", help="date of service, YYYY-MM-DD (default today)")] = None,
-    last_name: Annotated[Optional[str], typer.Option("--last-name", help="optional, narrows the search")] = None,
-    account: Annotated[Optional[str], typer.Option(help="vault account label to use (default: any active one)")] = None,
+    service_date: Annotated[str | None, typer.Option("--service-date", help="date of service, YYYY-MM-DD (default today)")] = None,
+    last_name: Annotated[str | None, typer.Option("--last-name", help="optional, narrows the search")] = None,
+    account: Annotated[str | None, typer.Option(help="vault account label to use (default: any active one)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the normalized answer as JSON")] = False,
     data_dir: DataDirOption = None,
 ) -> None:

@@ -110,7 +110,7 @@ def _stdin_secrets(line_fields: list[str]) -> dict[str, Any]:
         raise UserError("say which secrets the lines hold (--username/--password/--totp), or pipe a JSON object")
     if len(lines) > len(line_fields):
         raise UserError(f"expected at most {len(line_fields)} lines on standard input: {', '.join(line_fields)}")
-    return {name: line for name, line in zip(line_fields, lines) if line}
+    return {name: line for name, line in zip(line_fields, lines, strict=False) if line}
 
 
 def _checked(data: dict[str, Any]) -> dict[str, Any]:

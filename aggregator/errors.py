@@ -34,7 +34,7 @@ class AggregatorError(Exception):
         self.reason = reason
         self.evidence_ids: list[str] = list(evidence_ids or [])
 
-    def with_evidence(self, *evidence_ids: str) -> "AggregatorError":
+    def with_evidence(self, *evidence_ids: str) -> AggregatorError:
         self.evidence_ids.extend(e for e in evidence_ids if e not in self.evidence_ids)
         return self
 

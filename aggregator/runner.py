@@ -22,9 +22,9 @@ from aggregator.errors import (
     CredentialsMissing,
     CredentialsRejected,
     Outcome,
+    ParseError,
     PortalMaintenance,
     PortalUnavailable,
-    ParseError,
     SessionExpired,
     UnexpectedPage,
 )
@@ -37,7 +37,7 @@ from aggregator.scrapers.registry import adapter_for
 from aggregator.settings import Settings
 from aggregator.store import Repository
 from aggregator.store.tables import EvidenceRow
-from vault import MasterKey, PortalAccount, Vault, TotpCodes
+from vault import MasterKey, PortalAccount, TotpCodes, Vault
 
 log = get_logger(__name__)
 
@@ -91,7 +91,7 @@ class Runner:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, settings: Settings, **kwargs: object) -> AsyncIterator["Runner"]:
+    async def open(cls, settings: Settings, **kwargs: object) -> AsyncIterator[Runner]:
         settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
         repository = Repository.open(settings.resolved_database_url)
         vault = Vault.open(settings.resolved_vault_path, MasterKey.resolve(settings))

@@ -64,11 +64,12 @@ def machine() -> dict[str, object]:
 
 async def measure(lookups: int, base_url: str, data_dir: Path, sandbox_pid: int) -> dict[str, object]:
     sys.path.insert(0, str(ROOT))
+    from rich.console import Console
+
     from aggregator.demo import vault_accounts
     from aggregator.logging import configure_logging
     from aggregator.runner import Runner
     from aggregator.settings import Settings
-    from rich.console import Console
     from sandbox.dataset import generate_dataset
     from sandbox.ground_truth import sample_members
 

@@ -8,7 +8,13 @@ any such inconsistency into "needs attention" instead of a stored wrong answer.
 from __future__ import annotations
 
 from aggregator.errors import ParseError
-from aggregator.models import CoverageStatus, EligibilityAnswer, EligibilityQuery, EligibilityRecord, MemberNotFound
+from aggregator.models import (
+    CoverageStatus,
+    EligibilityAnswer,
+    EligibilityQuery,
+    EligibilityRecord,
+    MemberNotFound,
+)
 
 
 class InconsistentAnswer(ParseError):

@@ -15,7 +15,7 @@ class _Coded(str, Enum):
 
     label: str
 
-    def __new__(cls, code: str, label: str) -> "_Coded":
+    def __new__(cls, code: str, label: str) -> _Coded:
         obj = str.__new__(cls, code)
         obj._value_ = code
         obj.label = label

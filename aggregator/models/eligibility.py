@@ -98,7 +98,7 @@ class BenefitLine(_Record):
     prior_auth: AuthIndicator = AuthIndicator.UNKNOWN
 
     @model_validator(mode="after")
-    def _one_value(self) -> "BenefitLine":
+    def _one_value(self) -> BenefitLine:
         if self.kind is BenefitKind.COINSURANCE:
             if self.percent is None or self.amount is not None:
                 raise ValueError("a coinsurance line carries a percent and no amount")
@@ -153,7 +153,7 @@ class EligibilityRecord(_Record):
     def _sorted_unique(cls, codes: tuple[ServiceType, ...]) -> tuple[ServiceType, ...]:
         return tuple(sorted(set(codes), key=lambda c: c.value))
 
-    def without_provenance(self) -> "EligibilityRecord":
+    def without_provenance(self) -> EligibilityRecord:
         return self.model_copy(update={"provenance": None})
 
 
@@ -166,7 +166,7 @@ class MemberNotFound(_Record):
     reject_reason: RejectReason
     provenance: Provenance | None = None
 
-    def without_provenance(self) -> "MemberNotFound":
+    def without_provenance(self) -> MemberNotFound:
         return self.model_copy(update={"provenance": None})
 
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlmodel import create_engine
+# Alembic announces its plugins and migration context at INFO on every start; that is noise for users.
+logging.getLogger("alembic").setLevel(logging.WARNING)
+
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from sqlalchemy import event  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+from sqlmodel import create_engine  # noqa: E402
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -48,7 +51,6 @@ def alembic_config(url: str) -> Config:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the latest revision (idempotent)."""
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # per-run "Context impl ..." lines are noise
     config = alembic_config(str(engine.url.render_as_string(hide_password=False)))
     with engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -32,7 +32,7 @@ class Repository:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str) -> "Repository":
+    def open(cls, url: str) -> Repository:
         engine = make_engine(url)
         migrate(engine)
         return cls(engine)

@@ -60,7 +60,7 @@ class PortalClient:
 
     async def search(self, member_id: str, dob: date | str, last_name: str = "", dos: date | str = "") -> httpx.Response:
         page = await self.http.get("/eligibility")
-        fmt = lambda d: d.strftime("%m/%d/%Y") if isinstance(d, date) else d
+        def fmt(d): return d.strftime("%m/%d/%Y") if isinstance(d, date) else d  # noqa: E704
         return await self.http.post("/eligibility", data={
             "memberId": member_id, "dob": fmt(dob), "lastName": last_name, "dos": fmt(dos),
             "csrfToken": self.csrf(page)})

@@ -82,7 +82,7 @@ def test_inactive_members_are_found_without_benefits(dataset, kind):
 
 def test_coverage_boundaries_are_inclusive(dataset):
     member = _member(dataset, "termed")
-    status = lambda day: _ask(dataset, member.member_id, member.date_of_birth, day).coverage.status
+    def status(day): return _ask(dataset, member.member_id, member.date_of_birth, day).coverage.status  # noqa: E704
     assert status(member.effective_date - timedelta(days=1)) is CoverageStatus.INACTIVE
     assert status(member.effective_date) is CoverageStatus.ACTIVE
     assert status(member.termination_date) is CoverageStatus.ACTIVE

@@ -3,7 +3,14 @@ from decimal import Decimal
 import pytest
 
 from aggregator.errors import ParseError, UnmappedValue
-from aggregator.scrapers.framework import Document, VocabularyMap, parse_date, parse_money, parse_percent, read_table
+from aggregator.scrapers.framework import (
+    Document,
+    VocabularyMap,
+    parse_date,
+    parse_money,
+    parse_percent,
+    read_table,
+)
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -38,7 +38,7 @@ class Document:
     root: HtmlElement
 
     @classmethod
-    def parse(cls, html: str) -> "Document":
+    def parse(cls, html: str) -> Document:
         try:
             return cls(lxml_html.document_fromstring(html))
         except (ParserError, ValueError) as exc:

@@ -26,8 +26,9 @@ class VocabularyMap(Generic[T]):
     def __call__(self, text: str) -> T:
         key = header_key(text)
         if key not in self._entries:
-            # The value is carrier vocabulary (a label), not member data, so it is safe to name.
-            raise UnmappedValue(f"{self.name}: the portal shows '{text[:60]}', which no map knows",
+            # The word stays out of the message: a drifted column could put member data where a label
+            # was expected, and messages are logged. The evidence screenshot shows what was there.
+            raise UnmappedValue(f"{self.name}: the portal shows a value no map knows ({len(text)} characters)",
                                 field=self.name, value=text[:60])
         return self._entries[key]
 

@@ -1,0 +1,31 @@
+from pathlib import Path
+
+import pytest
+
+from aggregator.errors import ConfigurationError
+from aggregator.scrapers.framework import CarrierAdapter, CredentialField, Manifest
+from aggregator.scrapers.registry import adapter_for, all_adapters
+
+RECORDED = Path(__file__).parents[1] / "recorded_pages"
+ADAPTERS = all_adapters()
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS, ids=[a.manifest.slug for a in ADAPTERS])
+def test_adapter_is_complete_and_consistent(adapter: type[CarrierAdapter]) -> None:
+    manifest = adapter.manifest
+    assert isinstance(manifest, Manifest)
+    assert adapter.__module__.split(".")[2] == manifest.slug, "slug = folder = registry key"
+    assert adapter.__name__.lower() == f"{manifest.slug}adapter"
+    assert manifest.capabilities, "an adapter declares what it can do"
+    assert adapter.implemented_capabilities() == manifest.capabilities, "declared == implemented"
+    assert {CredentialField.USERNAME, CredentialField.PASSWORD} <= manifest.credential_fields
+    assert manifest.base_url.startswith(("http://127.0.0.1", "https://"))
+    for capability in manifest.capabilities:
+        cases = list((RECORDED / manifest.slug / capability.value).glob("*.html"))
+        assert len(cases) >= 3, f"{manifest.slug}/{capability.value} needs recorded pages, error pages included"
+
+
+def test_lookup_by_slug_or_display_name_and_unknown_named():
+    assert adapter_for("ridgeline") is adapter_for(" Ridgeline Mutual ")
+    with pytest.raises(ConfigurationError, match="unknown carrier 'acme'.*ridgeline"):
+        adapter_for("acme")
