@@ -164,3 +164,112 @@ class RejectReason(_Coded):
     INVALID_SERVICE_DATE = ("57", "Invalid/Missing Date(s) of Service")
     SERVICE_DATE_OUT_OF_RANGE = ("62", "Date of Service Not Within Allowable Inquiry Period")
     SERVICE_DATE_IN_FUTURE = ("63", "Date of Service in Future")
+
+
+class AuthStatus(_Coded):
+    """HCR01 Action Code (278 response): the payer's decision on a prior authorization."""
+
+    CERTIFIED = ("A1", "Certified in Total")
+    PARTIAL = ("A2", "Certified - Partial")
+    NOT_CERTIFIED = ("A3", "Not Certified")
+    PENDED = ("A4", "Pended")
+    MODIFIED = ("A6", "Modified")
+    CANCELLED = ("C", "Cancelled")
+    CONTACT_PAYER = ("CT", "Contact Payer")
+
+
+class RequestCategory(_Coded):
+    """UM01 Request Category Code."""
+
+    ADMISSION_REVIEW = ("AR", "Admission Review")
+    HEALTH_SERVICES_REVIEW = ("HS", "Health Services Review")
+    SPECIALTY_CARE_REVIEW = ("SC", "Specialty Care Review")
+
+
+class AuthDecisionReason(_Coded):
+    """HCR03 (code source 886): why an authorization was decided as it was (the common ones)."""
+
+    NOT_MEDICALLY_NECESSARY = ("0F", "Not Medically Necessary")
+    CERTIFICATION_NOT_REQUIRED = ("0H", "Certification Not Required for this Service")
+    EXCEEDS_PLAN_MAXIMUMS = ("0L", "Exceeds Plan Maximums")
+    NON_COVERED_SERVICE = ("0M", "Non-covered Service")
+    INFORMATION_NOT_RECEIVED = ("0P", "Requested Information Not Received")
+    REQUIRES_MEDICAL_REVIEW = ("0V", "Requires Medical Review")
+
+
+class UnitQualifier(_Coded):
+    """HSD01 Quantity Qualifier for approved quantities."""
+
+    DAYS = ("DY", "Days")
+    UNITS = ("FL", "Units")
+    VISITS = ("VS", "Visits")
+
+
+class ClaimStatusCategory(_Coded):
+    """STC01-1 Claim Status Category Code (code source 507)."""
+
+    FORWARDED = ("A0", "Acknowledgement/Forwarded")
+    RECEIVED = ("A1", "Acknowledgement/Receipt")
+    ACCEPTED = ("A2", "Acknowledgement/Acceptance into adjudication system")
+    RETURNED_UNPROCESSABLE = ("A3", "Acknowledgement/Returned as unprocessable claim")
+    NOT_FOUND = ("A4", "Acknowledgement/Not Found")
+    REJECTED_MISSING_INFO = ("A6", "Acknowledgement/Rejected for Missing Information")
+    REJECTED_INVALID_INFO = ("A7", "Acknowledgement/Rejected for Invalid Information")
+    PENDING = ("P0", "Pending: Adjudication/Details")
+    PENDING_IN_PROCESS = ("P1", "Pending/In Process")
+    PENDING_PAYER_REVIEW = ("P2", "Pending/Payer Review")
+    PENDING_PROVIDER_INFO = ("P3", "Pending/Provider Requested Information")
+    PENDING_PATIENT_INFO = ("P4", "Pending/Patient Requested Information")
+    FINALIZED = ("F0", "Finalized")
+    FINALIZED_PAYMENT = ("F1", "Finalized/Payment")
+    FINALIZED_DENIAL = ("F2", "Finalized/Denial")
+    FINALIZED_REVISED = ("F3", "Finalized/Revised")
+    FINALIZED_NO_PAYMENT = ("F4", "Finalized/Adjudication Complete - No payment forthcoming")
+    REQUEST_GENERAL = ("R0", "Requests for additional Information/General Requests")
+    REQUEST_ENTITY = ("R1", "Requests for additional Information/Entity Requests")
+    REQUEST_CLAIM_LINE = ("R3", "Requests for additional Information/Claim/Line")
+    REQUEST_DOCUMENTATION = ("R4", "Requests for additional Information/Documentation")
+    ERROR_REQUEST_DATA = ("E0", "Response not possible - error on submitted request data")
+    ERROR_SYSTEM_STATUS = ("E1", "Response not possible - System Status")
+
+
+class AdjustmentGroup(_Coded):
+    """CAS01 Claim Adjustment Group Code (5010)."""
+
+    CONTRACTUAL = ("CO", "Contractual Obligations")
+    OTHER = ("OA", "Other Adjustments")
+    PAYER_INITIATED = ("PI", "Payor Initiated Reductions")
+    PATIENT_RESPONSIBILITY = ("PR", "Patient Responsibility")
+
+
+class AdjustmentReason(_Coded):
+    """CARC: Claim Adjustment Reason Codes (the common ones, x12.org list of 11/1/2025)."""
+
+    DEDUCTIBLE = ("1", "Deductible Amount")
+    COINSURANCE = ("2", "Coinsurance Amount")
+    COPAY = ("3", "Co-payment Amount")
+    MODIFIER_INCONSISTENT = ("4", "The procedure code is inconsistent with the modifier used")
+    MISSING_INFORMATION = ("16", "Claim/service lacks information or has submission/billing error(s)")
+    DUPLICATE = ("18", "Exact duplicate claim/service")
+    COORDINATION_OF_BENEFITS = ("22", "This care may be covered by another payer per coordination of benefits")
+    PRIOR_PAYER_IMPACT = ("23", "Impact of prior payer(s) adjudication")
+    BEFORE_COVERAGE = ("26", "Expenses incurred prior to coverage")
+    AFTER_COVERAGE = ("27", "Expenses incurred after coverage terminated")
+    FILING_LIMIT = ("29", "The time limit for filing has expired")
+    NOT_OUR_INSURED = ("31", "Patient cannot be identified as our insured")
+    EXCEEDS_FEE_SCHEDULE = ("45", "Charge exceeds fee schedule/maximum allowable or contracted fee arrangement")
+    NOT_MEDICALLY_NECESSARY = ("50", "Non-covered: not deemed a 'medical necessity' by the payer")
+    NON_COVERED_CHARGE = ("96", "Non-covered charge(s)")
+    INCLUDED_IN_OTHER_SERVICE = ("97", "Benefit included in the payment/allowance for another service already adjudicated")
+    NOT_COVERED_BY_PAYER = ("109", "Claim/service not covered by this payer/contractor")
+    BENEFIT_MAXIMUM_REACHED = ("119", "Benefit maximum for this time period or occurrence has been reached")
+    FREQUENCY_NOT_SUPPORTED = ("151", "Payer deems the information submitted does not support this many/frequency of services")
+    AUTHORIZATION_ABSENT = ("197", "Precertification/authorization/notification/pre-treatment absent")
+    AUTHORIZATION_EXCEEDED = ("198", "Precertification/notification/authorization/pre-treatment exceeded")
+    NOT_COVERED_BY_PLAN = ("204", "Service/equipment/drug is not covered under the patient's current benefit plan")
+    OUT_OF_NETWORK = ("242", "Services not provided by network/primary care providers")
+    ATTACHMENT_REQUIRED = ("252", "An attachment/other documentation is required to adjudicate this claim/service")
+    SEQUESTRATION = ("253", "Sequestration - reduction in federal payment")
+    AUTHORIZATION_NOT_APPLICABLE = ("284", "Precertification/authorization number may be valid but does not apply to the billed services")
+    DENIED = ("A1", "Claim/Service denied")
+    PROVIDER_NOT_CERTIFIED = ("B7", "Provider was not certified/eligible to be paid for this procedure/service on this date of service")
