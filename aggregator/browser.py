@@ -23,7 +23,10 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from pydantic import SecretStr
 
 from aggregator.errors import ConfigurationError, PortalUnavailable, RateLimited
+from aggregator.logging import get_logger
 from aggregator.settings import Settings
+
+log = get_logger(__name__)
 
 CHROMIUM_FLAGS = [
     "--disable-background-networking",  # the machine has no internet; background calls only fail
@@ -259,6 +262,8 @@ class PortalSession:
 
     def _check(self, response: Response | None) -> None:
         self.last_status = response.status if response is not None else None
+        # URLs can carry member data in query strings; the redaction processor masks what it knows.
+        log.debug("page_landed", carrier=self.carrier, url=self._page.url, status=self.last_status, flow=self.flow)
         if response is None:
             return
         if response.status == 429:

@@ -7,24 +7,21 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from aggregator.models.base import Record
 from aggregator.models.codes import AuthDecisionReason, AuthStatus, RequestCategory, ServiceType, UnitQualifier
 from aggregator.models.provenance import Provenance
 
 PROCEDURE_CODE = re.compile(r"^(\d{4}[0-9A-Z]|[A-V]\d{4})$")  # CPT (5 chars) or HCPCS Level II
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class AuthorizationQuery(_Record):
+class AuthorizationQuery(Record):
     member_id: str
     date_of_birth: date
 
 
-class AuthorizedService(_Record):
+class AuthorizedService(Record):
     """One procedure on an authorization with its approved, used and remaining quantity."""
 
     procedure_code: str = Field(description="CPT or HCPCS")
@@ -41,13 +38,13 @@ class AuthorizedService(_Record):
         return value
 
     @model_validator(mode="after")
-    def _units_add_up(self) -> "AuthorizedService":
+    def _units_add_up(self) -> AuthorizedService:
         if self.used + self.remaining != self.approved:
             raise ValueError("used and remaining units must add up to the approved units")
         return self
 
 
-class Authorization(_Record):
+class Authorization(Record):
     kind: Literal["authorization"] = "authorization"
     carrier: str
     member_id: str
@@ -64,7 +61,7 @@ class Authorization(_Record):
     last_updated: date
 
     @model_validator(mode="after")
-    def _dates(self) -> "Authorization":
+    def _dates(self) -> Authorization:
         if self.effective_date and self.expiration_date and self.expiration_date < self.effective_date:
             raise ValueError("an authorization cannot expire before it starts")
         return self
@@ -82,7 +79,7 @@ class Authorization(_Record):
         return service_type == self.service_type and any(s.remaining > 0 for s in self.services)
 
 
-class AuthorizationList(_Record):
+class AuthorizationList(Record):
     """Every authorization the portal lists for a member (an empty list is an answer too)."""
 
     kind: Literal["authorization_list"] = "authorization_list"
@@ -99,5 +96,5 @@ class AuthorizationList(_Record):
             raise ValueError("an authorization number appears twice")
         return tuple(sorted(items, key=lambda a: a.auth_number))
 
-    def without_provenance(self) -> "AuthorizationList":
+    def without_provenance(self) -> AuthorizationList:
         return self.model_copy(update={"provenance": None})

@@ -6,17 +6,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from aggregator.models.base import Record
 from aggregator.models.codes import AdjustmentGroup, AdjustmentReason, ClaimStatusCategory
 from aggregator.models.provenance import Provenance
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ClaimQuery(_Record):
+class ClaimQuery(Record):
     """By claim number, or by member + dates of service (from/to inclusive)."""
 
     member_id: str | None = None
@@ -26,7 +23,7 @@ class ClaimQuery(_Record):
     claim_number: str | None = None
 
     @model_validator(mode="after")
-    def _one_way(self) -> "ClaimQuery":
+    def _one_way(self) -> ClaimQuery:
         by_member = self.member_id and self.date_of_birth and self.service_from and self.service_to
         if bool(self.claim_number) == bool(by_member):
             raise ValueError("give a claim number, or a member id, date of birth and a date range; not both")
@@ -35,13 +32,13 @@ class ClaimQuery(_Record):
         return self
 
 
-class Adjustment(_Record):
+class Adjustment(Record):
     group: AdjustmentGroup
     reason: AdjustmentReason
     amount: Decimal
 
 
-class ClaimLine(_Record):
+class ClaimLine(Record):
     line_number: int = Field(ge=1)
     procedure_code: str
     service_date: date
@@ -52,7 +49,7 @@ class ClaimLine(_Record):
     adjustments: tuple[Adjustment, ...] = ()
 
 
-class ClaimStatus(_Record):
+class ClaimStatus(Record):
     kind: Literal["claim_status"] = "claim_status"
     carrier: str
     payer_claim_number: str
@@ -78,7 +75,7 @@ class ClaimStatus(_Record):
         return tuple(sorted(lines, key=lambda line: line.line_number))
 
 
-class ClaimList(_Record):
+class ClaimList(Record):
     """Every claim a search returned, across all result pages."""
 
     kind: Literal["claim_list"] = "claim_list"
@@ -95,5 +92,5 @@ class ClaimList(_Record):
             raise ValueError("a claim number appears twice")
         return tuple(sorted(claims, key=lambda c: c.payer_claim_number))
 
-    def without_provenance(self) -> "ClaimList":
+    def without_provenance(self) -> ClaimList:
         return self.model_copy(update={"provenance": None})

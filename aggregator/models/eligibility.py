@@ -11,8 +11,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from aggregator.models.base import Record
 from aggregator.models.codes import (
     AuthIndicator,
     BenefitKind,
@@ -41,11 +42,7 @@ def normalize_member_id(value: str) -> str:
     return cleaned
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class EligibilityQuery(_Record):
+class EligibilityQuery(Record):
     """What staff or the batch asks: a member on a date of service."""
 
     member_id: str
@@ -56,7 +53,7 @@ class EligibilityQuery(_Record):
     _normalize_id = field_validator("member_id")(lambda cls, v: normalize_member_id(v))
 
 
-class Member(_Record):
+class Member(Record):
     member_id: str
     subscriber_id: str = Field(description="member id of the subscriber (equals member_id for the subscriber)")
     first_name: str
@@ -65,25 +62,25 @@ class Member(_Record):
     relationship: Relationship
 
 
-class Payer(_Record):
+class Payer(Record):
     name: str
     payer_id: str
 
 
-class Plan(_Record):
+class Plan(Record):
     name: str
     insurance_type: InsuranceType
     group_number: str
     group_name: str
 
 
-class Coverage(_Record):
+class Coverage(Record):
     status: CoverageStatus = Field(description="EB01 for EB03=30 on the date of service")
     effective_date: date
     termination_date: date | None = None
 
 
-class BenefitLine(_Record):
+class BenefitLine(Record):
     """One EB segment: a benefit of one kind for one service type at one network tier."""
 
     service_type: ServiceType
@@ -124,7 +121,7 @@ class BenefitLine(_Record):
         )
 
 
-class EligibilityRecord(_Record):
+class EligibilityRecord(Record):
     """The normalized answer for one member on one date of service."""
 
     kind: Literal["eligibility"] = "eligibility"
@@ -157,7 +154,7 @@ class EligibilityRecord(_Record):
         return self.model_copy(update={"provenance": None})
 
 
-class MemberNotFound(_Record):
+class MemberNotFound(Record):
     """A definite answer that the carrier has no such member (or the DOB does not match): a result."""
 
     kind: Literal["not_found"] = "not_found"

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -16,6 +17,7 @@ from aggregator.store.database import make_engine, migrate
 from aggregator.store.tables import EvidenceRow, LookupRow, RecordEvidenceRow, RecordRow
 
 GENESIS_HASH = "0" * 64
+EVIDENCE_CHAIN_LOCK = 0x45564944  # "EVID": the advisory lock key that serializes chain appends
 
 
 def new_id() -> str:
@@ -113,7 +115,11 @@ class Repository:
     def append_evidence(self, build: Callable[[int, str], EvidenceRow]) -> EvidenceRow:
         """Append to the chain atomically: `build(seq, prev_hash)` returns the complete row."""
         with self.session() as s:
-            last = s.exec(select(EvidenceRow).order_by(col(EvidenceRow.seq).desc()).limit(1).with_for_update()).first()
+            if self.engine.dialect.name == "postgresql":
+                # Row locks cannot stop two writers from reading the same head and both appending after
+                # it; a transaction-scoped advisory lock serializes appends (SQLite: BEGIN IMMEDIATE).
+                s.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=EVIDENCE_CHAIN_LOCK))
+            last = s.exec(select(EvidenceRow).order_by(col(EvidenceRow.seq).desc()).limit(1)).first()
             seq = (last.seq + 1) if last else 1
             row = build(seq, last.entry_hash if last else GENESIS_HASH)
             s.add(row)

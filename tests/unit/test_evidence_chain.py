@@ -57,3 +57,12 @@ def test_missing_file_is_detected(recorder):
     recorder.files.path(recorder.repository.evidence(evidence_id).screenshot_path).unlink()
     _, problems = verify_chain(recorder.repository, recorder.files)
     assert [p.problem.split(":")[0] for p in problems] == ["screenshot file missing"]
+
+
+def test_concurrent_appends_on_sqlite_keep_one_chain(recorder):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(lambda n: recorder.record(page(n % 200), None), range(60)))
+    assert len(set(ids)) == 60
+    assert verify_chain(recorder.repository, recorder.files) == (60, [])

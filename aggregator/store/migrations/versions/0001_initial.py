@@ -24,8 +24,8 @@ def upgrade() -> None:
         sa.Column("date_of_birth", sa.Date(), nullable=False),
         sa.Column("service_date", sa.Date(), nullable=False),
         sa.Column("source", sa.String(20), nullable=False),
-        sa.Column("requested_at", sa.DateTime(), nullable=False, index=True),
-        sa.Column("finished_at", sa.DateTime()),
+        sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False, index=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True)),
         sa.Column("outcome", sa.String(32), index=True),
         sa.Column("reason", sa.String(500)),
         sa.Column("reason_code", sa.String(60)),
@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column("carrier", sa.String(40), nullable=False, index=True),
         sa.Column("member_id", sa.String(80), nullable=False, index=True),
         sa.Column("service_date", sa.Date(), nullable=False),
-        sa.Column("fetched_at", sa.DateTime(), nullable=False),
+        sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
     )
     op.create_table(
@@ -51,7 +51,7 @@ def upgrade() -> None:
         sa.Column("flow", sa.String(32), nullable=False),
         sa.Column("label", sa.String(80), nullable=False),
         sa.Column("url", sa.String(2000), nullable=False),
-        sa.Column("captured_at", sa.DateTime(), nullable=False, index=True),
+        sa.Column("captured_at", sa.DateTime(timezone=True), nullable=False, index=True),
         sa.Column("screenshot_sha256", sa.String(64), nullable=False),
         sa.Column("html_sha256", sa.String(64), nullable=False),
         sa.Column("screenshot_path", sa.String(300), nullable=False),
