@@ -107,3 +107,50 @@ def accounts(
     rows = [a for slug in slugs for a in dataset.carrier(slug).accounts]
     path = export_accounts(rows, export)
     console.print(f"wrote {len(rows)} sandbox account(s) to {path}", highlight=False)
+
+
+@sandbox_app.command("record-pages")
+def record_pages_command(
+    out: Annotated[Path, typer.Option("--out", help="recorded-pages root; cases go to <out>/<carrier>/eligibility/")]
+        = Path("tests/recorded_pages"),
+    carrier: Annotated[str, typer.Option("--carrier", help="sandbox carrier to record")] = "ridgeline",
+    seed: SeedOption = _DEFAULT_SEED,
+    case: Annotated[list[str] | None, typer.Option("--case", help="only this case (repeatable); default: all")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="show the runner's log lines")] = False,
+) -> None:
+    """Regenerate the recorded-page test cases from the sandbox, checked live against its ground truth.
+
+    Starts the sandbox on loopback, logs in with a throwaway vault and a real Chromium, looks up each
+    case through the real runner and adapter, and writes the captured HTML plus the sandbox's ground
+    truth (or the expected refusal). Any live answer that disagrees with the ground truth is printed,
+    nothing is written, and the exit code is 1.
+    """
+    import asyncio
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from aggregator.errors import AggregatorError
+    from aggregator.logging import configure_logging
+    from aggregator.recording import CASE_NAMES, RecordingMismatch, record_pages
+
+    configure_logging("console", "INFO" if verbose else "ERROR")
+    total = len(case) if case else len(CASE_NAMES)
+    columns = (TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("starting sandbox", total=total)
+
+        def on_case(name: str, done: int, of: int) -> None:
+            progress.update(task, description=name or "written", completed=done, total=of)
+
+        try:
+            written = asyncio.run(record_pages(out, carrier=carrier, seed=seed, cases=case, on_case=on_case))
+        except RecordingMismatch as mismatch:
+            progress.stop()
+            console.print(f"[red]refused:[/red] {mismatch}", highlight=False)
+            raise typer.Exit(1) from None
+        except (ValueError, RuntimeError, AggregatorError) as error:
+            progress.stop()
+            console.print(f"[red]error:[/red] {error}", highlight=False)
+            raise typer.Exit(1) from None
+    console.print(f"recorded {len(written)} case(s) for {carrier} in {out / carrier / 'eligibility'}",
+                  highlight=False)

@@ -131,7 +131,7 @@ class ParseError(AggregatorError):
 class UnmappedValue(ParseError):
     """Carrier vocabulary that no map knows: never turned into a guess."""
 
-    def __init__(self, reason: str, *, field: str, value: str, evidence_ids: list[str] | None = None) -> None:
+    def __init__(self, reason: str, *, field: str = "", value: str = "", evidence_ids: list[str] | None = None) -> None:
         super().__init__(reason, evidence_ids=evidence_ids)
         self.field = field
         self.value = value

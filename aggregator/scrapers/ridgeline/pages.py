@@ -202,11 +202,19 @@ def _parse_benefit_section(doc: Document, coverage: Coverage) -> tuple[list[Bene
 
 
 def _network_columns(headers: list[str], fixed: tuple[str, ...], table: str) -> dict[str, NetworkIndicator]:
-    """Map every non-fixed header that names a network; both networks must be present, once each."""
-    columns = {h: maps.NETWORKS(h) for h in headers if h not in {header_key(f) for f in fixed} and h in maps.NETWORKS}
-    if sorted(columns.values(), key=lambda n: n.value) != [NetworkIndicator.OUT_OF_NETWORK, NetworkIndicator.IN_NETWORK]:
-        raise ParseError(f"{table} table does not have exactly one In-Network and one Out-of-Network column")
-    return columns
+    """Map every non-fixed header that names a network; both networks must be present, once each.
+
+    Other columns are informational and ignored, unless a network is missing: then an unknown header
+    may be a renamed tier, and it is reported as unmapped vocabulary rather than guessed at.
+    """
+    fixed_keys = {header_key(f) for f in fixed}
+    columns = {h: maps.NETWORKS(h) for h in headers if h not in fixed_keys and h in maps.NETWORKS}
+    if sorted(columns.values(), key=lambda n: n.value) == [NetworkIndicator.OUT_OF_NETWORK, NetworkIndicator.IN_NETWORK]:
+        return columns
+    unknown = [h for h in headers if h not in fixed_keys and h not in maps.NETWORKS]
+    if unknown:
+        maps.NETWORKS(unknown[0])  # raises UnmappedValue for the first header no map knows
+    raise ParseError(f"{table} table does not have exactly one In-Network and one Out-of-Network column")
 
 
 def _parse_plan_table(table: HtmlElement) -> list[BenefitLine]:

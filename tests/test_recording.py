@@ -1,0 +1,129 @@
+"""The committed recorded pages are what `aggregator sandbox record-pages` writes, and that is ground truth.
+
+Offline: no browser, no portal. The live half (driving Chromium against the sandbox) is exercised by
+running the command itself; here we pin what it wrote and the checks it applies before writing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from aggregator import errors
+from aggregator.errors import Outcome
+from aggregator.models import EligibilityQuery
+from aggregator.recording import CASE_NAMES, check_case, expected_json, plan_cases, truth_kind
+from sandbox.dataset import generate_dataset
+from sandbox.ground_truth import eligibility
+
+ROOT = Path(__file__).parent / "recorded_pages"
+CARRIER = "ridgeline"
+CASE_DIR = ROOT / CARRIER / "eligibility"
+EXPECTED = sorted(ROOT.glob("*/*/*.expected.json"))
+
+
+@pytest.fixture(scope="module")
+def dataset():  # type: ignore[no-untyped-def]
+    return generate_dataset()  # the seed and date the committed cases were recorded with
+
+
+@pytest.fixture(scope="module")
+def planned(dataset):  # type: ignore[no-untyped-def]
+    return {case.name: case for case in plan_cases(dataset, CARRIER)}
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("path", EXPECTED, ids=[p.name for p in EXPECTED])
+def test_expected_file_shape(path: Path) -> None:
+    expected = load(path)
+    assert path.with_name(path.name.removesuffix(".expected.json") + ".html").exists()
+    assert set(expected) in ({"query", "record"}, {"query", "error"}), sorted(expected)
+    EligibilityQuery.model_validate(expected["query"])
+    if "error" in expected:
+        error = expected["error"]
+        assert set(error) == {"type", "outcome", "reason"}
+        assert issubclass(getattr(errors, error["type"]), errors.AggregatorError)
+        # A page no record may come out of is always "needs attention", whatever the adapter calls it.
+        assert error["outcome"] == Outcome.NEEDS_ATTENTION.value
+
+
+def test_committed_cases_are_the_recorders_cases(planned) -> None:  # type: ignore[no-untyped-def]
+    stems = {p.name.removesuffix(".expected.json") for p in CASE_DIR.glob("*.expected.json")}
+    # Every recorder case is committed (hand-made cases may sit beside them).
+    assert set(planned) == set(CASE_NAMES) and set(planned) <= stems, "re-run `aggregator sandbox record-pages`"
+    for name, case in planned.items():
+        assert load(CASE_DIR / f"{name}.expected.json")["query"] == case.query.model_dump(mode="json"), name
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_expected_is_ground_truth_not_parser_output(name: str, dataset, planned) -> None:  # type: ignore[no-untyped-def]
+    expected = load(CASE_DIR / f"{name}.expected.json")
+    query = EligibilityQuery.model_validate(expected["query"])
+    kind, truth = truth_kind(dataset, CARRIER, planned[name])
+    if kind in ("record", "not_found"):
+        assert expected == {"query": expected["query"],
+                            "record": eligibility(dataset, CARRIER, query).model_dump(mode="json")}
+    else:
+        assert "error" in expected and "record" not in expected
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_recorder_check_accepts_agreeing_lookups_and_writes_the_committed_file(name: str, dataset, planned) -> None:  # type: ignore[no-untyped-def]
+    case = planned[name]
+    kind, truth = truth_kind(dataset, CARRIER, case)
+    committed = load(CASE_DIR / f"{name}.expected.json")
+    html = (CASE_DIR / f"{name}.html").read_text(encoding="utf-8")
+    live = {
+        "record": SimpleNamespace(outcome=Outcome.FOUND, answer=truth, reason=None, reason_code=None),
+        "not_found": SimpleNamespace(outcome=Outcome.NOT_FOUND, answer=truth, reason=None, reason_code=None),
+        "refusal": SimpleNamespace(outcome=Outcome.NEEDS_ATTENTION, answer=None, reason="x",
+                                   reason_code=_code(committed)),
+        "maintenance": SimpleNamespace(outcome=Outcome.RETRY_LATER, answer=None, reason="x",
+                                       reason_code="portal_maintenance"),
+    }[kind]
+    content, problem = check_case(case, kind, truth, live, html, CARRIER)
+    assert problem is None
+    assert expected_json(content) == (CASE_DIR / f"{name}.expected.json").read_bytes()
+
+
+def _code(expected: dict) -> str:
+    return getattr(errors, expected["error"]["type"])("x").code if "error" in expected else ""
+
+
+def test_recorder_refuses_disagreements(dataset, planned) -> None:  # type: ignore[no-untyped-def]
+    def check(name: str, **live: object) -> str | None:
+        case = planned[name]
+        kind, truth = truth_kind(dataset, CARRIER, case)
+        html = (CASE_DIR / f"{name}.html").read_text(encoding="utf-8")
+        fields = {"answer": None, "reason": "x", "reason_code": None, **live}
+        return check_case(case, kind, truth, SimpleNamespace(**fields), html, CARRIER)[1]
+
+    _, truth = truth_kind(dataset, CARRIER, planned["active_subscriber_individual"])
+    wrong = truth.model_copy(update={"plan": truth.plan.model_copy(update={"group_name": "Someone Else"})})
+    assert "differs from ground truth" in check("active_subscriber_individual", outcome=Outcome.FOUND, answer=wrong)
+    assert "ground truth is found" in check("active_subscriber_individual", outcome=Outcome.NEEDS_ATTENTION,
+                                            reason_code="parse_error")
+    _, tier_truth = truth_kind(dataset, CARRIER, planned["v2_tier_swap"])
+    assert "must end in needs_attention" in check("v2_tier_swap", outcome=Outcome.FOUND, answer=tier_truth)
+    assert "offline parse with" in check("v2_plan_share", outcome=Outcome.NEEDS_ATTENTION,
+                                         reason_code="inconsistent_answer")
+    assert "portal_maintenance" in check("maintenance_page", outcome=Outcome.NEEDS_ATTENTION,
+                                         reason_code="unexpected_page")
+
+
+def test_no_account_secret_in_recorded_pages(dataset) -> None:  # type: ignore[no-untyped-def]
+    accounts = dataset.carrier(CARRIER).accounts
+    secrets = [s for a in accounts for s in (a.password, a.totp_secret) if s]
+    for path in sorted(ROOT.rglob("*")):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            assert not [s for s in secrets if s in text], f"{path.name} holds a sandbox account secret"
+            if path.name.endswith(".expected.json"):
+                # Pages show "Logged in as <username>" (kept as captured); expected files never name one.
+                assert not [a.username for a in accounts if a.username in text], path.name
