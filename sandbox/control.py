@@ -14,6 +14,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
+from sandbox.data_changes import DataChangeError
 from sandbox.portal_state import PortalState
 
 CONTROL_PREFIX = "/_sandbox"
@@ -54,6 +55,22 @@ def control_router(state: PortalState) -> APIRouter:
             errors = [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()]
             return JSONResponse({"error": "invalid fault settings", "details": errors}, status_code=422)
         return JSONResponse(faults.model_dump())
+
+    @router.get("/data")
+    def get_data() -> dict[str, Any]:
+        return {"carrier": state.carrier, "changes": state.data_changes()}
+
+    @router.post("/data")
+    async def change_data(request: Request) -> Response:
+        try:
+            change = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "body must be a JSON object"}, status_code=400)
+        try:
+            applied = state.apply_data_change(change)
+        except DataChangeError as exc:
+            return JSONResponse({"error": exc.message}, status_code=exc.status)
+        return JSONResponse({"applied": applied, "changes": len(state.data_changes())})
 
     @router.post("/reset")
     def reset() -> dict[str, Any]:

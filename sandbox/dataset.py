@@ -15,7 +15,7 @@ import hashlib
 import json
 import random
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -24,6 +24,7 @@ from typing import Literal
 from aggregator.models import NetworkIndicator, Relationship, ServiceType
 from sandbox import names
 from sandbox.accounts import ProviderAccount, make_accounts
+from sandbox.activity import AuthorizationData, ClaimData, generate_activity
 from sandbox.carriers import CARRIER_ORDER, PROFILES, CarrierProfile
 from sandbox.identifiers import digits, make_npi, make_tax_id
 from sandbox.plans import CENT, OUT, VISIT_LIMITED, PlanDesign, build_plan, money
@@ -101,9 +102,18 @@ class CarrierData:
     households: Mapping[str, tuple[str, ...]]  # subscriber id -> member ids (subscriber first)
     accounts: tuple[ProviderAccount, ...]
     not_found_ids: tuple[str, ...]  # well-formed ids that belong to nobody
+    # Utilization data (sandbox.activity), from streams of their own: by number, in generation order.
+    authorizations: Mapping[str, AuthorizationData] = field(default_factory=dict)
+    claims: Mapping[str, ClaimData] = field(default_factory=dict)
 
     def member(self, member_id: str) -> MemberData | None:
         return self.members.get(member_id)
+
+    def authorizations_for(self, member_id: str) -> tuple[AuthorizationData, ...]:
+        return tuple(a for a in self.authorizations.values() if a.member_id == member_id)
+
+    def claims_for(self, member_id: str) -> tuple[ClaimData, ...]:
+        return tuple(c for c in self.claims.values() if c.member_id == member_id)
 
     def group_for(self, member: MemberData) -> EmployerGroup:
         return self.groups[member.group_number]
@@ -188,7 +198,10 @@ def _generate_carrier(seed: int, as_of: date, profile: CarrierProfile, provider:
             not_found.append(candidate)
 
     accounts = make_accounts(rng_for(seed, profile.slug, "accounts"), profile, provider.practice_name)
-    return CarrierData(profile, plans, groups, members, households, accounts, tuple(not_found))
+    authorizations, claims = generate_activity(seed, as_of, profile.slug, list(members.values()),
+                                               lambda m: plans[groups[m.group_number].plan_code])
+    return CarrierData(profile, plans, groups, members, households, accounts, tuple(not_found),
+                       authorizations, claims)
 
 
 def _make_groups(rng: random.Random, profile: CarrierProfile) -> dict[str, EmployerGroup]:

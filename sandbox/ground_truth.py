@@ -13,16 +13,23 @@ Rules (also in sandbox/README.md):
 - prior_auth on a service's lines (every kind, both networks, including Non-Covered lines) is
   REQUIRED when the plan lists the service, NOT_REQUIRED otherwise; plan-level (30) lines carry
   UNKNOWN because the portal states nothing about authorization for deductibles.
+- authorizations / claims (member searches): NOT_FOUND or DOB_MISMATCH as a `RejectReason`, otherwise
+  every authorization of the member, or every claim whose service dates overlap the range; a claim
+  number search gives that claim or an empty list.
+
+Every function takes the generated `Dataset` or a portal's `PortalState`; with the state it answers
+from the portal's current data (after `POST /_sandbox/data` changes).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, Protocol
 
 from aggregator.models import (
     AuthIndicator,
@@ -43,19 +50,43 @@ from aggregator.models import (
     ServiceType,
     TimePeriod,
 )
+from aggregator.models.authorization import Authorization, AuthorizationList, AuthorizationQuery, AuthorizedService
+from aggregator.models.claims import Adjustment, ClaimLine, ClaimList, ClaimQuery, ClaimStatus
+from aggregator.models.codes import AuthStatus, ClaimStatusCategory
 from sandbox import names
+from sandbox.activity import CLAIM_LOOKBACK_DAYS, MANY_CLAIMS, AuthorizationData, ClaimData
 from sandbox.dataset import CarrierData, Dataset, MemberData, rng_for
 from sandbox.plans import SERVICES, CostShare, money
 
 PLAN_LEVEL = ServiceType.HEALTH_BENEFIT_PLAN_COVERAGE
 
 
+class HasCurrentDataset(Protocol):
+    """A running portal's `PortalState`: the dataset as changed at run time (`POST /_sandbox/data`)."""
+
+    def current_dataset(self) -> Dataset: ...
+
+
+# Every ground-truth function takes the generated `Dataset` or a portal's state; with the state it
+# answers from the data that portal renders *now* (after run-time changes).
+DatasetSource = Dataset | HasCurrentDataset
+
+
+def _dataset(source: DatasetSource) -> Dataset:
+    if isinstance(source, Dataset):
+        return source
+    current = getattr(source, "current_dataset", None)
+    if not callable(current):
+        raise TypeError(f"expected a Dataset or a PortalState, not {type(source).__name__}")
+    return current()
+
+
 def _name_key(name: str) -> str:
     return re.sub(r"\s+", " ", name).strip().casefold()
 
 
-def eligibility(dataset: Dataset, carrier: str, query: EligibilityQuery) -> EligibilityRecord | MemberNotFound:
-    data = dataset.carrier(carrier)
+def eligibility(dataset: DatasetSource, carrier: str, query: EligibilityQuery) -> EligibilityRecord | MemberNotFound:
+    data = _dataset(dataset).carrier(carrier)
     member = data.member(query.member_id)
     if member is None:
         return MemberNotFound(carrier=carrier, query=query, reject_reason=RejectReason.NOT_FOUND)
@@ -154,7 +185,7 @@ class MemberSample:
     member: MemberData | None  # None for not_found
 
 
-def sample_members(dataset: Dataset, carrier: str, n: int, kinds: Sequence[SampleKind] = DEFAULT_SAMPLE_KINDS,
+def sample_members(source: DatasetSource, carrier: str, n: int, kinds: Sequence[SampleKind] = DEFAULT_SAMPLE_KINDS,
                    service_date: date | None = None) -> list[MemberSample]:
     """`n` lookups cycling through `kinds` in order, members drawn without repeats while they last.
 
@@ -163,6 +194,7 @@ def sample_members(dataset: Dataset, carrier: str, n: int, kinds: Sequence[Sampl
     """
     if not kinds:
         raise ValueError("kinds must not be empty")
+    dataset = _dataset(source)
     data = dataset.carrier(carrier)
     day = service_date or dataset.as_of
     rng = rng_for(dataset.seed, carrier, "samples", day.isoformat())
@@ -203,3 +235,149 @@ def sample_members(dataset: Dataset, carrier: str, n: int, kinds: Sequence[Sampl
                                  last_name=last_name)
         samples.append(MemberSample(kind, query, eligibility(dataset, carrier, query), member))
     return samples
+
+
+# --- authorizations and claims -----------------------------------------------------------------------
+#
+# Every function below takes a `Dataset` or anything with a `current_dataset()` method (a running
+# portal's `PortalState`): a portal changed at run time (`POST /_sandbox/data`) renders from its
+# state's current dataset, so passing the state gives the truth the portal shows *now*.
+
+def authorization_record(carrier: str, data: AuthorizationData) -> Authorization:
+    return Authorization(
+        carrier=carrier, member_id=data.member_id, auth_number=data.auth_number, status=data.status,
+        request_category=data.request_category, service_type=data.service_type,
+        services=tuple(AuthorizedService(procedure_code=s.procedure_code, unit=s.unit, approved=Decimal(s.approved),
+                                         used=Decimal(s.used), remaining=Decimal(s.remaining))
+                       for s in data.services),
+        effective_date=data.effective_date, expiration_date=data.expiration_date,
+        servicing_provider_name=data.provider_name, servicing_provider_npi=data.provider_npi,
+        decision_reason=data.decision_reason, last_updated=data.last_updated,
+    )
+
+
+def claim_record(carrier: str, data: ClaimData) -> ClaimStatus:
+    return ClaimStatus(
+        carrier=carrier, payer_claim_number=data.claim_number, provider_account_number=data.account_number,
+        member_id=data.member_id, service_from=data.service_from, service_to=data.service_to, billed=data.billed,
+        allowed=data.allowed, paid=data.paid, patient_responsibility=data.patient_responsibility,
+        status_category=data.status_category, status_code=data.status_code, received_date=data.received_date,
+        adjudicated_date=data.adjudicated_date, paid_date=data.paid_date, check_number=data.check_number,
+        lines=tuple(ClaimLine(line_number=line.line_number, procedure_code=line.procedure_code,
+                              service_date=line.service_date, units=Decimal(line.units), billed=line.billed,
+                              allowed=line.allowed, paid=line.paid,
+                              adjustments=tuple(Adjustment(group=a.group, reason=a.reason, amount=a.amount)
+                                                for a in line.adjustments))
+                    for line in data.lines),
+    )
+
+
+def _member_check(data: CarrierData, member_id: str, date_of_birth: date) -> MemberData | RejectReason:
+    member = data.member(member_id)
+    if member is None:
+        return RejectReason.NOT_FOUND
+    if member.date_of_birth != date_of_birth:
+        return RejectReason.DOB_MISMATCH
+    return member
+
+
+def authorizations(source: DatasetSource, carrier: str, member_id: str,
+                   date_of_birth: date) -> AuthorizationList | RejectReason:
+    """Every authorization on file for the member (any status, any date), or why the search failed:
+    NOT_FOUND (unknown member id) or DOB_MISMATCH. An empty list is an answer too."""
+    data = _dataset(source).carrier(carrier)
+    member = _member_check(data, member_id, date_of_birth)
+    if isinstance(member, RejectReason):
+        return member
+    return AuthorizationList(
+        carrier=carrier, query=AuthorizationQuery(member_id=member_id, date_of_birth=date_of_birth),
+        authorizations=tuple(authorization_record(carrier, a) for a in data.authorizations_for(member.member_id)),
+        provenance=None,
+    )
+
+
+def authorization(source: DatasetSource, carrier: str, auth_number: str) -> Authorization | None:
+    """One authorization by number (what its detail page shows), or None."""
+    found = _dataset(source).carrier(carrier).authorizations.get(auth_number)
+    return authorization_record(carrier, found) if found else None
+
+
+def claims(source: DatasetSource, carrier: str, query: ClaimQuery) -> ClaimList | RejectReason:
+    """By claim number: that claim, or an empty list when the number is unknown. By member + DOB + dates:
+    NOT_FOUND / DOB_MISMATCH, or every claim of the member whose service dates overlap the range
+    (service_from <= query.service_to and service_to >= query.service_from). Claims are listed in claim
+    number order (the model sorts); the portal pages them by service date, newest first."""
+    data = _dataset(source).carrier(carrier)
+    if query.claim_number:
+        found = data.claims.get(query.claim_number)
+        return ClaimList(carrier=carrier, query=query, claims=(claim_record(carrier, found),) if found else (),
+                         provenance=None)
+    assert query.member_id and query.date_of_birth and query.service_from and query.service_to
+    member = _member_check(data, query.member_id, query.date_of_birth)
+    if isinstance(member, RejectReason):
+        return member
+    matching = [c for c in data.claims_for(member.member_id)
+                if c.service_from <= query.service_to and c.service_to >= query.service_from]
+    return ClaimList(carrier=carrier, query=query, claims=tuple(claim_record(carrier, c) for c in matching),
+                     provenance=None)
+
+
+def claim(source: DatasetSource, carrier: str, claim_number: str) -> ClaimStatus | None:
+    """One claim by number (what its detail page shows), or None."""
+    found = _dataset(source).carrier(carrier).claims.get(claim_number)
+    return claim_record(carrier, found) if found else None
+
+
+# --- samples for authorization and claim tests ------------------------------------------------------
+
+def member_claims_query(source: DatasetSource, carrier: str, member_id: str, service_from: date | None = None,
+                        service_to: date | None = None) -> ClaimQuery:
+    """A member + DOB + dates query; the default range (as_of - CLAIM_LOOKBACK_DAYS .. as_of) holds
+    every claim the generator makes."""
+    dataset = _dataset(source)
+    member = dataset.carrier(carrier).member(member_id)
+    if member is None:
+        raise KeyError(f"no member {member_id} at {carrier}")
+    return ClaimQuery(member_id=member_id, date_of_birth=member.date_of_birth,
+                      service_from=service_from or dataset.as_of - timedelta(days=CLAIM_LOOKBACK_DAYS),
+                      service_to=service_to or dataset.as_of)
+
+
+def members_with_many_claims(source: DatasetSource, carrier: str, minimum: int = MANY_CLAIMS) -> list[MemberData]:
+    """Members with at least `minimum` claims (default 25: a result list of 3+ pages), most claims first."""
+    data = _dataset(source).carrier(carrier)
+    counts = Counter(c.member_id for c in data.claims.values())
+    return [data.members[i] for i, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if n >= minimum]
+
+
+def claims_by_category(source: DatasetSource, carrier: str) -> dict[ClaimStatusCategory, list[ClaimData]]:
+    """The carrier's claims grouped by status category (generation order inside each group)."""
+    grouped: dict[ClaimStatusCategory, list[ClaimData]] = {}
+    for found in _dataset(source).carrier(carrier).claims.values():
+        grouped.setdefault(found.status_category, []).append(found)
+    return grouped
+
+
+def open_claims(source: DatasetSource, carrier: str) -> list[ClaimData]:
+    """Claims a run-time change may pay or deny (received, accepted, pending, information requested)."""
+    return [c for c in _dataset(source).carrier(carrier).claims.values() if c.is_open]
+
+
+def authorizations_by_status(source: DatasetSource, carrier: str) -> dict[AuthStatus, list[AuthorizationData]]:
+    grouped: dict[AuthStatus, list[AuthorizationData]] = {}
+    for found in _dataset(source).carrier(carrier).authorizations.values():
+        grouped.setdefault(found.status, []).append(found)
+    return grouped
+
+
+def members_with_authorizations(source: DatasetSource, carrier: str, minimum: int = 1) -> list[MemberData]:
+    """Members with at least `minimum` authorizations, in generation order."""
+    data = _dataset(source).carrier(carrier)
+    counts = Counter(a.member_id for a in data.authorizations.values())
+    return [m for m in data.members.values() if counts.get(m.member_id, 0) >= minimum]
+
+
+def members_without_authorizations(source: DatasetSource, carrier: str) -> list[MemberData]:
+    data = _dataset(source).carrier(carrier)
+    holders = {a.member_id for a in data.authorizations.values()}
+    return [m for m in data.members.values() if m.member_id not in holders]

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import pyotp
 
 from sandbox.accounts import ProviderAccount
+from sandbox.data_changes import apply_change, normalize_change
 from sandbox.dataset import Dataset
 from sandbox.faults import FaultSettings
 
@@ -37,6 +38,8 @@ class Session:
     username: str | None
     created: float
     last_seen: float
+    # Claim searches of this session by search id (result pages are `?sid=<id>&page=N`), newest last.
+    searches: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -77,7 +80,8 @@ class PortalState:
     # --- lifecycle ------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget sessions, counters, lockouts, the request log, and set every fault back to off."""
+        """Forget sessions, counters, lockouts, the request log and run-time data changes, and set
+        every fault back to off."""
         with self._lock:
             self.faults = FaultSettings()
             self.sessions: dict[str, Session] = {}
@@ -88,11 +92,35 @@ class PortalState:
             self._rate_windows: dict[str, deque[float]] = {}
             # Faults draw from their own seeded stream so a run's fault pattern is reproducible.
             self._rng = random.Random(f"{self.dataset.seed}:{self.carrier}:faults")
+            # Run-time data changes start over from the generated dataset.
+            self._current = self.dataset
+            self._changes: list[dict[str, Any]] = []
 
     def update_faults(self, patch: dict[str, Any]) -> FaultSettings:
         with self._lock:
             self.faults = self.faults.updated(patch)
             return self.faults
+
+    # --- data ------------------------------------------------------------------------------------
+
+    def current_dataset(self) -> Dataset:
+        """The data this portal renders now: the generated dataset plus the run-time changes. Pass the
+        state itself to `sandbox.ground_truth` functions to get the truth the portal shows now."""
+        with self._lock:
+            return self._current
+
+    def apply_data_change(self, change: object) -> dict[str, Any]:
+        """Validate, apply and record one change (see sandbox.data_changes); returns it normalized.
+        Raises `DataChangeError` (nothing changes then)."""
+        with self._lock:
+            normalized = normalize_change(change, self.today)
+            self._current = apply_change(self._current, self.carrier, normalized)
+            self._changes.append(normalized)
+            return normalized
+
+    def data_changes(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(c) for c in self._changes]
 
     # --- accounts --------------------------------------------------------------------------------
 
@@ -166,6 +194,13 @@ class PortalState:
         with self._lock:
             self.sessions[session.id] = session
         return session
+
+    def remember_search(self, session: Session, sid: str, search: dict[str, Any], keep: int = 20) -> None:
+        """Keep a claim search on the session (result pages name it by `sid`); the oldest go first."""
+        with self._lock:
+            session.searches[sid] = search
+            while len(session.searches) > keep:
+                session.searches.pop(next(iter(session.searches)))
 
     def drop_session(self, session_id: str | None) -> None:
         with self._lock:

@@ -1,7 +1,9 @@
 """Ridgeline Mutual provider portal: a server-rendered portal of the 2000s (FastAPI + Jinja2).
 
 Flow: /login (form + hidden CSRF token) -> /mfa (TOTP, single use) -> [/captcha when that fault is on]
--> /home -> /eligibility (member search) -> benefits page. Sessions live on the server behind the
+-> /home -> /eligibility (member search) -> benefits page; /authorizations (member search) -> list ->
+/authorizations/<number>; /claims (claim number, or member + service dates) -> /claims/results?sid=&page=
+(10 per page) -> /claims/<number>. Pages render from the state's current dataset (run-time changes). Sessions live on the server behind the
 RMSESSIONID cookie and expire after `idle_timeout_seconds` of inactivity (-> /login?expired=1).
 Redirects are 302, as the servlet containers of the time sent them.
 """
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +22,13 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aggregator.models import EligibilityQuery, MemberNotFound, RejectReason, normalize_member_id
+from aggregator.models.claims import ClaimQuery
 from sandbox import ground_truth
 from sandbox.control import control_router, install_faults
-from sandbox.dataset import Dataset
+from sandbox.dataset import Dataset, MemberData
 from sandbox.portal_state import PortalState, Session, Stage
 from sandbox.ridgeline import vocabulary as v
+from sandbox.ridgeline.activity_view import auth_detail_view, auth_list_view, claim_detail_view, claim_results_view
 from sandbox.ridgeline.benefits_view import build_view
 
 CARRIER = "ridgeline"
@@ -240,15 +244,191 @@ def create_app(dataset: Dataset, state: PortalState | None = None) -> FastAPI:
             return again(v.MSG_NOT_FOUND)  # not an id at all: nobody has it
         query = EligibilityQuery(member_id=member_id, date_of_birth=dob, service_date=service_date,
                                  last_name=fields["lastName"] or None)
-        answer = ground_truth.eligibility(dataset, CARRIER, query)
+        answer = ground_truth.eligibility(state, CARRIER, query)
         if isinstance(answer, MemberNotFound):
             return again(REJECT_MESSAGES[answer.reject_reason])
         layout = state.faults.layout_version
-        view = build_view(answer, state.data, layout)
+        view = build_view(answer, state.current_dataset().carrier(CARRIER), layout)
         return render(request, "benefits.html" if layout == "v1" else "benefits_v2.html", session=session,
                       view=view)
 
+    # --- authorizations --------------------------------------------------------------------------
+
+    def member_of(member_id: str) -> MemberData:
+        member = state.current_dataset().carrier(CARRIER).member(member_id)
+        assert member is not None
+        return member
+
+    @app.get("/authorizations")
+    def auth_search_form(request: Request) -> Response:
+        session = require(request, "auth")
+        return render(request, "auth_search.html", session=session, csrf=session.csrf, message=None,
+                      form={"memberId": "", "dob": ""})
+
+    @app.post("/authorizations")
+    async def auth_search_submit(request: Request) -> Response:
+        session = require(request, "auth")
+        form = await request.form()
+        if not csrf_ok(session, form):
+            return csrf_error(request)
+        fields = {k: str(form.get(k) or "").strip() for k in ("memberId", "dob")}
+
+        def again(message: str) -> Response:
+            return render(request, "auth_search.html", session=session, csrf=session.csrf, message=message,
+                          form=fields)
+
+        checked = _member_fields(fields["memberId"], fields["dob"])
+        if isinstance(checked, str):
+            return again(checked)
+        member_id, dob = checked
+        answer = ground_truth.authorizations(state, CARRIER, member_id, dob)
+        if isinstance(answer, RejectReason):
+            return again(REJECT_MESSAGES[answer])
+        return render(request, "auth_list.html", session=session,
+                      view=auth_list_view(member_of(member_id), answer))
+
+    @app.get("/authorizations/{auth_number}")
+    def auth_detail(request: Request, auth_number: str) -> Response:
+        session = require(request, "auth")
+        auth = ground_truth.authorization(state, CARRIER, auth_number.strip().upper())
+        if auth is None:
+            return render(request, "message.html", session=session, status=404, title="Authorization Not Found",
+                          message=v.MSG_AUTH_NOT_FOUND, link=("/authorizations", "Return to Authorization Search"))
+        layout = state.faults.layout_version
+        view = auth_detail_view(auth, member_of(auth.member_id), layout)
+        return render(request, "auth_detail.html" if layout == "v1" else "auth_detail_v2.html", session=session,
+                      view=view)
+
+    # --- claims ----------------------------------------------------------------------------------
+
+    def claim_form_defaults() -> dict[str, str]:
+        return {"claimNumber": "", "memberId": "", "dob": "",
+                "fromDate": v.fmt_date(state.today - timedelta(days=365)), "toDate": v.fmt_date(state.today)}
+
+    @app.get("/claims")
+    def claim_search_form(request: Request) -> Response:
+        session = require(request, "auth")
+        return render(request, "claim_search.html", session=session, csrf=session.csrf, message=None,
+                      form=claim_form_defaults())
+
+    @app.post("/claims")
+    async def claim_search_submit(request: Request) -> Response:
+        session = require(request, "auth")
+        form = await request.form()
+        if not csrf_ok(session, form):
+            return csrf_error(request)
+        fields = {k: str(form.get(k) or "").strip() for k in ("claimNumber", "memberId", "dob", "fromDate", "toDate")}
+
+        def again(message: str) -> Response:
+            return render(request, "claim_search.html", session=session, csrf=session.csrf, message=message,
+                          form=fields)
+
+        search = _claim_search(fields)
+        if isinstance(search, str):
+            return again(search)
+        answer = ground_truth.claims(state, CARRIER, _claim_query(search))
+        if isinstance(answer, RejectReason):
+            return again(REJECT_MESSAGES[answer])
+        sid = secrets.token_hex(6)
+        state.remember_search(session, sid, search)
+        raise _Redirect(f"/claims/results?sid={sid}&page=1")
+
+    @app.get("/claims/results")
+    def claim_results(request: Request) -> Response:
+        session = require(request, "auth")
+        sid = request.query_params.get("sid", "")
+        search = session.searches.get(sid)
+        if search is None:
+            return render(request, "message.html", session=session, status=200, title="Claim Status Results",
+                          message=v.MSG_SEARCH_EXPIRED, link=("/claims", "Return to Claim Status Search"))
+        try:
+            page = int(request.query_params.get("page", "1"))
+        except ValueError:
+            page = 1
+        answer = ground_truth.claims(state, CARRIER, _claim_query(search))
+        if isinstance(answer, RejectReason):  # the member went away (cannot happen with run-time changes)
+            return render(request, "message.html", session=session, title="Claim Status Results",
+                          message=REJECT_MESSAGES[answer], link=("/claims", "Return to Claim Status Search"))
+        if search["claim_number"]:
+            criteria = ((v.CLAIM_LABELS["number"], search["claim_number"]),)
+        else:
+            member = member_of(search["member_id"])
+            criteria = ((v.AUTH_MEMBER_LABELS["name"], v.fmt_name(member.first_name, member.last_name)),
+                        (v.AUTH_MEMBER_LABELS["member_id"], member.member_id),
+                        (v.CLAIM_LABELS["dates"], v.fmt_date_range(date.fromisoformat(search["from"]),
+                                                                   date.fromisoformat(search["to"]))))
+        view = claim_results_view(answer.claims, criteria, page, f"/claims/results?sid={sid}")
+        return render(request, "claim_results.html", session=session, view=view)
+
+    @app.get("/claims/{claim_number}")
+    def claim_detail(request: Request, claim_number: str) -> Response:
+        session = require(request, "auth")
+        found = ground_truth.claim(state, CARRIER, _clean_number(claim_number))
+        if found is None:
+            return render(request, "message.html", session=session, status=404, title="Claim Not Found",
+                          message=v.MSG_CLAIM_NOT_FOUND, link=("/claims", "Return to Claim Status Search"))
+        layout = state.faults.layout_version
+        view = claim_detail_view(found, member_of(found.member_id), layout)
+        return render(request, "claim_detail.html" if layout == "v1" else "claim_detail_v2.html", session=session,
+                      view=view)
+
     return app
+
+
+def _clean_number(text: str) -> str:
+    return re.sub(r"\s+", "", text).upper()
+
+
+def _member_fields(member_id_text: str, dob_text: str) -> tuple[str, date] | str:
+    """(normalized member id, DOB), or the message the search page shows."""
+    if not member_id_text:
+        return v.MSG_MEMBER_ID_REQUIRED
+    if not dob_text:
+        return v.MSG_DOB_REQUIRED
+    dob = _parse_date(dob_text)
+    if dob is None:
+        return v.MSG_DOB_FORMAT
+    try:
+        return normalize_member_id(member_id_text), dob
+    except ValueError:
+        return v.MSG_NOT_FOUND  # not an id at all: nobody has it
+
+
+def _claim_search(fields: dict[str, str]) -> dict[str, str] | str:
+    """The validated claim search (ISO dates), or the message the search page shows. A claim number
+    and a member id together are refused; the prefilled dates alone do not make a member search."""
+    number = _clean_number(fields["claimNumber"])
+    if number and (fields["memberId"] or fields["dob"]):
+        return v.MSG_CLAIM_BOTH
+    if number:
+        return {"claim_number": number, "member_id": "", "dob": "", "from": "", "to": ""}
+    if not fields["memberId"] and not fields["dob"]:
+        return v.MSG_CLAIM_CRITERIA
+    checked = _member_fields(fields["memberId"], fields["dob"])
+    if isinstance(checked, str):
+        return checked
+    member_id, dob = checked
+    if not fields["fromDate"]:
+        return v.MSG_FROM_REQUIRED
+    start = _parse_date(fields["fromDate"])
+    if start is None:
+        return v.MSG_FROM_FORMAT
+    if not fields["toDate"]:
+        return v.MSG_TO_REQUIRED
+    end = _parse_date(fields["toDate"])
+    if end is None:
+        return v.MSG_TO_FORMAT
+    if end < start:
+        return v.MSG_RANGE_ORDER
+    return {"claim_number": "", "member_id": member_id, "dob": dob.isoformat(), "from": start.isoformat(),
+            "to": end.isoformat()}
+
+
+def _claim_query(search: dict[str, str]) -> ClaimQuery:
+    if search["claim_number"]:
+        return ClaimQuery(claim_number=search["claim_number"])
+    return ClaimQuery(member_id=search["member_id"], date_of_birth=date.fromisoformat(search["dob"]),
+                      service_from=date.fromisoformat(search["from"]), service_to=date.fromisoformat(search["to"]))
 
 
 def _parse_date(text: str) -> date | None:

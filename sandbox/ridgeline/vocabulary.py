@@ -20,6 +20,15 @@ from aggregator.models import (
     ServiceType,
     TimePeriod,
 )
+from aggregator.models.codes import (
+    AdjustmentGroup,
+    AdjustmentReason,
+    AuthDecisionReason,
+    AuthStatus,
+    ClaimStatusCategory,
+    RequestCategory,
+    UnitQualifier,
+)
 
 PORTAL_NAME = "Ridgeline Mutual"
 SESSION_COOKIE = "RMSESSIONID"
@@ -170,3 +179,161 @@ V2_TIER_HEADERS = {NetworkIndicator.OUT_OF_NETWORK: "Tier 2 (Participating)",
                    NetworkIndicator.IN_NETWORK: "Tier 1 (Preferred)"}
 V2_PLAN_SHARE_FORMAT = "Plan pays {percent}"
 V2_MEANING_CHANGES: dict[str, str] = {"RCP1000": "tier_swap", "RSP1500": "plan_share"}
+
+
+# --- authorizations and claim status (v1) ------------------------------------------------------------
+# Every word the authorization and claim pages print. Dates are MM/DD/YYYY, money `$1,234.56`.
+
+NAV_AUTHORIZATIONS = "Authorizations"
+NAV_CLAIMS = "Claim Status"
+
+# HCR01 -> the carrier's word.
+AUTH_STATUS: dict[AuthStatus, str] = {
+    AuthStatus.CERTIFIED: "Approved",
+    AuthStatus.PARTIAL: "Partially Approved",
+    AuthStatus.NOT_CERTIFIED: "Denied",
+    AuthStatus.PENDED: "Pending Review",
+    AuthStatus.MODIFIED: "Modified",
+    AuthStatus.CANCELLED: "Cancelled",
+    AuthStatus.CONTACT_PAYER: "Contact Health Plan",
+}
+# UM01 request category -> "Request Type".
+REQUEST_TYPES: dict[RequestCategory, str] = {
+    RequestCategory.ADMISSION_REVIEW: "Inpatient Admission",
+    RequestCategory.HEALTH_SERVICES_REVIEW: "Outpatient Services",
+    RequestCategory.SPECIALTY_CARE_REVIEW: "Specialist Referral",
+}
+# UM03 service type -> the "Service" / "Service Type" words (the benefits page's names where they exist).
+AUTH_SERVICE_NAMES: dict[ServiceType, str] = {
+    ServiceType.MRI_CAT_SCAN: SERVICE_NAMES[ServiceType.MRI_CAT_SCAN],
+    ServiceType.PHYSICAL_THERAPY: SERVICE_NAMES[ServiceType.PHYSICAL_THERAPY],
+    ServiceType.CHIROPRACTIC: SERVICE_NAMES[ServiceType.CHIROPRACTIC],
+    ServiceType.MENTAL_HEALTH: SERVICE_NAMES[ServiceType.MENTAL_HEALTH],
+    ServiceType.HOSPITAL_INPATIENT: "Inpatient Hospital Stay",
+    ServiceType.CONSULTATION: "Specialist Consultation",
+}
+# HCR03 -> "Decision Reason" text.
+DECISION_REASONS: dict[AuthDecisionReason, str] = {
+    AuthDecisionReason.NOT_MEDICALLY_NECESSARY: "Not medically necessary",
+    AuthDecisionReason.CERTIFICATION_NOT_REQUIRED: "Authorization not required for this service",
+    AuthDecisionReason.EXCEEDS_PLAN_MAXIMUMS: "Exceeds plan maximum",
+    AuthDecisionReason.NON_COVERED_SERVICE: "Service not covered under member's plan",
+    AuthDecisionReason.INFORMATION_NOT_RECEIVED: "Requested clinical information not received",
+    AuthDecisionReason.REQUIRES_MEDICAL_REVIEW: "Referred for medical review",
+}
+UNITS: dict[UnitQualifier, str] = {UnitQualifier.VISITS: "Visits", UnitQualifier.UNITS: "Units",
+                                    UnitQualifier.DAYS: "Days"}
+# Short descriptions the carrier prints next to a procedure code (its own wording).
+PROCEDURE_DESCRIPTIONS: dict[str, str] = {
+    "70551": "MRI brain, without contrast", "70553": "MRI brain, without and with contrast",
+    "72148": "MRI lumbar spine, without contrast", "72141": "MRI cervical spine, without contrast",
+    "73721": "MRI lower extremity joint, without contrast", "74177": "CT abdomen and pelvis, with contrast",
+    "97110": "Therapeutic exercise, each 15 min", "97140": "Manual therapy, each 15 min",
+    "97112": "Neuromuscular re-education, each 15 min", "97530": "Therapeutic activities, each 15 min",
+    "97161": "PT evaluation, low complexity", "98940": "Chiropractic manipulation, 1-2 regions",
+    "98941": "Chiropractic manipulation, 3-4 regions", "97012": "Mechanical traction",
+    "90837": "Psychotherapy, 60 min", "90834": "Psychotherapy, 45 min", "90791": "Psychiatric diagnostic evaluation",
+    "99223": "Initial hospital care, per day", "99204": "New patient office visit, specialist",
+    "99214": "Established patient office visit", "99215": "Established patient office visit, extended",
+}
+
+AUTH_SEARCH_TITLE = "Authorization Search"
+AUTH_LIST_TITLE = "Authorizations"
+AUTH_DETAIL_TITLE = "Authorization Detail"
+AUTH_LIST_HEADERS = {"number": "Auth #", "service": "Service", "status": "Status", "effective": "Effective",
+                     "expires": "Expires"}
+AUTH_MEMBER_LABELS = {"name": "Member Name:", "member_id": "Member ID:", "dob": "Date of Birth:"}
+AUTH_LABELS = {
+    "number": "Authorization Number:", "status": "Status:", "request_type": "Request Type:",
+    "service": "Service Type:", "member_name": "Member Name:", "member_id": "Member ID:",
+    "effective": "Effective Date:", "expiration": "Expiration Date:", "provider": "Servicing Provider:",
+    "npi": "Provider NPI:", "reason": "Decision Reason:", "updated": "Last Updated:",
+}
+AUTH_SERVICE_HEADERS = {"code": "Code", "description": "Description", "approved": "Approved", "used": "Used",
+                        "remaining": "Remaining", "unit": "Unit"}
+AUTH_SERVICES_TITLE = "Authorized Services"
+
+# STC01-1 claim status category -> the carrier's words (one phrase per category).
+CLAIM_STATUS: dict[ClaimStatusCategory, str] = {
+    ClaimStatusCategory.RECEIVED: "Received",
+    ClaimStatusCategory.ACCEPTED: "Accepted",
+    ClaimStatusCategory.RETURNED_UNPROCESSABLE: "Returned - Unable to Process",
+    ClaimStatusCategory.PENDING: "Pending",
+    ClaimStatusCategory.PENDING_IN_PROCESS: "In Process",
+    ClaimStatusCategory.PENDING_PAYER_REVIEW: "Pending - Under Review",
+    ClaimStatusCategory.PENDING_PROVIDER_INFO: "Pending - Additional Information Requested",
+    ClaimStatusCategory.PENDING_PATIENT_INFO: "Pending - Awaiting Member Information",
+    ClaimStatusCategory.FINALIZED_PAYMENT: "Paid",
+    ClaimStatusCategory.FINALIZED_DENIAL: "Denied",
+    ClaimStatusCategory.FINALIZED_REVISED: "Adjusted",
+    ClaimStatusCategory.FINALIZED_NO_PAYMENT: "Processed - No Payment",
+    ClaimStatusCategory.REQUEST_GENERAL: "Information Requested",
+    ClaimStatusCategory.REQUEST_DOCUMENTATION: "Documentation Requested",
+}
+ADJUSTMENT_GROUPS: dict[AdjustmentGroup, str] = {
+    AdjustmentGroup.CONTRACTUAL: "Contractual Obligation",
+    AdjustmentGroup.PATIENT_RESPONSIBILITY: "Patient Responsibility",
+    AdjustmentGroup.OTHER: "Other Adjustment",
+    AdjustmentGroup.PAYER_INITIATED: "Payer Initiated Reduction",
+}
+ADJUSTMENT_SEPARATOR = "; "  # "CO-45 $120.00; PR-1 $50.00"
+
+CLAIM_SEARCH_TITLE = "Claim Status Search"
+CLAIM_RESULTS_TITLE = "Claim Status Results"
+CLAIM_DETAIL_TITLE = "Claim Detail"
+CLAIMS_PER_PAGE = 10
+CLAIM_LIST_HEADERS = {"number": "Claim #", "account": "Patient Acct #", "dates": "Service Dates", "billed": "Billed",
+                      "paid": "Paid", "status": "Status"}
+CLAIM_LABELS = {
+    "number": "Claim Number:", "account": "Patient Account Number:", "patient": "Patient Name:",
+    "member_id": "Member ID:", "dates": "Service Dates:", "status": "Claim Status:", "status_code": "Status Code:",
+    "received": "Received Date:", "processed": "Processed Date:", "paid_date": "Paid Date:",
+    "check": "Check/EFT Number:", "billed": "Total Billed:", "allowed": "Total Allowed:", "paid": "Total Paid:",
+    "patient_resp": "Patient Responsibility:",
+}
+CLAIM_LINE_HEADERS = {"line": "Line", "procedure": "Procedure", "date": "Date", "units": "Units", "billed": "Billed",
+                      "allowed": "Allowed", "paid": "Paid", "adjustments": "Adjustments"}
+CLAIM_LINES_TITLE = "Service Lines"
+ADJUSTMENT_LEGEND_TITLE = "Adjustment Codes"
+DATE_RANGE_SEPARATOR = " - "  # "01/05/2026 - 01/19/2026"
+PAGE_NEXT = "Next >"
+PAGE_PREV = "< Prev"
+PAGE_FORMAT = "Page {page} of {pages}"
+RESULTS_COUNT = "{count} claim(s) found."
+NO_VALUE = "N/A"  # a date, amount or number the record does not have (yet)
+
+MSG_NO_AUTHS = "No authorizations on file for this member."
+MSG_AUTH_NOT_FOUND = "The authorization number entered was not found."
+MSG_NO_CLAIMS = "No claims found for the criteria entered."
+MSG_CLAIM_NOT_FOUND = "The claim number entered was not found."
+MSG_CLAIM_CRITERIA = "Enter a Claim Number, or a Member ID, Date of Birth and Service Dates."
+MSG_CLAIM_BOTH = "Search by Claim Number or by Member, not both."
+MSG_FROM_REQUIRED = "Service Date From is required."
+MSG_TO_REQUIRED = "Service Date To is required."
+MSG_FROM_FORMAT = "Please enter Service Date From as MM/DD/YYYY."
+MSG_TO_FORMAT = "Please enter Service Date To as MM/DD/YYYY."
+MSG_RANGE_ORDER = "Service Date To must be on or after Service Date From."
+MSG_SEARCH_EXPIRED = "Your search results are no longer available. Please search again."
+
+
+def fmt_units(quantity: Decimal | int) -> str:
+    """Whole numbers without decimals ('12'), fractions as given ('1.5')."""
+    value = Decimal(quantity)
+    return f"{value.normalize():f}" if value != value.to_integral_value() else str(int(value))
+
+
+def fmt_adjustment(group: AdjustmentGroup, reason: AdjustmentReason, amount: Decimal) -> str:
+    return f"{group.value}-{reason.value} {fmt_money(amount)}"
+
+
+def fmt_date_range(start: date, end: date) -> str:
+    return f"{fmt_date(start)}{DATE_RANGE_SEPARATOR}{fmt_date(end)}"
+
+
+# v2 (cosmetic only) of the authorization and claim detail pages: labels and headers in other case
+# and spacing, columns in another order, one extra informational column.
+V2_AUTH_SERVICE_HEADERS = {"code": "CODE", "unit": "unit", "approved": "Approved ", "used": " USED",
+                           "remaining": "Remaining", "description": "description", "notes": "Notes"}
+V2_CLAIM_LINE_HEADERS = {"line": "LINE", "date": "date", "procedure": "Procedure ", "units": " UNITS",
+                         "billed": "BILLED", "allowed": "allowed", "paid": "Paid", "adjustments": "ADJUSTMENTS",
+                         "remarks": "Remarks"}

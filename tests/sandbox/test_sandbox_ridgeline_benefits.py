@@ -150,5 +150,5 @@ async def test_escaped_names_read_back_exactly(logged_in, dataset):
 
 
 async def test_unknown_pages_get_the_portal_s_own_html(portal):
-    page = await portal.http.get("/claims")
+    page = await portal.http.get("/referrals")  # no such page
     assert page.status_code == 404 and "<title>Ridgeline Mutual - Page Not Found</title>" in page.text
