@@ -1,5 +1,7 @@
 """Normalized records every adapter produces (pydantic v2), with X12 codes in their enums."""
 
+from aggregator.models.authorization import Authorization, AuthorizationList, AuthorizationQuery, AuthorizedService
+from aggregator.models.claims import Adjustment, ClaimLine, ClaimList, ClaimQuery, ClaimStatus
 from aggregator.models.codes import (
     AuthIndicator,
     BenefitKind,
@@ -28,6 +30,8 @@ from aggregator.models.eligibility import (
 from aggregator.models.provenance import Provenance
 
 __all__ = [
+    "Adjustment", "Authorization", "AuthorizationList", "AuthorizationQuery", "AuthorizedService", "ClaimLine",
+    "ClaimList", "ClaimQuery", "ClaimStatus",
     "AuthIndicator", "BenefitKind", "BenefitLine", "Coverage", "CoverageLevel", "CoverageStatus",
     "EligibilityAnswer", "EligibilityQuery", "EligibilityRecord", "InsuranceType", "Member",
     "MemberNotFound", "NetworkIndicator", "Payer", "Plan", "Provenance", "QuantityQualifier",

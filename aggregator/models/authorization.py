@@ -11,14 +11,22 @@ from pydantic import Field, field_validator, model_validator
 
 from aggregator.models.base import Record
 from aggregator.models.codes import AuthDecisionReason, AuthStatus, RequestCategory, ServiceType, UnitQualifier
+from aggregator.models.ids import normalize_member_id
 from aggregator.models.provenance import Provenance
 
 PROCEDURE_CODE = re.compile(r"^(\d{4}[0-9A-Z]|[A-V]\d{4})$")  # CPT (5 chars) or HCPCS Level II
 
 
 class AuthorizationQuery(Record):
+    """Every authorization on file for a member."""
+
     member_id: str
     date_of_birth: date
+
+    @field_validator("member_id")
+    @classmethod
+    def _normalize(cls, value: str) -> str:
+        return normalize_member_id(value)
 
 
 class AuthorizedService(Record):

@@ -6,7 +6,6 @@ canonical order so two records describing the same coverage compare equal field 
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal
 from typing import Literal
@@ -27,19 +26,8 @@ from aggregator.models.codes import (
     ServiceType,
     TimePeriod,
 )
+from aggregator.models.ids import normalize_member_id
 from aggregator.models.provenance import Provenance
-
-_MEMBER_ID_NOISE = re.compile(r"[\s\-]")
-
-
-def normalize_member_id(value: str) -> str:
-    """Member ids are stored uppercase without spaces or dashes; leading zeros are kept."""
-    cleaned = _MEMBER_ID_NOISE.sub("", value).upper()
-    if not cleaned:
-        raise ValueError("member id is empty")
-    if not cleaned.isalnum():
-        raise ValueError("member id may contain only letters and digits")
-    return cleaned
 
 
 class EligibilityQuery(Record):
@@ -155,16 +143,24 @@ class EligibilityRecord(Record):
 
 
 class MemberNotFound(Record):
-    """A definite answer that the carrier has no such member (or the DOB does not match): a result."""
+    """A definite answer that the carrier has no such member (or the DOB does not match): a result.
+
+    The same result answers every member search: eligibility, authorizations, claims.
+    """
 
     kind: Literal["not_found"] = "not_found"
     carrier: str
-    query: EligibilityQuery
+    query: EligibilityQuery | AuthorizationQuery | ClaimQuery
     reject_reason: RejectReason
     provenance: Provenance | None = None
 
     def without_provenance(self) -> MemberNotFound:
         return self.model_copy(update={"provenance": None})
 
+
+from aggregator.models.authorization import AuthorizationQuery  # noqa: E402  (they import nothing from here)
+from aggregator.models.claims import ClaimQuery  # noqa: E402
+
+MemberNotFound.model_rebuild()
 
 EligibilityAnswer = EligibilityRecord | MemberNotFound
