@@ -8,23 +8,26 @@ action), 6 retry later (portal unavailable or in maintenance).
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
-from rich.table import Table
 
+from aggregator.cli_output import show_authorization_answer, show_result
 from aggregator.cli_sandbox import sandbox_app
 from aggregator.cli_vault import vault_app
 from aggregator.errors import AggregatorError, Outcome
 from aggregator.logging import configure_logging
-from aggregator.models import EligibilityQuery, EligibilityRecord, MemberNotFound
+from aggregator.models import AuthorizationQuery, ClaimQuery, EligibilityQuery, ServiceType
 from aggregator.settings import Settings
+
+if TYPE_CHECKING:  # Playwright is imported only by commands that browse
+    from aggregator.runner import LookupResult, Runner
 
 app = typer.Typer(help="Carrier portal aggregator: eligibility from insurance carrier portals, with evidence.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -45,6 +48,12 @@ console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="state directory (default: AGGREGATOR_DATA_DIR or .)")]
+CarrierOption = Annotated[str, typer.Option(help="carrier slug or display name, e.g. ridgeline")]
+MemberIdOption = Annotated[str, typer.Option("--member-id", help="member id as printed on the card")]
+DobOption = Annotated[str, typer.Option(help="date of birth, YYYY-MM-DD")]
+AccountOption = Annotated[str | None, typer.Option(help="vault account label to use (default: any active one)")]
+JsonOption = Annotated[bool, typer.Option("--json", help="print the normalized answer as JSON")]
+T = TypeVar("T")
 
 
 def load_settings(data_dir: Path | None) -> Settings:
@@ -65,30 +74,19 @@ def parse_iso_date(value: str, option: str) -> date:
         raise fail(f"{option} must be a date as YYYY-MM-DD, got '{value}'", 2) from None
 
 
-@lookup_app.command("eligibility")
-def lookup_eligibility(
-    carrier: Annotated[str, typer.Option(help="carrier slug or display name, e.g. ridgeline")],
-    member_id: Annotated[str, typer.Option("--member-id", help="member id as printed on the card")],
-    dob: Annotated[str, typer.Option(help="date of birth, YYYY-MM-DD")],
-    service_date: Annotated[str | None, typer.Option("--service-date", help="date of service, YYYY-MM-DD (default today)")] = None,
-    last_name: Annotated[str | None, typer.Option("--last-name", help="optional, narrows the search")] = None,
-    account: Annotated[str | None, typer.Option(help="vault account label to use (default: any active one)")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the normalized answer as JSON")] = False,
-    data_dir: DataDirOption = None,
-) -> None:
-    """Eligibility and benefits for one member on a date of service."""
-    settings = load_settings(data_dir)
+def build_query(model: type[BaseModel], **fields: object) -> BaseModel:
+    """Validate a query, naming the option at fault in the error (exit 2)."""
     try:
-        query = EligibilityQuery(
-            member_id=member_id, date_of_birth=parse_iso_date(dob, "--dob"),
-            service_date=parse_iso_date(service_date, "--service-date") if service_date else date.today(),
-            last_name=last_name or None,
-        )
+        return model(**fields)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise fail(f"--{str(first['loc'][0]).replace('_', '-')}: {first['msg']}", 2) from None
+        where = f"--{str(first['loc'][0]).replace('_', '-')}: " if first["loc"] else ""
+        raise fail(f"{where}{first['msg'].removeprefix('Value error, ')}", 2) from None
 
-    from aggregator.runner import Runner  # Playwright is imported only for commands that browse
+
+def run_lookups(settings: Settings, carrier: str, calls: Callable[[Runner], Awaitable[T]]) -> T:
+    """Run lookups in one runner (one browser, warm sessions); configuration errors exit with one line."""
+    from aggregator.runner import Runner
     from aggregator.scrapers.registry import adapter_for
 
     try:
@@ -96,69 +94,114 @@ def lookup_eligibility(
     except AggregatorError as error:
         raise fail(error.reason, 1) from None
 
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> T:
         async with Runner.open(settings) as runner:
-            return await runner.eligibility(carrier, query, source="cli", account_label=account)
+            return await calls(runner)
 
     try:
-        result = asyncio.run(run())
+        return asyncio.run(run())
     except AggregatorError as error:
         raise fail(error.reason, EXIT_CODES.get(error.outcome, 1)) from None
 
-    files = settings.resolved_snapshots_dir
-    evidence = [
-        {"id": e.id, "url": e.url, "captured_at": e.captured_at.isoformat() + "Z", "label": e.label,
-         "screenshot": str(files / e.screenshot_path), "html": str(files / e.html_path),
-         "screenshot_sha256": e.screenshot_sha256}
-        for e in result.evidence
-    ]
-    if as_json:
-        payload = {
-            "lookup_id": result.lookup_id, "carrier": result.carrier, "account": result.account_label,
-            "outcome": result.outcome.value, "reason": result.reason, "reason_code": result.reason_code,
-            "record": result.answer.model_dump(mode="json") if result.answer else None, "evidence": evidence,
-        }
-        console.print_json(json.dumps(payload))
-    else:
-        print_answer(result.answer)
-        for item in evidence:
-            console.print(f"evidence {item['id']}: {item['screenshot']}", highlight=False)
+
+def finish(result: LookupResult, settings: Settings, as_json: bool, extra: dict | None = None) -> None:
+    show_result(console, result, settings.resolved_snapshots_dir, as_json=as_json, extra=extra)
     if result.outcome is not Outcome.FOUND:
         reason = f"{result.outcome.value}: {result.reason}" if result.reason else result.outcome.value
         raise fail(reason, EXIT_CODES[result.outcome])
 
 
-def print_answer(answer: EligibilityRecord | MemberNotFound | None) -> None:
-    if answer is None:
+@lookup_app.command("eligibility")
+def lookup_eligibility(
+    carrier: CarrierOption,
+    member_id: MemberIdOption,
+    dob: DobOption,
+    service_date: Annotated[str | None, typer.Option("--service-date", help="date of service, YYYY-MM-DD (default today)")] = None,
+    last_name: Annotated[str | None, typer.Option("--last-name", help="optional, narrows the search")] = None,
+    account: AccountOption = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Eligibility and benefits for one member on a date of service."""
+    settings = load_settings(data_dir)
+    query = build_query(EligibilityQuery, member_id=member_id, date_of_birth=parse_iso_date(dob, "--dob"),
+                        service_date=parse_iso_date(service_date, "--service-date") if service_date else date.today(),
+                        last_name=last_name or None)
+    result = run_lookups(settings, carrier, lambda r: r.eligibility(carrier, query, account_label=account))
+    finish(result, settings, as_json)
+
+
+@lookup_app.command("authorizations")
+def lookup_authorizations(
+    carrier: CarrierOption,
+    member_id: MemberIdOption,
+    dob: DobOption,
+    service_date: Annotated[str | None, typer.Option("--service-date", help="with --service-type/--procedure: answer "
+                                                     "whether this visit needs an authorization and has one")] = None,
+    service_type: Annotated[str | None, typer.Option("--service-type", help="X12 service type code, e.g. 62")] = None,
+    procedure: Annotated[str | None, typer.Option("--procedure", help="CPT/HCPCS code, e.g. 70551")] = None,
+    account: AccountOption = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Prior authorizations on file for a member; with a visit, whether it needs one and has one."""
+    from aggregator.flows.authorization import answer_authorization
+
+    settings = load_settings(data_dir)
+    query = build_query(AuthorizationQuery, member_id=member_id, date_of_birth=parse_iso_date(dob, "--dob"))
+    if (service_type or procedure) and not service_date:
+        raise fail("--service-type/--procedure need --service-date (the visit to check)", 2)
+    visit_type = None
+    if service_type:
+        try:
+            visit_type = ServiceType(service_type.strip().upper())
+        except ValueError:
+            raise fail(f"--service-type: '{service_type}' is not an X12 service type code this product knows", 2) from None
+    if not service_date:
+        result = run_lookups(settings, carrier, lambda r: r.authorizations(carrier, query, account_label=account))
+        finish(result, settings, as_json)
         return
-    if isinstance(answer, MemberNotFound):
-        console.print(f"[yellow]No eligibility:[/yellow] {answer.reject_reason.label} (AAA03 {answer.reject_reason.value})")
-        return
-    m, c = answer.member, answer.coverage
-    summary = Table.grid(padding=(0, 2))
-    summary.add_row("Member", f"{m.first_name} {m.last_name}  ({m.member_id}, born {m.date_of_birth}, {m.relationship.label})")
-    summary.add_row("Payer", f"{answer.payer.name} ({answer.payer.payer_id})")
-    summary.add_row("Plan", f"{answer.plan.name} [{answer.plan.insurance_type.label}], group {answer.plan.group_number} {answer.plan.group_name}")
-    ends = f" to {c.termination_date}" if c.termination_date else ""
-    status = "[green]ACTIVE[/green]" if c.status.value == "1" else "[red]INACTIVE[/red]"
-    summary.add_row("Coverage", f"{status} on {answer.service_date} (effective {c.effective_date}{ends})")
-    if answer.prior_auth_service_types:
-        summary.add_row("Prior auth", ", ".join(s.label for s in answer.prior_auth_service_types))
-    console.print(summary)
-    table = Table(title="Benefits", show_lines=False)
-    for header in ("Service", "Benefit", "Network", "Level", "Period", "Value", "Prior auth"):
-        table.add_column(header)
-    for line in answer.benefits:
-        if line.amount is not None:
-            value = f"${line.amount:,.2f}"
-        elif line.percent is not None:
-            value = f"{line.percent * 100:g}%"
-        else:
-            value = f"{line.quantity:g} {line.quantity_qualifier.label if line.quantity_qualifier else ''}"
-        table.add_row(line.service_type.label, line.kind.label, line.network.label,
-                      line.coverage_level.label if line.coverage_level else "",
-                      line.time_period.label if line.time_period else "", value, line.prior_auth.label)
-    console.print(table)
+    visit = parse_iso_date(service_date, "--service-date")
+    eligibility_query = build_query(EligibilityQuery, member_id=member_id, date_of_birth=query.date_of_birth,
+                                    service_date=visit)
+
+    async def both(runner: Runner) -> tuple[LookupResult, LookupResult]:
+        coverage = await runner.eligibility(carrier, eligibility_query, account_label=account)
+        return coverage, await runner.authorizations(carrier, query, account_label=account)
+
+    coverage, auths = run_lookups(settings, carrier, both)
+    for part in (coverage, auths):
+        if part.outcome is not Outcome.FOUND:
+            finish(part, settings, as_json)
+    answer = answer_authorization(coverage.answer, auths.answer, service_date=visit,  # type: ignore[arg-type]
+                                  service_type=visit_type, procedure_code=procedure.strip().upper() if procedure else None)
+    finish(auths, settings, as_json, extra={"authorization_answer": answer.model_dump(mode="json")})
+    if not as_json:
+        show_authorization_answer(console, answer)
+
+
+@lookup_app.command("claims")
+def lookup_claims(
+    carrier: CarrierOption,
+    claim_number: Annotated[str | None, typer.Option("--claim-number", help="the payer's claim number")] = None,
+    member_id: Annotated[str | None, typer.Option("--member-id", help="member id (with --dob, --from, --to)")] = None,
+    dob: Annotated[str | None, typer.Option(help="date of birth, YYYY-MM-DD")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="first date of service, YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="last date of service, YYYY-MM-DD (default today)")] = None,
+    account: AccountOption = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Claim status by claim number, or every claim of a member in a date range (all result pages)."""
+    settings = load_settings(data_dir)
+    query = build_query(
+        ClaimQuery, claim_number=claim_number.strip() if claim_number else None, member_id=member_id,
+        date_of_birth=parse_iso_date(dob, "--dob") if dob else None,
+        service_from=parse_iso_date(date_from, "--from") if date_from else None,
+        service_to=parse_iso_date(date_to, "--to") if date_to else (date.today() if member_id else None),
+    )
+    result = run_lookups(settings, carrier, lambda r: r.claims(carrier, query, account_label=account))
+    finish(result, settings, as_json)
 
 
 @evidence_app.command("verify")

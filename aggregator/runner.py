@@ -8,8 +8,9 @@ in the vault the moment a portal rejects its login, so no second attempt is ever
 from __future__ import annotations
 
 import asyncio
+import json
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from aggregator.errors import (
     AccountFrozen,
     ActionRequired,
     AggregatorError,
+    ConfigurationError,
     CredentialsMissing,
     CredentialsRejected,
     Outcome,
@@ -29,17 +31,24 @@ from aggregator.errors import (
     UnexpectedPage,
 )
 from aggregator.evidence import EvidenceRecorder, SnapshotFiles
+from aggregator.flows.answers import validate_authorizations, validate_claims
+from aggregator.flows.changes import Change
+from aggregator.flows.compare import changes_between
 from aggregator.flows.eligibility import validate_answer
 from aggregator.logging import get_logger, register_secret
-from aggregator.models import EligibilityAnswer, EligibilityQuery, EligibilityRecord
-from aggregator.scrapers.framework import CarrierAdapter, Credentials
+from aggregator.models import AuthorizationQuery, ClaimQuery, EligibilityQuery, MemberNotFound
+from aggregator.scrapers.framework import Capability, CarrierAdapter, Credentials
 from aggregator.scrapers.registry import adapter_for
 from aggregator.settings import Settings
 from aggregator.store import Repository
+from aggregator.store.repository import Answer, Query, subject_of
 from aggregator.store.tables import EvidenceRow
 from vault import MasterKey, PortalAccount, TotpCodes, Vault
 
 log = get_logger(__name__)
+
+Step = Callable[[CarrierAdapter], Awaitable[Answer]]  # one adapter capability call
+Validate = Callable[[Query, Answer], Answer]  # the flow's check that the answer answers the query
 
 
 @dataclass
@@ -49,9 +58,10 @@ class LookupResult:
     outcome: Outcome
     reason: str | None = None
     reason_code: str | None = None
-    answer: EligibilityAnswer | None = None
+    answer: Answer | None = None
     evidence: list[EvidenceRow] = field(default_factory=list)
     account_label: str | None = None
+    changes: tuple[Change, ...] = ()  # what differs from the previous answer on the same subject
 
 
 @dataclass
@@ -112,45 +122,71 @@ class Runner:
         slot = self._slots.get(account_id)
         return slot.logins if slot else 0
 
-    # --- the job ------------------------------------------------------------------------------------
+    # --- the jobs -----------------------------------------------------------------------------------
 
     async def eligibility(
         self, carrier: str, query: EligibilityQuery, *, source: str = "cli", account_label: str | None = None
     ) -> LookupResult:
+        return await self._lookup(Capability.ELIGIBILITY, carrier, query, lambda a: a.check_eligibility(query),
+                                  validate_answer, source=source, account_label=account_label)
+
+    async def authorizations(
+        self, carrier: str, query: AuthorizationQuery, *, source: str = "cli", account_label: str | None = None
+    ) -> LookupResult:
+        return await self._lookup(Capability.AUTHORIZATION, carrier, query, lambda a: a.check_authorizations(query),
+                                  validate_authorizations, source=source, account_label=account_label)
+
+    async def claims(
+        self, carrier: str, query: ClaimQuery, *, source: str = "cli", account_label: str | None = None
+    ) -> LookupResult:
+        return await self._lookup(Capability.CLAIM_STATUS, carrier, query, lambda a: a.check_claims(query),
+                                  validate_claims, source=source, account_label=account_label)
+
+    async def _lookup(self, capability: Capability, carrier: str, query: Query, step: Step, validate: Validate, *,
+                      source: str, account_label: str | None) -> LookupResult:
         adapter_cls = adapter_for(carrier)  # unknown carrier: ConfigurationError before anything is stored
         slug = adapter_cls.manifest.slug
-        for value in (query.member_id, query.last_name or ""):
-            register_secret(value)
-        lookup = self.repository.create_lookup(flow="eligibility", carrier=slug, query=query, source=source)
+        if capability not in adapter_cls.manifest.capabilities:
+            raise ConfigurationError(f"{adapter_cls.manifest.display_name} has no {capability.value.replace('_', ' ')} lookup")
+        for value in (getattr(query, "member_id", None), getattr(query, "last_name", None)):
+            if value:
+                register_secret(value)
+        lookup = self.repository.create_lookup(flow=capability.value, carrier=slug, query=query, source=source)
         result = LookupResult(lookup_id=lookup.id, carrier=slug, outcome=Outcome.FAILED)
         try:
-            answer = await self._run_eligibility(adapter_cls, query, lookup.id, account_label, result)
-            answer = validate_answer(query, answer)
-            self.repository.save_record(lookup.id, answer)
+            answer = await self._run(adapter_cls, capability, step, lookup.id, account_label, result)
+            answer = validate(query, answer)
+            subject = subject_of(query)
+            previous = self.repository.previous_record(carrier=slug, kind=answer.kind, subject=subject,
+                                                       before_lookup=lookup.id)
+            self.repository.save_record(lookup.id, answer, subject=subject)
             result.answer = answer
-            if isinstance(answer, EligibilityRecord):
-                result.outcome = Outcome.FOUND
-            else:
+            result.changes = changes_between(previous, answer)
+            if result.changes:
+                self.repository.set_lookup_changes(lookup.id, json.dumps([c.model_dump(mode="json") for c in result.changes]))
+            if isinstance(answer, MemberNotFound):
                 result.outcome = Outcome.NOT_FOUND
                 result.reason = answer.reject_reason.label
                 result.reason_code = answer.reject_reason.value
+            else:
+                result.outcome = Outcome.FOUND
         except AggregatorError as error:
             result.outcome, result.reason, result.reason_code = error.outcome, error.reason, error.code
-            log.warning("lookup_not_answered", carrier=slug, lookup_id=lookup.id, outcome=error.outcome.value,
-                        error=error.code, reason=error.reason)
+            log.warning("lookup_not_answered", carrier=slug, flow=capability.value, lookup_id=lookup.id,
+                        outcome=error.outcome.value, error=error.code, reason=error.reason)
         except Exception as error:  # a bug must still end the lookup in a definite, stored state
             result.outcome, result.reason, result.reason_code = Outcome.FAILED, f"internal error ({type(error).__name__})", "internal_error"
-            log.exception("lookup_crashed", carrier=slug, lookup_id=lookup.id)
+            log.exception("lookup_crashed", carrier=slug, flow=capability.value, lookup_id=lookup.id)
         self.repository.finish_lookup(lookup.id, result.outcome, result.reason, result.reason_code)
         result.evidence = self.repository.evidence_for_lookup(lookup.id)
-        log.info("lookup_finished", carrier=slug, lookup_id=lookup.id, outcome=result.outcome.value,
-                 evidence=len(result.evidence))
+        log.info("lookup_finished", carrier=slug, flow=capability.value, lookup_id=lookup.id,
+                 outcome=result.outcome.value, evidence=len(result.evidence), changes=len(result.changes))
         return result
 
-    async def _run_eligibility(
-        self, adapter_cls: type[CarrierAdapter], query: EligibilityQuery, lookup_id: str,
+    async def _run(
+        self, adapter_cls: type[CarrierAdapter], capability: Capability, step: Step, lookup_id: str,
         account_label: str | None, result: LookupResult,
-    ) -> EligibilityAnswer:
+    ) -> Answer:
         manifest = adapter_cls.manifest
         window = manifest.in_maintenance(self.clock()) if self.respect_maintenance_windows else None
         if window is not None:
@@ -161,8 +197,8 @@ class Runner:
         attempt = 0
         while True:
             try:
-                async with self._session(adapter_cls, account, lookup_id) as adapter:
-                    return await self._with_one_relogin(adapter, account, lambda: adapter.check_eligibility(query))
+                async with self._session(adapter_cls, account, lookup_id, capability) as adapter:
+                    return await self._with_one_relogin(adapter, account, lambda: step(adapter))
             except PortalUnavailable as error:
                 if isinstance(error, PortalMaintenance) or attempt >= self.transient_retries:
                     raise
@@ -191,7 +227,8 @@ class Runner:
         return self._slots.setdefault(account.account_id, _AccountSlot())
 
     @asynccontextmanager
-    async def _session(self, adapter_cls: type[CarrierAdapter], account: PortalAccount, lookup_id: str) -> AsyncIterator[CarrierAdapter]:
+    async def _session(self, adapter_cls: type[CarrierAdapter], account: PortalAccount, lookup_id: str,
+                       capability: Capability) -> AsyncIterator[CarrierAdapter]:
         manifest = adapter_cls.manifest
         slot = self._slot(account)
         async with slot.lock:
@@ -210,7 +247,7 @@ class Runner:
                 slot.session.logged_in = saved is not None
             session = slot.session
             session.evidence_sink = sink
-            session.flow = "eligibility"
+            session.flow = capability.value
             adapter = adapter_cls(session, self._credentials(current))
             if not session.logged_in:
                 await self._login(adapter, current, slot)

@@ -12,10 +12,24 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from aggregator.errors import Outcome
-from aggregator.models import EligibilityAnswer, EligibilityQuery, EligibilityRecord, MemberNotFound
+from aggregator.models import (
+    AuthorizationList,
+    AuthorizationQuery,
+    ClaimList,
+    ClaimQuery,
+    EligibilityQuery,
+    EligibilityRecord,
+    MemberNotFound,
+)
 from aggregator.store.database import make_engine, migrate
 from aggregator.store.tables import EvidenceRow, LookupRow, RecordEvidenceRow, RecordRow
 
+Query = EligibilityQuery | AuthorizationQuery | ClaimQuery
+Answer = EligibilityRecord | MemberNotFound | AuthorizationList | ClaimList
+ANSWER_TYPES: dict[str, type[Answer]] = {
+    "eligibility": EligibilityRecord, "not_found": MemberNotFound,
+    "authorization_list": AuthorizationList, "claim_list": ClaimList,
+}
 GENESIS_HASH = "0" * 64
 EVIDENCE_CHAIN_LOCK = 0x45564944  # "EVID": the advisory lock key that serializes chain appends
 
@@ -46,11 +60,12 @@ class Repository:
 
     # --- lookups ------------------------------------------------------------------------------------
 
-    def create_lookup(self, *, flow: str, carrier: str, query: EligibilityQuery, source: str) -> LookupRow:
+    def create_lookup(self, *, flow: str, carrier: str, query: Query, source: str) -> LookupRow:
         row = LookupRow(
-            id=new_id(), flow=flow, carrier=carrier, member_id=query.member_id,
-            date_of_birth=query.date_of_birth, service_date=query.service_date, source=source,
-            requested_at=utcnow(),
+            id=new_id(), flow=flow, carrier=carrier, member_id=getattr(query, "member_id", None),
+            date_of_birth=getattr(query, "date_of_birth", None),
+            service_date=getattr(query, "service_date", None) or getattr(query, "service_to", None),
+            query=query.model_dump_json(), source=source, requested_at=utcnow(),
         )
         with self.session() as s:
             s.add(row)
@@ -87,12 +102,22 @@ class Repository:
 
     # --- records ------------------------------------------------------------------------------------
 
-    def save_record(self, lookup_id: str, answer: EligibilityAnswer) -> str:
+    def set_lookup_changes(self, lookup_id: str, changes_json: str) -> None:
+        with self.session() as s:
+            row = s.get(LookupRow, lookup_id)
+            assert row is not None
+            row.changes = changes_json
+            s.add(row)
+            s.commit()
+
+    def save_record(self, lookup_id: str, answer: Answer, *, subject: str) -> str:
         assert answer.provenance is not None, "records are stored with their provenance"
-        member_id = answer.member.member_id if isinstance(answer, EligibilityRecord) else answer.query.member_id
-        service_date = answer.service_date if isinstance(answer, EligibilityRecord) else answer.query.service_date
+        query = answer.query if not isinstance(answer, EligibilityRecord) else None
+        member_id = answer.member.member_id if isinstance(answer, EligibilityRecord) else getattr(query, "member_id", None)
+        service_date = (answer.service_date if isinstance(answer, EligibilityRecord)
+                        else getattr(query, "service_date", None) or getattr(query, "service_to", None))
         row = RecordRow(
-            id=new_id(), lookup_id=lookup_id, kind=answer.kind, carrier=answer.carrier,
+            id=new_id(), lookup_id=lookup_id, kind=answer.kind, carrier=answer.carrier, subject=subject,
             member_id=member_id, service_date=service_date,
             fetched_at=answer.provenance.fetched_at.astimezone(UTC),
             payload=answer.model_dump_json(),
@@ -105,10 +130,22 @@ class Repository:
             s.commit()
         return row.id
 
-    def records_for_lookup(self, lookup_id: str) -> list[EligibilityAnswer]:
+    def records_for_lookup(self, lookup_id: str) -> list[Answer]:
         with self.session() as s:
             rows = s.exec(select(RecordRow).where(RecordRow.lookup_id == lookup_id))
             return [load_answer(r) for r in rows]
+
+    def previous_record(self, *, carrier: str, kind: str, subject: str, before_lookup: str) -> Answer | None:
+        """The latest stored answer of this kind on this subject, from an earlier lookup."""
+        with self.session() as s:
+            row = s.exec(
+                select(RecordRow)
+                .where(RecordRow.carrier == carrier, RecordRow.kind == kind, RecordRow.subject == subject,
+                       RecordRow.lookup_id != before_lookup)
+                .order_by(col(RecordRow.fetched_at).desc())
+                .limit(1)
+            ).first()
+            return load_answer(row) if row else None
 
     # --- evidence chain -----------------------------------------------------------------------------
 
@@ -139,7 +176,12 @@ class Repository:
             yield from s.exec(select(EvidenceRow).order_by(col(EvidenceRow.seq))).yield_per(500)
 
 
-def load_answer(row: RecordRow) -> EligibilityAnswer:
-    if row.kind == "eligibility":
-        return EligibilityRecord.model_validate_json(row.payload)
-    return MemberNotFound.model_validate_json(row.payload)
+def load_answer(row: RecordRow) -> Answer:
+    return ANSWER_TYPES[row.kind].model_validate_json(row.payload)
+
+
+def subject_of(query: Query) -> str:
+    """The natural key answers to this query are compared on across checks."""
+    if isinstance(query, ClaimQuery) and query.claim_number:
+        return f"claim:{query.claim_number}"
+    return str(query.member_id)

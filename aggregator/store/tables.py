@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -18,28 +18,34 @@ class LookupRow(SQLModel, table=True):
     flow: str = Field(index=True, max_length=32)
     carrier: str = Field(index=True, max_length=40)
     account_label: str | None = Field(default=None, max_length=120)
-    member_id: str = Field(index=True, max_length=80)
-    date_of_birth: date
-    service_date: date
+    member_id: str | None = Field(default=None, index=True, max_length=80)
+    date_of_birth: date | None = None
+    service_date: date | None = None
+    query: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # the query model's JSON
     source: str = Field(default="cli", max_length=20)
     requested_at: datetime = Field(index=True)
     finished_at: datetime | None = None
     outcome: str | None = Field(default=None, index=True, max_length=32)
     reason: str | None = Field(default=None, max_length=500)
     reason_code: str | None = Field(default=None, max_length=60)
+    # What changed since the previous answer on the same subject (JSON list of flows.changes.Change).
+    changes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class RecordRow(SQLModel, table=True):
-    """A normalized record (eligibility answer or not-found result) as JSON, with its lookup."""
+    """A normalized record (eligibility, authorization list, claim list, or not-found) as JSON."""
 
     __tablename__ = "records"
+    __table_args__ = (Index("ix_records_subject", "carrier", "kind", "subject"),)
 
     id: str = Field(primary_key=True, max_length=32)
     lookup_id: str = Field(foreign_key="lookups.id", index=True, max_length=32)
     kind: str = Field(max_length=32)
     carrier: str = Field(index=True, max_length=40)
-    member_id: str = Field(index=True, max_length=80)
-    service_date: date
+    member_id: str | None = Field(default=None, index=True, max_length=80)
+    service_date: date | None = None
+    # The natural key a later answer is compared with: a member id, or "claim:<number>".
+    subject: str = Field(default="", max_length=120, sa_column_kwargs={"server_default": ""})
     fetched_at: datetime
     # The pydantic model's JSON; the model validates it again on the way out.
     payload: str = Field(sa_column=Column(Text, nullable=False))
