@@ -111,11 +111,15 @@ def accounts(
 
 @sandbox_app.command("record-pages")
 def record_pages_command(
-    out: Annotated[Path, typer.Option("--out", help="recorded-pages root; cases go to <out>/<carrier>/eligibility/")]
+    out: Annotated[Path, typer.Option("--out", help="recorded-pages root; cases go to <out>/<carrier>/<flow>/")]
         = Path("tests/recorded_pages"),
     carrier: Annotated[str, typer.Option("--carrier", help="sandbox carrier to record")] = "ridgeline",
     seed: SeedOption = _DEFAULT_SEED,
-    case: Annotated[list[str] | None, typer.Option("--case", help="only this case (repeatable); default: all")] = None,
+    flow: Annotated[list[str] | None, typer.Option(
+        "--flow", help="eligibility, authorization or claim_status (repeatable); default: all three")] = None,
+    case: Annotated[list[str] | None, typer.Option(
+        "--case", help="only this case (repeatable; recorded in every selected flow that has it); default: all")]
+        = None,
     verbose: Annotated[bool, typer.Option("--verbose", help="show the runner's log lines")] = False,
 ) -> None:
     """Regenerate the recorded-page test cases from the sandbox, checked live against its ground truth.
@@ -131,10 +135,15 @@ def record_pages_command(
 
     from aggregator.errors import AggregatorError
     from aggregator.logging import configure_logging
-    from aggregator.recording import CASE_NAMES, RecordingMismatch, record_pages
+    from aggregator.recording import FLOW_CASE_NAMES, FLOWS, RecordingMismatch, record_pages
 
     configure_logging("console", "INFO" if verbose else "ERROR")
-    total = len(case) if case else len(CASE_NAMES)
+    flows = tuple(dict.fromkeys(flow)) if flow else FLOWS
+    unknown = [f for f in flows if f not in FLOWS]
+    if unknown:
+        raise typer.BadParameter(f"unknown flow(s): {', '.join(unknown)} (known: {', '.join(FLOWS)})",
+                                 param_hint="--flow")
+    total = sum(len([c for c in FLOW_CASE_NAMES[f] if not case or c in case]) for f in flows)
     columns = (TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("starting sandbox", total=total)
@@ -143,7 +152,8 @@ def record_pages_command(
             progress.update(task, description=name or "written", completed=done, total=of)
 
         try:
-            written = asyncio.run(record_pages(out, carrier=carrier, seed=seed, cases=case, on_case=on_case))
+            written = asyncio.run(record_pages(out, carrier=carrier, seed=seed, cases=case, on_case=on_case,
+                                               flows=flows))
         except RecordingMismatch as mismatch:
             progress.stop()
             console.print(f"[red]refused:[/red] {mismatch}", highlight=False)
@@ -152,5 +162,5 @@ def record_pages_command(
             progress.stop()
             console.print(f"[red]error:[/red] {error}", highlight=False)
             raise typer.Exit(1) from None
-    console.print(f"recorded {len(written)} case(s) for {carrier} in {out / carrier / 'eligibility'}",
-                  highlight=False)
+    where = ", ".join(str(out / carrier / f) for f in flows)
+    console.print(f"recorded {len(written)} case(s) for {carrier} in {where}", highlight=False)

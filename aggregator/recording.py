@@ -2,11 +2,16 @@
 
 `record_pages` starts the sandbox portal on loopback (ephemeral port), puts its provider accounts into
 a throwaway vault in a temporary data directory, and drives the real runner and adapter with a real
-Chromium through a fixed list of cases (`CASE_NAMES`). For every case it keeps the HTML exactly as the
-browser captured it (the lookup's last evidence entry, byte for byte) and writes
+Chromium through a fixed list of cases per flow (`FLOW_CASE_NAMES`: eligibility `CASE_NAMES`,
+`AUTHORIZATION_CASE_NAMES`, `CLAIM_CASE_NAMES`). For every case it keeps the HTML of one captured page
+exactly as the browser captured it (an evidence entry of the lookup, byte for byte) and writes
 
-    <out_dir>/<carrier>/eligibility/<case>.html
-    <out_dir>/<carrier>/eligibility/<case>.expected.json
+    <out_dir>/<carrier>/<flow>/<case>.html
+    <out_dir>/<carrier>/<flow>/<case>.expected.json
+
+Eligibility keeps the lookup's last page (below). An authorization or claim status lookup reads several
+pages (list or results pages, then every detail page); the case names the one it keeps, and its
+expected content is built from the ground truth as well (see "authorization and claim status cases").
 
 `expected.json` is `{"query": ..., "record": ...}` where the record (or MemberNotFound) is
 `sandbox.ground_truth.eligibility(...)`, never the parser's output; or `{"query": ..., "error": {"type",
@@ -35,11 +40,17 @@ from typing import Any, Literal
 
 from aggregator.errors import AggregatorError, Outcome
 from aggregator.models import (
+    AuthorizationList,
+    AuthorizationQuery,
+    ClaimList,
+    ClaimQuery,
+    ClaimStatus,
     CoverageStatus,
     EligibilityQuery,
     EligibilityRecord,
     InsuranceType,
     MemberNotFound,
+    RejectReason,
     Relationship,
 )
 from aggregator.scrapers.registry import adapter_for
@@ -90,9 +101,10 @@ class RecordingCase:
 
 @dataclass
 class RecordedCase:
-    case: RecordingCase
+    case: RecordingCase | ActivityCase
     html: bytes
     expected: dict[str, Any]
+    flow: str = FLOW
 
 
 class RecordingMismatch(Exception):
@@ -259,10 +271,10 @@ def truth_kind(dataset: Any, carrier: str, case: RecordingCase) -> tuple[Expect,
 
 # --- recording ------------------------------------------------------------------------------------
 
-def _offline(carrier: str, html: str, query: EligibilityQuery) -> dict[str, Any]:
+def _offline(carrier: str, html: str, query: Any, flow: str = FLOW) -> dict[str, Any]:
     """Exactly what tests/test_recorded_pages.py computes for a case."""
     try:
-        answer = adapter_for(carrier).parse_answer(FLOW, html, query)
+        answer = adapter_for(carrier).parse_answer(flow, html, query)
     except AggregatorError as error:
         return {"error": {"type": type(error).__name__, "outcome": error.outcome.value, "reason": error.reason,
                           "code": error.code}}
@@ -329,36 +341,385 @@ def expected_json(content: dict[str, Any]) -> bytes:
 OnCase = Callable[[str, int, int], None]  # (case name, cases done, total); name "" once all are done
 
 
+# --- authorization and claim status cases ---------------------------------------------------------
+#
+# A lookup of these flows reads several pages (a list, or every results page, then every detail page);
+# a case keeps one of them. Its expected content is built from the ground truth: the record for a detail
+# page, `MemberNotFound` for a refused search, and for a list or results page the page model the parser
+# returns (`AuthListing`, `ClaimResultsListing`) filled from the ground-truth records, in the order and
+# the slices of 10 the portal documents (sandbox/README.md). The live lookup's whole answer must equal
+# the ground truth too, and every page it read must be evidence named in its provenance.
+
+ACTIVITY_FLOWS: tuple[str, ...] = ("authorization", "claim_status")
+FLOWS: tuple[str, ...] = (FLOW, *ACTIVITY_FLOWS)
+
+AUTHORIZATION_CASE_NAMES: tuple[str, ...] = (
+    "list_several",
+    "list_empty",
+    "detail_approved",
+    "detail_partially_approved",
+    "detail_denied_with_reason",
+    "detail_pending",
+    "detail_modified",
+    "detail_cancelled",
+    "detail_contact_payer",
+    "detail_exhausted",
+    "v2_detail_exhausted",
+    "not_found",
+    "wrong_dob",
+)
+CLAIM_CASE_NAMES: tuple[str, ...] = (
+    "results_first_page",
+    "results_last_page",
+    "results_empty",
+    "claim_number_search",
+    "claim_number_unknown",
+    "detail_paid_multi_line",
+    "detail_denied",
+    "detail_pending",
+    "detail_no_payment",
+    "detail_received",
+    "v2_detail_paid",
+    "not_found",
+    "wrong_dob",
+)
+FLOW_CASE_NAMES: dict[str, tuple[str, ...]] = {
+    FLOW: CASE_NAMES, "authorization": AUTHORIZATION_CASE_NAMES, "claim_status": CLAIM_CASE_NAMES,
+}
+UNKNOWN_CLAIM_NUMBER = "26001999999"  # well-formed (YYDDD + 6 digits); the recorder checks nobody has it
+
+
+@dataclass(frozen=True)
+class ActivityCase:
+    name: str
+    flow: str  # "authorization" | "claim_status"
+    query: AuthorizationQuery | ClaimQuery
+    page: str  # which page the case keeps: "search" (list or refusal), "results:<n>", "results:last", "detail:<number>"
+    layout: str = "v1"
+
+
+@dataclass(frozen=True)
+class ActivityTruth:
+    """What the ground truth says about a case, before any browsing."""
+
+    answer: AuthorizationList | ClaimList | MemberNotFound  # the whole lookup's answer
+    page: Any  # what the kept page must parse to (a record or a page model)
+    label: str  # the evidence label the adapter gives the kept page
+    url_suffix: str | None  # detail pages: how the kept page's URL path ends
+    pages_read: int  # how many pages the lookup must capture (all of them answer pages)
+
+
+def _activity_check_carrier(carrier: str) -> None:
+    if carrier != "ridgeline":
+        raise ValueError(f"no recorded-page plan for carrier '{carrier}' (available: ridgeline)")
+
+
+def plan_activity_cases(dataset: Any, carrier: str, flow: str, names: Iterable[str] | None = None) -> list[ActivityCase]:
+    """The authorization or claim status cases for `dataset`, deterministic (generation order, each
+    member used once where the data allows). A case with no fitting record is left out."""
+    from sandbox import ground_truth as gt
+    from sandbox.activity import CLAIM_LOOKBACK_DAYS
+
+    _activity_check_carrier(carrier)
+    known = FLOW_CASE_NAMES.get(flow)
+    if known is None or flow == FLOW:
+        raise ValueError(f"unknown activity flow '{flow}' (known: {', '.join(ACTIVITY_FLOWS)})")
+    wanted = list(known if names is None else names)
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise ValueError(f"unknown {flow} case(s): {', '.join(unknown)} (known: {', '.join(known)})")
+    data = dataset.carrier(carrier)
+    used: set[str] = set()
+    start, end = dataset.as_of - timedelta(days=CLAIM_LOOKBACK_DAYS), dataset.as_of
+
+    def take(items: Iterable[Any], fits: Callable[[Any], bool], prefer: Callable[[Any], bool] | None = None) -> Any:
+        """The first fitting item (by generation order) whose member is unused, preferring `prefer`."""
+        fitting = [i for i in items if fits(i)]
+        fresh = [i for i in fitting if i.member_id not in used] or fitting
+        chosen = ([i for i in fresh if prefer(i)] if prefer else []) or fresh or [None]
+        if chosen[0] is not None:
+            used.add(chosen[0].member_id)
+        return chosen[0]
+
+    def member_query(member_id: str, dob: date) -> AuthorizationQuery | ClaimQuery:
+        if flow == "authorization":
+            return AuthorizationQuery(member_id=member_id, date_of_birth=dob)
+        return ClaimQuery(member_id=member_id, date_of_birth=dob, service_from=start, service_to=end)
+
+    def member_case(name: str, member: Any, page: str = "search", dob_shift: int = 0) -> ActivityCase | None:
+        if member is None:
+            return None
+        used.add(member.member_id)
+        return ActivityCase(name, flow, member_query(member.member_id,
+                                                     member.date_of_birth + timedelta(days=dob_shift)), page)
+
+    def not_found() -> ActivityCase:
+        return ActivityCase("not_found", flow, member_query(data.not_found_ids[0], date(1980, 1, 1)), "search")
+
+    if flow == "authorization":
+        auths = list(data.authorizations.values())
+
+        def exhausted(a: Any) -> bool:
+            return any(s.approved and not s.remaining for s in a.services)
+
+        def detail(name: str, fits: Callable[[Any], bool], prefer: Callable[[Any], bool] | None = None,
+                   layout: str = "v1") -> ActivityCase | None:
+            auth = take(auths, fits, prefer)
+            if auth is None:
+                return None
+            member = data.member(auth.member_id)
+            return ActivityCase(name, flow, member_query(member.member_id, member.date_of_birth),
+                                f"detail:{auth.auth_number}", layout)
+
+        def status(code: str) -> Callable[[Any], bool]:
+            return lambda a: a.status.value == code
+
+        with_reason: Callable[[Any], bool] = lambda a: a.decision_reason is not None  # noqa: E731
+        builders: dict[str, Callable[[], ActivityCase | None]] = {
+            "list_several": lambda: member_case(
+                "list_several", next(iter(gt.members_with_authorizations(dataset, carrier, 3)), None)),
+            "list_empty": lambda: member_case(
+                "list_empty", next((m for m in gt.members_without_authorizations(dataset, carrier)
+                                    if m.member_id not in used), None)),
+            "detail_approved": lambda: detail("detail_approved", lambda a: status("A1")(a) and not exhausted(a)),
+            "detail_partially_approved": lambda: detail("detail_partially_approved", status("A2"), with_reason),
+            "detail_denied_with_reason": lambda: detail(
+                "detail_denied_with_reason", lambda a: status("A3")(a) and with_reason(a)),
+            "detail_pending": lambda: detail("detail_pending", status("A4"), with_reason),
+            "detail_modified": lambda: detail("detail_modified", status("A6")),
+            "detail_cancelled": lambda: detail("detail_cancelled", status("C")),
+            "detail_contact_payer": lambda: detail("detail_contact_payer", status("CT")),
+            "detail_exhausted": lambda: detail("detail_exhausted", exhausted, status("A1")),
+            "v2_detail_exhausted": lambda: detail("v2_detail_exhausted", exhausted,
+                                                  lambda a: a.status.value in ("A2", "A6"), layout="v2"),
+            "not_found": not_found,
+            "wrong_dob": lambda: member_case(
+                "wrong_dob", next((m for m in gt.members_with_authorizations(dataset, carrier)
+                                   if m.member_id not in used), None), dob_shift=31),
+        }
+    else:
+        claims = list(data.claims.values())
+        many = gt.members_with_many_claims(dataset, carrier)
+
+        def detail(name: str, fits: Callable[[Any], bool], prefer: Callable[[Any], bool] | None = None,
+                   layout: str = "v1") -> ActivityCase | None:
+            claim = take(claims, fits, prefer)
+            if claim is None:
+                return None
+            return ActivityCase(name, flow, ClaimQuery(claim_number=claim.claim_number),
+                                f"detail:{claim.claim_number}", layout)
+
+        def category(*codes: str) -> Callable[[Any], bool]:
+            return lambda c: c.status_category.value in codes
+
+        def multi_line_paid(c: Any) -> bool:
+            groups = {a.group.value for line in c.lines for a in line.adjustments}
+            return category("F1")(c) and len(c.lines) > 1 and {"CO", "PR"} <= groups
+
+        def number_case(name: str, number: str | None) -> ActivityCase | None:
+            return None if number is None else ActivityCase(name, flow, ClaimQuery(claim_number=number), "results:1")
+
+        builders = {
+            "results_first_page": lambda: member_case("results_first_page", many[0] if many else None, "results:1"),
+            "results_last_page": lambda: member_case("results_last_page", many[1] if len(many) > 1 else None,
+                                                     "results:last"),
+            "results_empty": lambda: member_case(
+                "results_empty", next((m for m in data.members.values() if m.member_id not in used
+                                       and not data.claims_for(m.member_id)), None), "results:1"),
+            "claim_number_search": lambda: number_case(
+                "claim_number_search", getattr(take(claims, category("F3")), "claim_number", None)),
+            "claim_number_unknown": lambda: number_case(
+                "claim_number_unknown", None if UNKNOWN_CLAIM_NUMBER in data.claims else UNKNOWN_CLAIM_NUMBER),
+            "detail_paid_multi_line": lambda: detail("detail_paid_multi_line", multi_line_paid),
+            "detail_denied": lambda: detail("detail_denied", category("F2"), lambda c: len(c.lines) > 1),
+            "detail_pending": lambda: detail("detail_pending", category("P0", "P1", "P2", "P3", "P4"),
+                                             category("P0")),
+            "detail_no_payment": lambda: detail("detail_no_payment", category("F4")),
+            "detail_received": lambda: detail("detail_received", category("A1")),
+            "v2_detail_paid": lambda: detail("v2_detail_paid", multi_line_paid, layout="v2"),
+            "not_found": not_found,
+            "wrong_dob": lambda: member_case(
+                "wrong_dob", next((m for m in data.members.values() if m.member_id not in used
+                                   and data.claims_for(m.member_id)), None), "search", dob_shift=31),
+        }
+    cases = [builders[name]() for name in known if name in wanted]
+    return [c for c in cases if c is not None]
+
+
+def activity_truth(dataset: Any, carrier: str, case: ActivityCase) -> ActivityTruth:
+    """The ground truth for a case, independent of any adapter: the lookup's answer, the kept page's
+    content, and how many pages the lookup reads. A case that does not fit its truth raises ValueError."""
+    from sandbox import ground_truth as gt
+
+    _activity_check_carrier(carrier)
+    member = dataset.carrier(carrier).member(getattr(case.query, "member_id", None) or "")
+    if case.flow == "authorization":
+        query = case.query
+        assert isinstance(query, AuthorizationQuery)
+        found = gt.authorizations(dataset, carrier, query.member_id, query.date_of_birth)
+        if isinstance(found, RejectReason):
+            return _refused(case, carrier, found, "authorization-search-result")
+        pages_read = 1 + len(found.authorizations)
+        if case.page == "search":
+            return ActivityTruth(found, _auth_listing(found, member.date_of_birth), "authorization-search-result",
+                                 None, pages_read)
+        auth = _detail_of(case, found.authorizations, lambda a: a.auth_number)
+        return ActivityTruth(found, auth, "authorization-detail", f"/authorizations/{auth.auth_number}", pages_read)
+    query = case.query
+    assert isinstance(query, ClaimQuery)
+    listed = gt.claims(dataset, carrier, query)
+    if isinstance(listed, RejectReason):
+        return _refused(case, carrier, listed, "claim-results-page-1")
+    pages = _claim_pages(listed)
+    pages_read = len(pages) + len(listed.claims)
+    if case.page.startswith("results:"):
+        which = case.page.removeprefix("results:")
+        number = len(pages) if which == "last" else int(which)
+        if not 1 <= number <= len(pages) or (which == "last" and len(pages) < 2):
+            raise ValueError(f"{case.name}: the search has {len(pages)} result page(s), not page {which}")
+        return ActivityTruth(listed, _claim_listing(query, pages, number, len(listed.claims)),
+                             f"claim-results-page-{number}", None, pages_read)
+    claim = _detail_of(case, listed.claims, lambda c: c.payer_claim_number)
+    return ActivityTruth(listed, claim, "claim-detail", f"/claims/{claim.payer_claim_number}", pages_read)
+
+
+def _refused(case: ActivityCase, carrier: str, reason: RejectReason, label: str) -> ActivityTruth:
+    if case.page != "search":
+        raise ValueError(f"{case.name}: the ground truth refuses the search ({reason.label}), no {case.page} page")
+    answer = MemberNotFound(carrier=carrier, query=case.query, reject_reason=reason)
+    return ActivityTruth(answer, answer, label, None, 1)
+
+
+def _detail_of(case: ActivityCase, records: Sequence[Any], number_of: Callable[[Any], str]) -> Any:
+    number = case.page.removeprefix("detail:")
+    found = [r for r in records if number_of(r) == number]
+    if not case.page.startswith("detail:") or len(found) != 1:
+        raise ValueError(f"{case.name}: the ground truth answer has no {case.page} page")
+    return found[0]
+
+
+def _auth_listing(found: AuthorizationList, date_of_birth: date) -> Any:
+    from aggregator.scrapers.ridgeline.pages_authorizations import AuthListing, AuthListRow
+
+    # The portal lists the most recently updated first (ties: higher number first).
+    ordered = sorted(found.authorizations, key=lambda a: (a.last_updated, a.auth_number), reverse=True)
+    return AuthListing(member_id=found.query.member_id, date_of_birth=date_of_birth, rows=tuple(
+        AuthListRow(auth_number=a.auth_number, service_type=a.service_type, status=a.status,
+                    effective_date=a.effective_date, expiration_date=a.expiration_date) for a in ordered))
+
+
+def _claim_pages(listed: ClaimList) -> list[list[ClaimStatus]]:
+    """The portal's result pages: newest service dates first (ties by claim number), 10 per page."""
+    from sandbox.ridgeline.vocabulary import CLAIMS_PER_PAGE
+
+    ordered = sorted(listed.claims, key=lambda c: c.payer_claim_number)
+    ordered.sort(key=lambda c: (c.service_from, c.service_to), reverse=True)
+    return [ordered[i:i + CLAIMS_PER_PAGE] for i in range(0, len(ordered), CLAIMS_PER_PAGE)] or [[]]
+
+
+def _claim_listing(query: ClaimQuery, pages: list[list[ClaimStatus]], number: int, total: int) -> Any:
+    from aggregator.scrapers.ridgeline.pages_claims import ClaimResultRow, ClaimResultsListing
+
+    criteria: dict[str, Any] = ({"claim_number": query.claim_number} if query.claim_number else
+                                {"member_id": query.member_id, "service_from": query.service_from,
+                                 "service_to": query.service_to})
+    rows = tuple(ClaimResultRow(claim_number=c.payer_claim_number, provider_account_number=c.provider_account_number,
+                                service_from=c.service_from, service_to=c.service_to, billed=c.billed, paid=c.paid,
+                                status_category=c.status_category) for c in pages[number - 1])
+    return ClaimResultsListing(**criteria, total=total, page=number, pages=len(pages),
+                               has_next=number < len(pages), rows=rows)
+
+
+def check_activity_case(case: ActivityCase, truth: ActivityTruth, result: Any, html: str,
+                        carrier: str) -> tuple[dict[str, Any] | None, str | None]:
+    """(expected-file content, None) when the live lookup and the kept page agree with the ground truth."""
+    wanted = Outcome.NOT_FOUND if isinstance(truth.answer, MemberNotFound) else Outcome.FOUND
+    if result.outcome is not wanted or result.answer is None:
+        return None, (f"{case.name}: live outcome {result.outcome.value} ({result.reason_code}: {result.reason}), "
+                      f"ground truth is {wanted.value}")
+    truth_json = truth.answer.model_dump(mode="json")
+    live = result.answer.without_provenance().model_dump(mode="json")
+    if live != truth_json:
+        return None, f"{case.name}: live answer differs from ground truth ({_differences(live, truth_json)})"
+    provenance = result.answer.provenance
+    named = list(provenance.evidence_ids) if provenance is not None else []
+    captured = [e.id for e in result.evidence]
+    if len(named) != truth.pages_read or sorted(named) != sorted(captured):
+        return None, (f"{case.name}: the lookup read {truth.pages_read} page(s); {len(captured)} were captured and "
+                      f"{len(named)} named in the provenance")
+    page_json = truth.page.model_dump(mode="json")
+    offline = _offline(carrier, html, case.query, case.flow)
+    if offline != {"record": page_json}:
+        return None, f"{case.name}: offline parse of the kept page differs from ground truth ({offline})"
+    return {"query": case.query.model_dump(mode="json"), "record": page_json}, None
+
+
+def _kept_page(evidence: Sequence[Any], truth: ActivityTruth) -> Any | None:
+    from urllib.parse import urlsplit
+
+    matching = [e for e in evidence if e.label == truth.label
+                and (truth.url_suffix is None or urlsplit(e.url).path.endswith(truth.url_suffix))]
+    return matching[0] if len(matching) == 1 else None
+
+
+# --- the recording run ----------------------------------------------------------------------------
+
+def _cases_for(flow: str, cases: Sequence[str] | None) -> list[str] | None:
+    return None if cases is None else [c for c in cases if c in FLOW_CASE_NAMES[flow]]
+
+
 async def record_pages(out_dir: Path, *, carrier: str = "ridgeline", seed: int = DEFAULT_SEED,
-                       cases: Sequence[str] | None = None, on_case: OnCase | None = None) -> list[Path]:
-    """Record the cases live (see the module docstring); returns the HTML paths written, in case order."""
+                       cases: Sequence[str] | None = None, on_case: OnCase | None = None,
+                       flows: Sequence[str] = FLOWS) -> list[Path]:
+    """Record the cases live (see the module docstring); returns the HTML paths written, in case order.
+
+    `cases` names cases of any of the `flows` (a name several flows have, such as `not_found`, is
+    recorded in each); a name no selected flow has is an error.
+    """
     from sandbox.server import start_sandbox
 
     out_dir = Path(out_dir)
+    unknown_flows = [f for f in flows if f not in FLOWS]
+    if unknown_flows or not flows:
+        raise ValueError(f"unknown flow(s): {', '.join(unknown_flows) or 'none given'} (known: {', '.join(FLOWS)})")
+    if cases is not None:
+        unknown = [c for c in cases if not any(c in FLOW_CASE_NAMES[f] for f in flows)]
+        if unknown:
+            raise ValueError(f"unknown case(s) for {', '.join(flows)}: {', '.join(unknown)}")
     _meaning_change_function(carrier)  # unknown carrier: fail before starting anything
     data_dir = Path(tempfile.mkdtemp(prefix="aggregator-record-pages-"))
     keep = False
     try:
         with start_sandbox(carriers=(carrier,), seed=seed) as handle:
-            plan = plan_cases(handle.dataset, carrier, cases)
-            kinds = [truth_kind(handle.dataset, carrier, case) for case in plan]
+            plan: list[RecordingCase] = []
+            kinds: list[tuple[Expect, EligibilityRecord | MemberNotFound]] = []
+            if FLOW in flows and _cases_for(FLOW, cases) != []:
+                plan = plan_cases(handle.dataset, carrier, _cases_for(FLOW, cases))
+                kinds = [truth_kind(handle.dataset, carrier, case) for case in plan]
             wrong = [f"{c.name}: chosen as {c.expect}, but the ground truth makes it {k}"
                      for c, (k, _) in zip(plan, kinds, strict=True) if k != c.expect]
+            activity: list[tuple[ActivityCase, ActivityTruth]] = []
+            for flow in (f for f in ACTIVITY_FLOWS if f in flows and _cases_for(f, cases) != []):
+                for case in plan_activity_cases(handle.dataset, carrier, flow, _cases_for(flow, cases)):
+                    try:
+                        activity.append((case, activity_truth(handle.dataset, carrier, case)))
+                    except ValueError as error:
+                        wrong.append(f"{flow}/{error}")
             if wrong:
                 raise RecordingMismatch(wrong)
-            recorded, problems = await _record_live(handle, carrier, plan, kinds, data_dir, on_case)
+            recorded, problems = await _record_live(handle, carrier, plan, kinds, activity, data_dir, on_case)
         if problems:
             keep = True
             raise RecordingMismatch(problems, kept_data_dir=data_dir)
         written: list[Path] = []
-        target = out_dir / carrier / FLOW
         for item in recorded:
-            html_path = target / f"{item.case.name}.html"
+            html_path = out_dir / carrier / item.flow / f"{item.case.name}.html"
             _write_atomic(html_path, item.html)
             _write_atomic(html_path.with_suffix(".expected.json"), expected_json(item.expected))
             written.append(html_path)
         if on_case is not None:
-            on_case("", len(plan), len(plan))
+            total = len(plan) + len(activity)
+            on_case("", total, total)
         return written
     finally:
         if not keep:
@@ -372,7 +733,8 @@ class _Live:
 
 
 async def _record_live(handle: Any, carrier: str, plan: list[RecordingCase],
-                       kinds: list[tuple[Expect, EligibilityRecord | MemberNotFound]], data_dir: Path,
+                       kinds: list[tuple[Expect, EligibilityRecord | MemberNotFound]],
+                       activity: list[tuple[ActivityCase, ActivityTruth]], data_dir: Path,
                        on_case: OnCase | None) -> tuple[list[RecordedCase], list[str]]:
     from aggregator.browser import BrowserPool
     from aggregator.runner import Runner
@@ -393,6 +755,15 @@ async def _record_live(handle: Any, carrier: str, plan: list[RecordingCase],
     repository = Repository.open(settings.resolved_database_url)
     state = handle.states[carrier]
     live = _Live()
+    total = len(plan) + len(activity)
+
+    def kept_html(name: str, page: Any) -> bytes | None:
+        html = (settings.resolved_snapshots_dir / page.html_path).read_bytes()
+        if hashlib.sha256(html).hexdigest() != page.html_sha256:
+            live.problems.append(f"{name}: evidence HTML does not match its recorded hash")
+            return None
+        return html
+
     try:
         async with BrowserPool(settings) as pool:
             runner = Runner(settings=settings, repository=repository, vault=vault, pool=pool,
@@ -400,7 +771,7 @@ async def _record_live(handle: Any, carrier: str, plan: list[RecordingCase],
             try:
                 for index, (case, (expect, truth)) in enumerate(zip(plan, kinds, strict=True)):
                     if on_case is not None:
-                        on_case(case.name, index, len(plan))
+                        on_case(case.name, index, total)
                     state.update_faults({"layout_version": case.layout, "maintenance": case.maintenance})
                     result = await runner.eligibility(carrier, case.query, source="record-pages")
                     page = result.evidence[-1] if result.evidence else None
@@ -409,9 +780,8 @@ async def _record_live(handle: Any, carrier: str, plan: list[RecordingCase],
                             f"{case.name}: live outcome {result.outcome.value} ({result.reason_code}) ended on "
                             f"evidence {page.label if page else 'none'}, expected a '{EVIDENCE_LABELS[expect]}' page")
                         continue
-                    html = (settings.resolved_snapshots_dir / page.html_path).read_bytes()
-                    if hashlib.sha256(html).hexdigest() != page.html_sha256:
-                        live.problems.append(f"{case.name}: evidence HTML does not match its recorded hash")
+                    html = kept_html(case.name, page)
+                    if html is None:
                         continue
                     expected, problem = check_case(case, expect, truth, result, html.decode("utf-8"), carrier)
                     if problem is not None:
@@ -419,6 +789,29 @@ async def _record_live(handle: Any, carrier: str, plan: list[RecordingCase],
                         continue
                     assert expected is not None
                     live.recorded.append(RecordedCase(case, html, expected))
+                for index, (activity_case, activity_expected) in enumerate(activity, start=len(plan)):
+                    name = f"{activity_case.flow}/{activity_case.name}"
+                    if on_case is not None:
+                        on_case(name, index, total)
+                    state.update_faults({"layout_version": activity_case.layout, "maintenance": False})
+                    lookup = runner.authorizations if activity_case.flow == "authorization" else runner.claims
+                    result = await lookup(carrier, activity_case.query, source="record-pages")  # type: ignore[operator]
+                    page = _kept_page(result.evidence, activity_expected)
+                    if page is None:
+                        live.problems.append(
+                            f"{name}: live outcome {result.outcome.value} ({result.reason_code}) has no single "
+                            f"'{activity_expected.label}' page{' for ' + activity_expected.url_suffix if activity_expected.url_suffix else ''}")
+                        continue
+                    html = kept_html(name, page)
+                    if html is None:
+                        continue
+                    expected, problem = check_activity_case(activity_case, activity_expected, result,
+                                                            html.decode("utf-8"), carrier)
+                    if problem is not None:
+                        live.problems.append(f"{activity_case.flow}/{problem}")
+                        continue
+                    assert expected is not None
+                    live.recorded.append(RecordedCase(activity_case, html, expected, activity_case.flow))
             finally:
                 state.update_faults({"layout_version": "v1", "maintenance": False})
                 await runner.close()

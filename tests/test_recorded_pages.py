@@ -1,7 +1,8 @@
 """Every recorded page parses offline to exactly its expected output.
 
 Cases live in tests/recorded_pages/<carrier>/<flow>/<case>.html with <case>.expected.json holding the
-query that produced the page and either the expected record or the expected error. Run
+query that produced the page (its model depends on the flow folder) and either the expected record or
+the expected error. Run
 `pytest tests/test_recorded_pages.py --update-expected` to rewrite expected files from what the parser
 now extracts, then review the diff before committing.
 """
@@ -14,14 +15,17 @@ from pathlib import Path
 import pytest
 
 from aggregator.errors import AggregatorError
-from aggregator.models import EligibilityQuery
+from aggregator.models import AuthorizationQuery, ClaimQuery, EligibilityQuery
 from aggregator.scrapers.registry import adapter_for
 
 ROOT = Path(__file__).parent / "recorded_pages"
 CASES = sorted(ROOT.glob("*/*/*.html"))
+QUERY_MODELS: dict[str, type[EligibilityQuery | AuthorizationQuery | ClaimQuery]] = {
+    "eligibility": EligibilityQuery, "authorization": AuthorizationQuery, "claim_status": ClaimQuery,
+}
 
 
-def parse_case(html_path: Path, query: EligibilityQuery) -> dict:
+def parse_case(html_path: Path, query: EligibilityQuery | AuthorizationQuery | ClaimQuery) -> dict:
     carrier, flow = html_path.parent.parent.name, html_path.parent.name
     adapter = adapter_for(carrier)
     try:
@@ -35,7 +39,9 @@ def parse_case(html_path: Path, query: EligibilityQuery) -> dict:
 def test_recorded_page(html_path: Path, request: pytest.FixtureRequest) -> None:
     expected_path = html_path.with_suffix(".expected.json")
     expected = json.loads(expected_path.read_text(encoding="utf-8"))
-    query = EligibilityQuery.model_validate(expected["query"])
+    flow = html_path.parent.name
+    assert flow in QUERY_MODELS, f"unknown flow folder '{flow}'"
+    query = QUERY_MODELS[flow].model_validate(expected["query"])
     actual = parse_case(html_path, query)
     if request.config.getoption("--update-expected"):
         expected_path.write_text(json.dumps({"query": expected["query"], **actual}, indent=2, sort_keys=True) + "\n")

@@ -14,8 +14,18 @@ import pytest
 
 from aggregator import errors
 from aggregator.errors import Outcome
-from aggregator.models import EligibilityQuery
-from aggregator.recording import CASE_NAMES, check_case, expected_json, plan_cases, truth_kind
+from aggregator.models import AuthorizationQuery, ClaimQuery, EligibilityQuery
+from aggregator.recording import (
+    ACTIVITY_FLOWS,
+    CASE_NAMES,
+    FLOW_CASE_NAMES,
+    activity_truth,
+    check_case,
+    expected_json,
+    plan_activity_cases,
+    plan_cases,
+    truth_kind,
+)
 from sandbox.dataset import generate_dataset
 from sandbox.ground_truth import eligibility
 
@@ -23,6 +33,8 @@ ROOT = Path(__file__).parent / "recorded_pages"
 CARRIER = "ridgeline"
 CASE_DIR = ROOT / CARRIER / "eligibility"
 EXPECTED = sorted(ROOT.glob("*/*/*.expected.json"))
+QUERY_MODELS = {"eligibility": EligibilityQuery, "authorization": AuthorizationQuery, "claim_status": ClaimQuery}
+ACTIVITY_CASES = [(flow, name) for flow in ACTIVITY_FLOWS for name in FLOW_CASE_NAMES[flow]]
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +56,7 @@ def test_expected_file_shape(path: Path) -> None:
     expected = load(path)
     assert path.with_name(path.name.removesuffix(".expected.json") + ".html").exists()
     assert set(expected) in ({"query", "record"}, {"query", "error"}), sorted(expected)
-    EligibilityQuery.model_validate(expected["query"])
+    QUERY_MODELS[path.parent.name].model_validate(expected["query"])
     if "error" in expected:
         error = expected["error"]
         assert set(error) == {"type", "outcome", "reason"}
@@ -115,6 +127,18 @@ def test_recorder_refuses_disagreements(dataset, planned) -> None:  # type: igno
                                          reason_code="inconsistent_answer")
     assert "portal_maintenance" in check("maintenance_page", outcome=Outcome.NEEDS_ATTENTION,
                                          reason_code="unexpected_page")
+
+
+@pytest.mark.parametrize(("flow", "name"), ACTIVITY_CASES, ids=[f"{f}/{n}" for f, n in ACTIVITY_CASES])
+def test_activity_expected_is_ground_truth_not_parser_output(flow: str, name: str, dataset) -> None:  # type: ignore[no-untyped-def]
+    planned = {case.name: case for case in plan_activity_cases(dataset, CARRIER, flow)}
+    assert set(planned) == set(FLOW_CASE_NAMES[flow]), "every recorder case has a fitting record"
+    case = planned[name]
+    expected = load(ROOT / CARRIER / flow / f"{name}.expected.json")
+    truth = activity_truth(dataset, CARRIER, case)
+    assert expected_json({"query": case.query.model_dump(mode="json"), "record": truth.page.model_dump(mode="json")}) \
+        == (ROOT / CARRIER / flow / f"{name}.expected.json").read_bytes(), "re-run `aggregator sandbox record-pages`"
+    assert expected["query"] == case.query.model_dump(mode="json")
 
 
 def test_no_account_secret_in_recorded_pages(dataset) -> None:  # type: ignore[no-untyped-def]

@@ -17,7 +17,16 @@ from pydantic import SecretStr
 
 from aggregator.browser import Capture, PortalSession
 from aggregator.errors import AggregatorError, UnexpectedPage
-from aggregator.models import EligibilityAnswer, EligibilityQuery, Provenance
+from aggregator.models import (
+    AuthorizationList,
+    AuthorizationQuery,
+    ClaimList,
+    ClaimQuery,
+    EligibilityAnswer,
+    EligibilityQuery,
+    MemberNotFound,
+    Provenance,
+)
 from aggregator.scrapers.framework.html import Document
 from aggregator.scrapers.framework.manifest import Capability, Manifest
 
@@ -72,9 +81,19 @@ class CarrierAdapter(ABC):
     async def check_eligibility(self, query: EligibilityQuery) -> EligibilityAnswer:
         raise NotImplementedError
 
+    async def check_authorizations(self, query: AuthorizationQuery) -> AuthorizationList | MemberNotFound:
+        raise NotImplementedError
+
+    async def check_claims(self, query: ClaimQuery) -> ClaimList | MemberNotFound:
+        raise NotImplementedError
+
     @classmethod
     def implemented_capabilities(cls) -> frozenset[Capability]:
-        methods = {Capability.ELIGIBILITY: "check_eligibility"}
+        methods = {
+            Capability.ELIGIBILITY: "check_eligibility",
+            Capability.AUTHORIZATION: "check_authorizations",
+            Capability.CLAIM_STATUS: "check_claims",
+        }
         return frozenset(cap for cap, name in methods.items()
                          if getattr(cls, name) is not getattr(CarrierAdapter, name))
 

@@ -14,7 +14,7 @@ MANIFEST = Manifest(
     slug="ridgeline",
     display_name="Ridgeline Mutual",
     base_url="http://127.0.0.1:8101",  # the sandbox portal; a deployment sets AGGREGATOR_CARRIER_URLS
-    capabilities=frozenset({Capability.ELIGIBILITY}),
+    capabilities=frozenset({Capability.ELIGIBILITY, Capability.AUTHORIZATION, Capability.CLAIM_STATUS}),
     credential_fields=frozenset({CredentialField.USERNAME, CredentialField.PASSWORD, CredentialField.TOTP_SECRET}),
     limits=Limits(max_concurrent_accounts=2, min_seconds_between_requests=0.0),
     # The portal's home page announces it: "unavailable ... on Sundays from 12:00 a.m. to 6:00 a.m. ET".

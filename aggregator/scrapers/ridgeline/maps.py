@@ -11,9 +11,18 @@ from aggregator.models import (
     ServiceType,
     TimePeriod,
 )
+from aggregator.models.codes import (
+    AdjustmentGroup,
+    AdjustmentReason,
+    AuthDecisionReason,
+    AuthStatus,
+    ClaimStatusCategory,
+    RequestCategory,
+    UnitQualifier,
+)
 from aggregator.scrapers.framework import VocabularyMap
 
-SERVICE_TYPES = VocabularyMap("service type", {
+_SERVICE_NAMES = {
     "Office Visit - Primary Care": ServiceType.OFFICE_VISIT,
     "Urgent Care Center": ServiceType.URGENT_CARE,
     "Emergency Room": ServiceType.EMERGENCY_SERVICES,
@@ -22,7 +31,8 @@ SERVICE_TYPES = VocabularyMap("service type", {
     "Physical Therapy": ServiceType.PHYSICAL_THERAPY,
     "Mental Health - Outpatient": ServiceType.MENTAL_HEALTH,
     "Chiropractic Care": ServiceType.CHIROPRACTIC,
-})
+}
+SERVICE_TYPES = VocabularyMap("service type", _SERVICE_NAMES)
 
 # Network columns. Only these two headers are understood; a renamed tier is never assumed to be one.
 NETWORKS = VocabularyMap("network column", {
@@ -67,3 +77,78 @@ OPEN_ENDED_DATE = "12/31/9999"  # how the portal writes "no termination date"
 PRIOR_AUTH_PREFIX = "Prior authorization required for:"
 PRIOR_AUTH_NONE = "None"
 INACTIVE_NOTICE = "Benefit information is not available because coverage is not active"
+
+
+# --- authorizations ---------------------------------------------------------------------------------
+
+AUTH_STATUS = VocabularyMap("authorization status", {
+    "Approved": AuthStatus.CERTIFIED,
+    "Partially Approved": AuthStatus.PARTIAL,
+    "Denied": AuthStatus.NOT_CERTIFIED,
+    "Pending Review": AuthStatus.PENDED,
+    "Modified": AuthStatus.MODIFIED,
+    "Cancelled": AuthStatus.CANCELLED,
+    "Contact Health Plan": AuthStatus.CONTACT_PAYER,
+})
+REQUEST_TYPES = VocabularyMap("request type", {
+    "Inpatient Admission": RequestCategory.ADMISSION_REVIEW,
+    "Outpatient Services": RequestCategory.HEALTH_SERVICES_REVIEW,
+    "Specialist Referral": RequestCategory.SPECIALTY_CARE_REVIEW,
+})
+# The benefits page's service names, plus the two only authorizations use.
+AUTH_SERVICE_TYPES = VocabularyMap("authorization service type", {
+    **_SERVICE_NAMES,
+    "Inpatient Hospital Stay": ServiceType.HOSPITAL_INPATIENT,
+    "Specialist Consultation": ServiceType.CONSULTATION,
+})
+DECISION_REASONS = VocabularyMap("decision reason", {
+    "Not medically necessary": AuthDecisionReason.NOT_MEDICALLY_NECESSARY,
+    "Authorization not required for this service": AuthDecisionReason.CERTIFICATION_NOT_REQUIRED,
+    "Exceeds plan maximum": AuthDecisionReason.EXCEEDS_PLAN_MAXIMUMS,
+    "Service not covered under member's plan": AuthDecisionReason.NON_COVERED_SERVICE,
+    "Requested clinical information not received": AuthDecisionReason.INFORMATION_NOT_RECEIVED,
+    "Referred for medical review": AuthDecisionReason.REQUIRES_MEDICAL_REVIEW,
+})
+UNITS = VocabularyMap("unit", {
+    "Visits": UnitQualifier.VISITS,
+    "Units": UnitQualifier.UNITS,
+    "Days": UnitQualifier.DAYS,
+})
+NO_AUTHORIZATIONS = "No authorizations on file for this member."
+EXHAUSTED_NOTE = "Exhausted"  # v2 services table "Notes": every approved unit used
+
+# --- claims -----------------------------------------------------------------------------------------
+
+CLAIM_STATUS = VocabularyMap("claim status", {
+    "Received": ClaimStatusCategory.RECEIVED,
+    "Accepted": ClaimStatusCategory.ACCEPTED,
+    "Returned - Unable to Process": ClaimStatusCategory.RETURNED_UNPROCESSABLE,
+    "Pending": ClaimStatusCategory.PENDING,
+    "In Process": ClaimStatusCategory.PENDING_IN_PROCESS,
+    "Pending - Under Review": ClaimStatusCategory.PENDING_PAYER_REVIEW,
+    "Pending - Additional Information Requested": ClaimStatusCategory.PENDING_PROVIDER_INFO,
+    "Pending - Awaiting Member Information": ClaimStatusCategory.PENDING_PATIENT_INFO,
+    "Paid": ClaimStatusCategory.FINALIZED_PAYMENT,
+    "Denied": ClaimStatusCategory.FINALIZED_DENIAL,
+    "Adjusted": ClaimStatusCategory.FINALIZED_REVISED,
+    "Processed - No Payment": ClaimStatusCategory.FINALIZED_NO_PAYMENT,
+    "Information Requested": ClaimStatusCategory.REQUEST_GENERAL,
+    "Documentation Requested": ClaimStatusCategory.REQUEST_DOCUMENTATION,
+})
+# The adjustment cell prints X12 codes ("CO-45 $120.00"): groups (CAS01) and CARCs (CAS02) this product
+# knows. Any other code is unmapped, never "other".
+ADJUSTMENT_GROUPS = VocabularyMap("adjustment group", {group.value: group for group in AdjustmentGroup})
+ADJUSTMENT_REASONS = VocabularyMap("adjustment reason", {reason.value: reason for reason in AdjustmentReason})
+ADJUSTMENT_SEPARATOR = ";"
+
+# STC01-2 codes (source 508) whose meaning fixes whether the claim is adjudicated, checked against the
+# status word's category: 1 "see remittance advice", 65 "paid", 104 "processed according to plan
+# provisions", 585 "denied charge" speak of a decision; 19 "receipt acknowledged", 20 "accepted for
+# processing" of a claim not yet decided. Other codes are stored as printed.
+ADJUDICATED_STATUS_CODES = frozenset({"1", "65", "104", "585"})
+UNADJUDICATED_STATUS_CODES = frozenset({"19", "20"})
+
+NO_CLAIMS = "No claims found for the criteria entered."
+PAGE_NEXT = "Next >"
+PAGE_PREV = "< Prev"
+MAX_RESULT_PAGES = 50  # more than this is a loop or a runaway search, never a real answer

@@ -4,18 +4,27 @@ Recognition uses the page title and its inputs (browsers move a <form> that sits
 out of the table, so its inputs are not its descendants in the DOM), never the URL alone (the portal re-renders the search
 form at the same URL for "not found"). Parsers read tables by header text and labels by their words,
 so moved columns and new wrappers are harmless; a renamed header or an unknown word is an error.
+
+This module holds the login, eligibility and shared screens plus the reading helpers every screen
+uses; the authorization screens are in `pages_authorizations`, the claim screens in `pages_claims`.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
 
 from lxml.html import HtmlElement
+from pydantic import BaseModel, ValidationError
 
 from aggregator.errors import ParseError
 from aggregator.models import (
+    AuthorizationQuery,
     BenefitKind,
     BenefitLine,
+    ClaimQuery,
     Coverage,
     EligibilityQuery,
     EligibilityRecord,
@@ -46,7 +55,7 @@ from aggregator.scrapers.ridgeline import maps
 TITLE_PREFIX = "Ridgeline Mutual - "
 
 
-def _title_is(doc: Document, title: str) -> bool:
+def title_is(doc: Document, title: str) -> bool:
     return header_key(doc.title) == header_key(TITLE_PREFIX + title)
 
 
@@ -54,6 +63,117 @@ def page_message(doc: Document) -> str | None:
     """The red message box some screens show (login errors, search results)."""
     found = [text_of(el) for el in doc.select(".errorMsg, .loginMsg") if text_of(el)]
     return found[0] if found else None
+
+
+# --- reading helpers shared by the screens ---------------------------------------------------------
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Labels:
+    """The page's `Label:` -> value cells, read by label words (case and spacing ignored)."""
+
+    def __init__(self, doc: Document, page: str) -> None:
+        self.values = doc.labelled_values()
+        self.page = page
+
+    def has(self, label: str) -> bool:
+        return header_key(label) in self.values
+
+    def text(self, label: str) -> str:
+        cell = self.values.get(header_key(label))
+        if cell is None:
+            raise ParseError(f"{self.page} lacks '{label}'")
+        value = text_of(cell)
+        if not value:
+            raise ParseError(f"{self.page}: '{label}' is empty")
+        return value
+
+    def optional(self, label: str) -> str | None:
+        """A value the portal prints as `N/A` when it has none (still a mandatory label)."""
+        value = self.text(label)
+        return None if value == maps.NOT_APPLICABLE else value
+
+    def day(self, label: str) -> date:
+        return parse_date(self.text(label), field=label.rstrip(":"))
+
+    def optional_day(self, label: str) -> date | None:
+        value = self.optional(label)
+        return None if value is None else parse_date(value, field=label.rstrip(":"))
+
+    def money(self, label: str) -> Decimal:
+        return parse_money(self.text(label), field=label.rstrip(":"))
+
+    def optional_money(self, label: str) -> Decimal | None:
+        value = self.optional(label)
+        return None if value is None else parse_money(value, field=label.rstrip(":"))
+
+
+def build(model: type[M], what: str, **fields: Any) -> M:
+    """A record from parsed fields; a record the model refuses is a page we misread (values not shown)."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in exc.errors())
+        raise ParseError(f"{what} does not make a valid record ({problems})") from None
+
+
+def member_id_of(text: str, *, field: str) -> str:
+    try:
+        return normalize_member_id(text)
+    except ValueError:
+        raise ParseError(f"{field} is not a member id") from None
+
+
+def parse_quantity(text: str, *, field: str) -> Decimal:
+    """`12` or `1.5` -> Decimal; anything else (signs, words, separators) raises."""
+    value = clean(text)
+    if not value or not all(c.isdigit() or c == "." for c in value) or value.count(".") > 1:
+        raise ParseError(f"{field}: not a quantity")
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise ParseError(f"{field}: not a quantity") from None
+
+
+def parse_date_range(text: str, *, field: str) -> tuple[date, date]:
+    """`01/05/2026 - 01/19/2026` -> (start, end); the portal always prints both ends."""
+    start, separator, end = clean(text).partition(" - ")
+    if not separator:
+        raise ParseError(f"{field}: not a date range")
+    first, last = parse_date(start, field=field), parse_date(end, field=field)
+    if last < first:
+        raise ParseError(f"{field}: the range ends before it starts")
+    return first, last
+
+
+def link_in(cell: HtmlElement, *, field: str) -> tuple[str, str]:
+    """(text, href) of the one link in a cell; the href must be a path on the portal itself."""
+    anchors = cell.xpath(".//a[@href]")
+    if len(anchors) != 1:
+        raise ParseError(f"{field}: expected one link, found {len(anchors)}")
+    return text_of(anchors[0]), site_path(anchors[0].get("href"), field=field)
+
+
+def site_path(href: str | None, *, field: str) -> str:
+    href = (href or "").strip()
+    if not href.startswith("/") or href.startswith("//"):
+        raise ParseError(f"{field}: the link does not stay on the portal")
+    return href
+
+
+def innermost_matching(doc: Document, predicate: Callable[[str], bool]) -> list[str]:
+    """Texts of the innermost elements whose whole text satisfies `predicate`."""
+    matches = [el for el in doc.root.iter() if isinstance(el.tag, str) and predicate(text_of(el))]
+    return [text_of(el) for el in matches
+            if not any(other is not el and other in el.iterdescendants() for other in matches)]
+
+
+def links_titled(doc: Document, text: str) -> list[str]:
+    """Hrefs of the links whose text is `text` (case and spacing ignored)."""
+    wanted = header_key(text)
+    return [site_path(a.get("href"), field=f"'{text}' link") for a in doc.root.iter("a")
+            if header_key(text_of(a)) == wanted]
 
 
 # --- recognition ------------------------------------------------------------------------------------
@@ -66,7 +186,7 @@ class LoginPage(PortalPage):
 
     @classmethod
     def is_current(cls, doc: Document, url: str) -> bool:
-        return _title_is(doc, "Provider Login") and bool(doc.select("input[name=username]"))
+        return title_is(doc, "Provider Login") and bool(doc.select("input[name=username]"))
 
 
 class MfaPage(PortalPage):
@@ -74,7 +194,7 @@ class MfaPage(PortalPage):
 
     @classmethod
     def is_current(cls, doc: Document, url: str) -> bool:
-        return _title_is(doc, "Security Code Verification") and bool(doc.select("input[name=otp]"))
+        return title_is(doc, "Security Code Verification") and bool(doc.select("input[name=otp]"))
 
 
 class CaptchaPage(PortalPage):
@@ -82,7 +202,7 @@ class CaptchaPage(PortalPage):
 
     @classmethod
     def is_current(cls, doc: Document, url: str) -> bool:
-        return _title_is(doc, "Security Check") and bool(doc.select("input[name=notRobot]"))
+        return title_is(doc, "Security Check") and bool(doc.select("input[name=notRobot]"))
 
 
 class HomePage(PortalPage):
@@ -90,7 +210,7 @@ class HomePage(PortalPage):
 
     @classmethod
     def is_current(cls, doc: Document, url: str) -> bool:
-        return _title_is(doc, "Provider Home")
+        return title_is(doc, "Provider Home")
 
 
 class MaintenancePage(PortalPage):
@@ -98,7 +218,7 @@ class MaintenancePage(PortalPage):
 
     @classmethod
     def is_current(cls, doc: Document, url: str) -> bool:
-        return _title_is(doc, "Scheduled Maintenance")
+        return title_is(doc, "Scheduled Maintenance")
 
 
 class SearchPage(PortalPage):
@@ -113,7 +233,7 @@ class SearchPage(PortalPage):
 
     @classmethod
     def is_current(cls, doc: Document, url: str) -> bool:
-        return _title_is(doc, "Member Search") and bool(doc.select("input[name=memberId]"))
+        return title_is(doc, "Member Search") and bool(doc.select("input[name=memberId]"))
 
 
 class BenefitsPage(PortalPage):
@@ -121,12 +241,13 @@ class BenefitsPage(PortalPage):
 
     @classmethod
     def is_current(cls, doc: Document, url: str) -> bool:
-        return _title_is(doc, "Eligibility & Benefits")
+        return title_is(doc, "Eligibility & Benefits")
 
 
 # --- parsers ----------------------------------------------------------------------------------------
 
-def parse_not_found(doc: Document, query: EligibilityQuery, carrier: str) -> MemberNotFound:
+def parse_not_found(doc: Document, query: EligibilityQuery | AuthorizationQuery | ClaimQuery,
+                    carrier: str) -> MemberNotFound:
     """The search page re-rendered with a message: a definite "no such member" result, or an error."""
     message = page_message(doc)
     if message is None:
