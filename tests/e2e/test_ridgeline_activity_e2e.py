@@ -92,8 +92,10 @@ async def test_claims_by_member_every_page_by_number_and_unknown_number_equal_gr
     one_claim = [m for m in data.members.values() if len(data.claims_for(m.member_id)) == 1]
     no_claims = [m for m in data.members.values() if not data.claims_for(m.member_id)]
     # Member searches over a range covering every generated claim: all pages of the heavy members.
-    queries = [ground_truth.member_claims_query(portal, CARRIER, m.member_id)
-               for m in heavy + one_claim[:6] + no_claims[:2]]
+    few = [m for m in data.members.values() if 2 <= len(data.claims_for(m.member_id)) <= 3]
+    by_member = heavy + one_claim[:10] + few[:14] + no_claims[:2]
+    assert len({m.member_id for m in by_member}) == 29  # + the not-found and wrong-DOB members below: 31
+    queries = [ground_truth.member_claims_query(portal, CARRIER, m.member_id) for m in by_member]
     # A narrow range: only the claims whose service dates overlap it.
     middle = sorted(data.claims_for(heavy[0].member_id), key=lambda c: c.service_from)[12]
     queries.append(ground_truth.member_claims_query(portal, CARRIER, heavy[0].member_id,
@@ -102,8 +104,8 @@ async def test_claims_by_member_every_page_by_number_and_unknown_number_equal_gr
     first = queries[0]
     queries.append(ClaimQuery(member_id=data.not_found_ids[1], date_of_birth=first.date_of_birth,
                               service_from=first.service_from, service_to=first.service_to))
-    queries.append(first.model_copy(update={"member_id": one_claim[10].member_id,
-                                            "date_of_birth": one_claim[10].date_of_birth - timedelta(days=31)}))
+    queries.append(first.model_copy(update={"member_id": one_claim[12].member_id,
+                                            "date_of_birth": one_claim[12].date_of_birth - timedelta(days=31)}))
     # By claim number: decided and open claims of several kinds, and a number nobody has.
     by_category = ground_truth.claims_by_category(portal, CARRIER)
     numbers = [by_category[ClaimStatusCategory(code)][0].claim_number for code in ("F1", "F2", "F4", "P0", "A1")]
@@ -129,7 +131,7 @@ async def test_claims_by_member_every_page_by_number_and_unknown_number_equal_gr
             _check_evidence(result, ["claim-results-page-1"])
     assert most_pages == 4, "the 36-claim member's four result pages were all read"
     assert [len(r.answer.claims) for r in results[:3]] == [len(data.claims_for(m.member_id)) for m in heavy]
-    narrow = results[len(heavy) + 8].answer
+    narrow = results[len(by_member)].answer
     assert 0 < len(narrow.claims) < len(data.claims_for(heavy[0].member_id))
     assert [results[i].answer.reject_reason for i in (-8, -7)] == [RejectReason.NOT_FOUND, RejectReason.DOB_MISMATCH]
     assert [c.payer_claim_number for r in results[-6:-1] for c in r.answer.claims] == numbers
