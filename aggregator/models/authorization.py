@@ -67,6 +67,7 @@ class Authorization(Record):
     servicing_provider_npi: str | None = None
     decision_reason: AuthDecisionReason | None = None
     last_updated: date
+    provenance: Provenance | None = Field(default=None, description="the list and detail pages this one was read from")
 
     @model_validator(mode="after")
     def _dates(self) -> Authorization:
@@ -105,4 +106,5 @@ class AuthorizationList(Record):
         return tuple(sorted(items, key=lambda a: a.auth_number))
 
     def without_provenance(self) -> AuthorizationList:
-        return self.model_copy(update={"provenance": None})
+        items = tuple(item.model_copy(update={"provenance": None}) for item in self.authorizations)
+        return self.model_copy(update={"provenance": None, "authorizations": items})

@@ -68,6 +68,7 @@ class ClaimStatus(Record):
     paid_date: date | None = None
     check_number: str | None = None
     lines: tuple[ClaimLine, ...] = ()
+    provenance: Provenance | None = Field(default=None, description="the result and detail pages this one was read from")
 
     @field_validator("lines")
     @classmethod
@@ -93,4 +94,5 @@ class ClaimList(Record):
         return tuple(sorted(claims, key=lambda c: c.payer_claim_number))
 
     def without_provenance(self) -> ClaimList:
-        return self.model_copy(update={"provenance": None})
+        items = tuple(item.model_copy(update={"provenance": None}) for item in self.claims)
+        return self.model_copy(update={"provenance": None, "claims": items})

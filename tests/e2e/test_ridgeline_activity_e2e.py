@@ -47,6 +47,14 @@ def _check_evidence(result, labels: list[str]) -> None:  # type: ignore[no-untyp
     assert [e.label for e in result.evidence] == labels
     assert result.answer.provenance is not None
     assert sorted(result.answer.provenance.evidence_ids) == sorted(e.id for e in result.evidence)
+    # Each item names its own two pages: the list or results page that showed it, and its detail page.
+    by_id = {e.id: e for e in result.evidence}
+    for item in getattr(result.answer, "authorizations", ()) + getattr(result.answer, "claims", ()):
+        assert item.provenance is not None and len(item.provenance.evidence_ids) == 2
+        listing, detail = (by_id[i] for i in item.provenance.evidence_ids)
+        assert detail.label.endswith("-detail") and not listing.label.endswith("-detail")
+        number = getattr(item, "auth_number", None) or item.payer_claim_number
+        assert number in detail.url
 
 
 async def test_authorization_lists_of_30_members_equal_ground_truth(make_runner, sandbox, portal, settings):

@@ -154,7 +154,8 @@ class RidgelineAdapter(CarrierAdapter):
                                   listed, detail)
             if auth.member_id != query.member_id:
                 raise self.attach(ParseError("a listed authorization belongs to a different member"), detail)
-            found.append(auth)
+            # Each authorization names the two pages it was read from, so an auditor can show exactly those.
+            found.append(auth.model_copy(update={"provenance": self.provenance(listed, detail)}))
         return self._pure(lambda: AuthorizationList(carrier=MANIFEST.slug, query=query, authorizations=tuple(found),
                                                     provenance=self.provenance(*captures)), *captures)
 
@@ -183,6 +184,7 @@ class RidgelineAdapter(CarrierAdapter):
             raise self.attach(ParseError(f"the search has {answer.pages} result pages, more than the "
                                          f"{maps.MAX_RESULT_PAGES} a real answer has"), first)
         captures, rows, links = [first], [], {}
+        listed_on: dict[str, Capture] = {}  # claim number -> the results page that listed it
         listing, capture = answer, first
         while True:
             # Each page must be the next one: a page that repeats or skips, or a claim listed twice, is
@@ -194,6 +196,7 @@ class RidgelineAdapter(CarrierAdapter):
             if repeated:
                 raise self.attach(ParseError("a claim number is listed on two result pages"), *captures)
             rows += listing.rows
+            listed_on.update({r.claim_number: capture for r in listing.rows})
             page_links = self._pure(lambda c=capture: claim_links(Document.parse(c.html)), capture)
             if set(page_links) != {r.claim_number for r in listing.rows}:
                 raise self.attach(ParseError("the result page's links disagree with its rows"), capture)
@@ -226,7 +229,7 @@ class RidgelineAdapter(CarrierAdapter):
             if shown != (row.claim_number, row.provider_account_number, row.service_from, row.service_to,
                          row.billed, row.paid, row.status_category):
                 raise self.attach(ParseError("a claim's detail page disagrees with its row in the results"), detail)
-            claims.append(claim)
+            claims.append(claim.model_copy(update={"provenance": self.provenance(listed_on[row.claim_number], detail)}))
         return self._pure(lambda: ClaimList(carrier=MANIFEST.slug, query=query, claims=tuple(claims),
                                             provenance=self.provenance(*captures)), *captures)
 
