@@ -24,10 +24,14 @@ class ClaimQuery(Record):
 
     @model_validator(mode="after")
     def _one_way(self) -> ClaimQuery:
-        by_member = self.member_id and self.date_of_birth and self.service_from and self.service_to
-        if bool(self.claim_number) == bool(by_member):
-            raise ValueError("give a claim number, or a member id, date of birth and a date range; not both")
-        if by_member and self.service_to < self.service_from:  # type: ignore[operator]
+        member_fields = (self.member_id, self.date_of_birth, self.service_from, self.service_to)
+        if self.claim_number:
+            if any(f is not None for f in member_fields):
+                raise ValueError("give a claim number, or a member id, date of birth and a date range; not both")
+            return self
+        if any(f is None for f in member_fields):
+            raise ValueError("a claim search by member needs the member id, date of birth and a date range")
+        if self.service_to < self.service_from:  # type: ignore[operator]
             raise ValueError("the date range ends before it starts")
         return self
 

@@ -64,3 +64,27 @@ def test_bad_input_is_named_without_a_traceback(cli_env):
     assert bad_id.returncode == 2 and "--member-id" in bad_id.stderr
     for result in (bad_date, bad_carrier, bad_id):
         assert "Traceback" not in result.stderr
+
+
+def test_authorization_answer_and_claims_from_the_command_line(cli_env, sandbox):
+    from sandbox import ground_truth
+
+    holder = ground_truth.members_with_authorizations(sandbox.dataset, "ridgeline")[0]
+    auths = run(cli_env, "lookup", "authorizations", "--carrier", "ridgeline", "--member-id", holder.member_id,
+                "--dob", holder.date_of_birth.isoformat(), "--service-date", sandbox.dataset.as_of.isoformat(),
+                "--service-type", "62", "--json")
+    assert auths.returncode == 0, auths.stderr
+    payload = json.loads(auths.stdout)
+    truth = ground_truth.authorizations(sandbox.dataset, "ridgeline", holder.member_id, holder.date_of_birth)
+    assert [a["auth_number"] for a in payload["record"]["authorizations"]] == [a.auth_number for a in truth.authorizations]
+    assert payload["authorization_answer"]["status"] in ("covered", "missing", "not_required", "expired", "pending",
+                                                          "exhausted", "denied", "not_yet_effective", "unknown")
+
+    claim = ground_truth.claims_by_category(sandbox.dataset, "ridgeline")[next(iter(
+        ground_truth.claims_by_category(sandbox.dataset, "ridgeline")))][0]
+    by_number = run(cli_env, "lookup", "claims", "--carrier", "ridgeline", "--claim-number", claim.claim_number, "--json")
+    assert by_number.returncode == 0, by_number.stderr
+    assert [c["payer_claim_number"] for c in json.loads(by_number.stdout)["record"]["claims"]] == [claim.claim_number]
+
+    both = run(cli_env, "lookup", "claims", "--carrier", "ridgeline", "--claim-number", "1", "--member-id", "RM1")
+    assert both.returncode == 2 and "not both" in both.stderr and "Traceback" not in both.stderr
