@@ -51,8 +51,8 @@ def run_demo(settings: Settings, *, members: int, console: Console) -> int:
 
 
 def vault_accounts(settings: Settings, dataset, console: Console) -> None:  # type: ignore[no-untyped-def]
+    from sandbox.accounts import vault_inputs
     from vault import MasterKey, Vault
-    from vault.models import AccountInput
 
     key_file = settings.resolved_data_dir / "vault.key"
     if not settings.resolved_vault_path.exists():
@@ -60,8 +60,7 @@ def vault_accounts(settings: Settings, dataset, console: Console) -> None:  # ty
         key.write_key_file(key_file, overwrite=True)
         Vault.create(settings.resolved_vault_path, key)
     vault = Vault.open(settings.resolved_vault_path, MasterKey.resolve(settings))
-    entries = [AccountInput.model_validate(a.export_row()) for slug in CARRIERS for a in dataset.carrier(slug).accounts]
-    added, updated = vault.upsert_accounts(entries)
+    added, updated = vault.upsert_accounts(vault_inputs(dataset, CARRIERS))
     for account in vault.accounts():
         if account.is_frozen:  # a previous demo run may have frozen one; the sandbox restarts clean
             vault.update_account(account.account_id, unfreeze=True)

@@ -740,6 +740,7 @@ async def _record_live(handle: Any, carrier: str, plan: list[RecordingCase],
     from aggregator.runner import Runner
     from aggregator.settings import Settings
     from aggregator.store import Repository
+    from sandbox.accounts import vault_inputs
     from vault import MasterKey, Vault
 
     # Every path explicit: nothing from the user's AGGREGATOR_* environment (a real database or vault)
@@ -749,9 +750,7 @@ async def _record_live(handle: Any, carrier: str, plan: list[RecordingCase],
     key = MasterKey.generate()
     key.write_key_file(data_dir / "vault.key")
     vault = Vault.create(settings.resolved_vault_path, key)
-    for account in handle.dataset.carrier(carrier).accounts:
-        vault.add_account(carrier=account.carrier, label=account.label, username=account.username,
-                          password=account.password, totp_secret=account.totp_secret)
+    vault.upsert_accounts(vault_inputs(handle.dataset, [carrier]))
     repository = Repository.open(settings.resolved_database_url)
     state = handle.states[carrier]
     live = _Live()

@@ -217,9 +217,7 @@ class Runner:
             raise CredentialsMissing(f"no portal account for {slug} in the vault: add one with `aggregator vault add`")
         active = [a for a in accounts if not a.is_frozen]
         if not active:
-            frozen = accounts[0]
-            raise AccountFrozen(f"portal account {frozen.display_name} is frozen ({frozen.frozen_reason}); "
-                                "update its credentials with `aggregator vault update` to resume")
+            raise frozen_error(accounts[0])
         # Spread on-demand work: the account whose session is idle and warm first, then the least used.
         return min(active, key=lambda a: (self._slot(a).lock.locked(), self._slot(a).session is None, self._slot(a).logins))
 
@@ -234,8 +232,7 @@ class Runner:
         async with slot.lock:
             current = self.vault.get(account.account_id)  # re-read: a queued job may find it frozen now
             if current.is_frozen:
-                raise AccountFrozen(f"portal account {current.display_name} is frozen ({current.frozen_reason}); "
-                                    "update its credentials with `aggregator vault update` to resume")
+                raise frozen_error(current)
             sink = self.recorder.sink_for(lookup_id)
             if slot.session is None:
                 saved = self.vault.load_session(current.account_id)
@@ -298,3 +295,8 @@ class Runner:
 
         return Credentials(username=account.username, password=account.password, totp_secret=totp_secret,
                            security_answers=dict(account.security_answers), next_totp=next_totp)
+
+
+def frozen_error(account: PortalAccount) -> AccountFrozen:
+    return AccountFrozen(f"portal account {account.display_name} is frozen ({account.frozen_reason}); "
+                         "update its credentials with `aggregator vault update` to resume")

@@ -12,9 +12,14 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sandbox.carriers import CarrierProfile
 from sandbox.identifiers import base32_secret
+
+if TYPE_CHECKING:
+    from sandbox.dataset import Dataset
+    from vault.models import AccountInput
 
 SECURITY_QUESTIONS = (
     "What was the name of your first pet?",
@@ -79,3 +84,10 @@ def export_accounts(accounts: Iterable[ProviderAccount], path: Path) -> Path:
         handle.write(payload)
     os.chmod(path, 0o600)
     return path
+
+
+def vault_inputs(dataset: Dataset, carriers: Iterable[str]) -> list[AccountInput]:
+    """The sandbox's provider accounts as vault entries, for `Vault.upsert_accounts` (demo, tests, recorder)."""
+    from vault.models import AccountInput
+
+    return [AccountInput.model_validate(a.export_row()) for slug in carriers for a in dataset.carrier(slug).accounts]

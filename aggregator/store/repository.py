@@ -72,25 +72,25 @@ class Repository:
             s.commit()
         return row
 
-    def set_lookup_account(self, lookup_id: str, account_label: str) -> None:
+    def _update_lookup(self, lookup_id: str, **fields: object) -> LookupRow:
         with self.session() as s:
             row = s.get(LookupRow, lookup_id)
-            assert row is not None
-            row.account_label = account_label
-            s.add(row)
-            s.commit()
-
-    def finish_lookup(self, lookup_id: str, outcome: Outcome, reason: str | None, reason_code: str | None) -> LookupRow:
-        with self.session() as s:
-            row = s.get(LookupRow, lookup_id)
-            assert row is not None
-            row.outcome = outcome.value
-            row.reason = reason[:500] if reason else None
-            row.reason_code = reason_code
-            row.finished_at = utcnow()
+            assert row is not None, f"no lookup {lookup_id}"
+            for name, value in fields.items():
+                setattr(row, name, value)
             s.add(row)
             s.commit()
             return row
+
+    def set_lookup_account(self, lookup_id: str, account_label: str) -> None:
+        self._update_lookup(lookup_id, account_label=account_label)
+
+    def set_lookup_changes(self, lookup_id: str, changes_json: str) -> None:
+        self._update_lookup(lookup_id, changes=changes_json)
+
+    def finish_lookup(self, lookup_id: str, outcome: Outcome, reason: str | None, reason_code: str | None) -> LookupRow:
+        return self._update_lookup(lookup_id, outcome=outcome.value, reason=reason[:500] if reason else None,
+                                   reason_code=reason_code, finished_at=utcnow())
 
     def get_lookup(self, lookup_id: str) -> LookupRow | None:
         with self.session() as s:
@@ -101,14 +101,6 @@ class Repository:
             return list(s.exec(select(LookupRow).order_by(col(LookupRow.requested_at).desc()).limit(limit)))
 
     # --- records ------------------------------------------------------------------------------------
-
-    def set_lookup_changes(self, lookup_id: str, changes_json: str) -> None:
-        with self.session() as s:
-            row = s.get(LookupRow, lookup_id)
-            assert row is not None
-            row.changes = changes_json
-            s.add(row)
-            s.commit()
 
     def save_record(self, lookup_id: str, answer: Answer, *, subject: str) -> str:
         assert answer.provenance is not None, "records are stored with their provenance"

@@ -17,6 +17,7 @@ from aggregator.browser import BrowserPool
 from aggregator.runner import Runner
 from aggregator.settings import Settings
 from aggregator.store import Repository
+from sandbox.accounts import vault_inputs
 from sandbox.portal_state import PortalState
 from sandbox.server import SandboxHandle, start_sandbox
 from vault import MasterKey, Vault
@@ -58,9 +59,7 @@ def vault(settings: Settings, sandbox: SandboxHandle) -> Vault:
     key = MasterKey.generate()
     key.write_key_file(settings.resolved_data_dir / "vault.key")
     vault = Vault.create(settings.resolved_vault_path, key)
-    for account in sandbox.dataset.carrier("ridgeline").accounts:
-        vault.add_account(carrier=account.carrier, label=account.label, username=account.username,
-                          password=account.password, totp_secret=account.totp_secret)
+    vault.upsert_accounts(vault_inputs(sandbox.dataset, ["ridgeline"]))
     return vault
 
 
