@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup browser demo test bench lint sandbox clean
+.PHONY: setup browser demo test bench lint sandbox clean docs-screenshots
 
 setup: $(STAMP) browser
 
@@ -17,17 +17,21 @@ $(STAMP): pyproject.toml
 browser: $(STAMP)
 	@PYTHON=$(BIN)/python sh scripts/ensure-browser.sh
 
-demo: setup  ## start the sandbox, vault its accounts, look up ~20 members, print a summary
+demo: setup  ## sandbox + vault, import a day's appointments, run the overnight batch, print the worklist
 	$(BIN)/aggregator demo --data-dir demo-data
 
 test: setup  ## unit, recorded-page and end-to-end tests (real sandbox, real Chromium)
 	$(BIN)/python -m pytest
 
-bench: setup  ## sequential lookups against the sandbox: median and CPU seconds per lookup
+bench: setup  ## overnight batch (300 appointments, 250 ms per request) and sequential lookups
+	$(BIN)/python benchmarks/overnight_batch.py
 	$(BIN)/python benchmarks/sequential_lookups.py
 
 lint: setup
 	$(BIN)/ruff check aggregator vault sandbox tests benchmarks
+
+docs-screenshots: setup  ## sandbox + web app with demo data: capture the main pages into docs/screenshots/
+	$(BIN)/python scripts/docs_screenshots.py
 
 sandbox: setup  ## run the sandbox portals in the foreground
 	$(BIN)/aggregator sandbox up

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from playwright.async_api import Browser, BrowserContext, Page, Response, async_playwright
+from playwright.async_api import Browser, BrowserContext, Frame, Page, Response, async_playwright
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 from pydantic import SecretStr
 
-from aggregator.errors import ConfigurationError, PortalUnavailable, RateLimited
+from aggregator.errors import ConfigurationError, PortalUnavailable, RateLimited, UnexpectedPage
 from aggregator.logging import get_logger
 from aggregator.settings import Settings
 
@@ -51,6 +53,9 @@ class CapturedPage:
     account_label: str
     flow: str
     label: str
+    # A document the page offered for download (e.g. an EOB PDF), kept with the page as one entry.
+    document: bytes | None = None
+    document_media_type: str | None = None
 
 
 EvidenceSink = Callable[[CapturedPage], Awaitable[str]]  # returns the evidence id
@@ -63,6 +68,34 @@ class Capture:
     evidence_id: str
     html: str
     url: str
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    """A file the portal sent as a download: its bytes and the name the portal suggested."""
+
+    data: bytes
+    filename: str
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """A JSON response the page's own script loaded (single-page apps): kept with the evidence."""
+
+    url: str
+    status: int
+    body: Any  # the decoded JSON, or None when the body was not JSON (e.g. a proxy's HTML error page)
+
+
+class ApiCall:
+    """Filled in when the `expect_json` block ends: the response the page received."""
+
+    response: ApiResponse | None = None
+
+    @property
+    def value(self) -> ApiResponse:
+        assert self.response is not None, "read the response after the `async with` block"
+        return self.response
 
 
 def find_chromium(settings: Settings, playwright_default: str | None) -> str | None:
@@ -171,6 +204,19 @@ class PortalSession:
         self.flow = "session"
         self.last_status: int | None = None
         self.logged_in = False  # set by the runner: True after a login or when a saved session is loaded
+        # Frameset portals: the name of the frame that holds the content. While that frame exists,
+        # navigation, forms, reading and the captured HTML act on it; the screenshot stays the whole tab.
+        self.content_frame: str | None = None
+        # The HTTP status of the last document each frame loaded: a frameset answers 200 while the frame
+        # inside it shows a server error, and that must be classified like any other 5xx.
+        self._frame_status: dict[Frame, int] = {}
+        page.on("response", self._note_document)
+
+    def _note_document(self, response: Response) -> None:
+        request = response.request
+        # Keyed by the frame itself: a new frame's name is not known yet when its first document arrives.
+        if request.resource_type == "document" and request.frame.parent_frame is not None:
+            self._frame_status[request.frame] = response.status
 
     @classmethod
     async def open(
@@ -197,17 +243,33 @@ class PortalSession:
             await asyncio.sleep(wait)
         self._last_request_at = loop.time()
 
+    def _target(self) -> Page | Frame:
+        """The content frame when the adapter named one and the current page has it, else the tab."""
+        if self.content_frame is not None:
+            frame = self._page.frame(name=self.content_frame)
+            if frame is not None:
+                return frame
+        return self._page
+
     @property
     def url(self) -> str:
-        return self._page.url
+        return self._target().url
+
+    @property
+    def in_content_frame(self) -> bool:
+        """True when the current page is a frameset holding the named content frame."""
+        return self.content_frame is not None and self._page.frame(name=self.content_frame) is not None
 
     def absolute(self, path: str) -> str:
         return urljoin(self.base_url, path.lstrip("/")) if not path.startswith("http") else path
 
-    async def goto(self, path: str) -> None:
+    async def goto(self, path: str, *, whole_page: bool = False) -> None:
+        """Open a path in the content frame (when there is one) or, with `whole_page`, in the tab."""
         await self._pace()
+        target = self._page if whole_page else self._target()
+        self._frame_status.clear()
         try:
-            response = await self._page.goto(self.absolute(path), wait_until="load")
+            response = await target.goto(self.absolute(path), wait_until="load")
         except PlaywrightTimeout:
             raise PortalUnavailable(f"{self.carrier} portal did not answer in time") from None
         except PlaywrightError as exc:
@@ -217,14 +279,16 @@ class PortalSession:
     async def fill(self, selector: str, value: str | SecretStr) -> None:
         # Secrets are unwrapped here, at the form field, and nowhere else.
         text = value.get_secret_value() if isinstance(value, SecretStr) else value
-        await self._page.fill(selector, text)
+        await self._target().fill(selector, text)
 
     async def click_and_wait(self, selector: str) -> None:
         """Click something that submits or navigates, and wait for the next page to load."""
         await self._pace()
+        target = self._target()
+        self._frame_status.clear()
         try:
-            async with self._page.expect_navigation(wait_until="load") as navigation:
-                await self._page.click(selector)
+            async with target.expect_navigation(wait_until="load") as navigation:
+                await target.click(selector)
             response = await navigation.value
         except PlaywrightTimeout:
             raise PortalUnavailable(f"{self.carrier} portal did not answer in time") from None
@@ -232,21 +296,92 @@ class PortalSession:
             raise PortalUnavailable(f"{self.carrier} portal failed during navigation ({_first_line(exc)})") from None
         self._check(response)
 
+    # --- single-page apps: the page's own network calls, clicks that do not navigate, spinners -------
+
+    @asynccontextmanager
+    async def expect_json(self, url: str | re.Pattern[str]) -> AsyncIterator[ApiCall]:
+        """`async with session.expect_json("/api/x") as call: await session.click(...)`, then `call.value`:
+        the response the page's script received for the first fetch/XHR whose URL contains `url` (or
+        matches the pattern). Its status is not judged here: the app draws a screen for it, which the
+        adapter classifies like any page."""
+        def wanted(response: Response) -> bool:
+            if response.request.resource_type not in ("fetch", "xhr"):
+                return False
+            return bool(url.search(response.url)) if isinstance(url, re.Pattern) else url in response.url
+
+        call = ApiCall()
+        await self._pace()
+        try:
+            async with self._page.expect_response(wanted) as info:
+                yield call
+            response = await info.value
+            try:
+                body = await response.json()
+            except (PlaywrightError, ValueError):
+                body = None
+        except PlaywrightTimeout:
+            raise PortalUnavailable(f"{self.carrier} portal did not answer in time") from None
+        log.debug("api_response", carrier=self.carrier, url=response.url, status=response.status, flow=self.flow)
+        call.response = ApiResponse(url=response.url, status=response.status, body=body)
+
+    async def click(self, selector: str) -> None:
+        """Click something that does not navigate (a button of a single-page app, an accordion)."""
+        try:
+            await self._page.click(selector)
+        except PlaywrightTimeout:
+            raise UnexpectedPage(f"{self.carrier}: the page has no clickable '{selector}'") from None
+
+    async def wait_until_gone(self, selector: str, *, timeout_seconds: float | None = None) -> None:
+        """Wait until nothing matches `selector` (spinners, busy overlays): the page has settled."""
+        try:
+            await self._page.wait_for_function("s => !document.querySelector(s)", arg=selector,
+                                               timeout=timeout_seconds * 1000 if timeout_seconds else None)
+        except PlaywrightTimeout:
+            raise PortalUnavailable(f"{self.carrier} portal kept loading") from None
+
     async def has(self, selector: str) -> bool:
-        return await self._page.query_selector(selector) is not None
+        return await self._target().query_selector(selector) is not None
 
     async def html(self) -> str:
-        return await self._page.content()
+        return await self._target().content()
 
-    async def capture(self, label: str) -> Capture:
-        """Screenshot + HTML of the current page into evidence."""
-        html = await self._page.content()
+    async def capture(self, label: str, *, document: bytes | None = None,
+                      document_media_type: str | None = None, appendix: str = "") -> Capture:
+        """Screenshot of the whole tab + HTML of the content (the frame's when there is one) into
+        evidence, with the document the page offered when given. `appendix` (e.g. the JSON a
+        single-page app loaded, see scrapers.framework.spa) is stored in the HTML, before `</body>`."""
+        target = self._target()
+        html = await target.content()
+        if appendix:
+            at = html.rfind("</body>")
+            html = html[:at] + appendix + html[at:] if at >= 0 else html + appendix
         png = await self._page.screenshot(full_page=True, type="png")
         evidence_id = await self.evidence_sink(
-            CapturedPage(url=self._page.url, html=html, screenshot_png=png, carrier=self.carrier,
-                         account_label=self.account_label, flow=self.flow, label=label)
+            CapturedPage(url=target.url, html=html, screenshot_png=png, carrier=self.carrier,
+                         account_label=self.account_label, flow=self.flow, label=label,
+                         document=document, document_media_type=document_media_type)
         )
-        return Capture(evidence_id=evidence_id, html=html, url=self._page.url)
+        return Capture(evidence_id=evidence_id, html=html, url=target.url)
+
+    async def download(self, selector: str) -> Downloaded:
+        """Click a link that makes the portal send a file; return the file's bytes (the page stays)."""
+        await self._pace()
+        try:
+            async with self._page.expect_download() as info:
+                await self._target().click(selector)
+            download = await info.value
+            failure = await download.failure()
+            if failure is not None:
+                raise PortalUnavailable(f"{self.carrier} portal download failed ({failure.splitlines()[0][:200]})")
+            path = await download.path()
+            data = await asyncio.to_thread(Path(path).read_bytes)
+            filename = download.suggested_filename
+            await download.delete()
+        except PlaywrightTimeout:
+            raise PortalUnavailable(f"{self.carrier} portal did not send the download in time") from None
+        except PlaywrightError as exc:
+            raise PortalUnavailable(f"{self.carrier} portal download failed ({_first_line(exc)})") from None
+        return Downloaded(data=data, filename=filename)
 
     async def storage_state(self) -> dict:
         return await self._context.storage_state()
@@ -264,12 +399,15 @@ class PortalSession:
         self.last_status = response.status if response is not None else None
         # URLs can carry member data in query strings; the redaction processor masks what it knows.
         log.debug("page_landed", carrier=self.carrier, url=self._page.url, status=self.last_status, flow=self.flow)
-        if response is None:
-            return
-        if response.status == 429:
-            raise RateLimited(f"{self.carrier} portal is rate limiting (HTTP 429)")
-        if response.status >= 500:
-            raise PortalUnavailable(f"{self.carrier} portal error (HTTP {response.status})")
+        statuses = [response.status] if response is not None else []
+        frame = self._page.frame(name=self.content_frame) if self.content_frame is not None else None
+        if frame is not None and frame in self._frame_status:
+            statuses.append(self._frame_status[frame])
+        for status in statuses:
+            if status == 429:
+                raise RateLimited(f"{self.carrier} portal is rate limiting (HTTP 429)")
+            if status >= 500:
+                raise PortalUnavailable(f"{self.carrier} portal error (HTTP {status})")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -18,6 +18,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
+from aggregator.cli_appointments import appointments_app
 from aggregator.cli_output import show_authorization_answer, show_result
 from aggregator.cli_sandbox import sandbox_app
 from aggregator.cli_vault import vault_app
@@ -37,6 +38,8 @@ app.add_typer(lookup_app, name="lookup")
 app.add_typer(evidence_app, name="evidence")
 app.add_typer(vault_app, name="vault")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(appointments_app, name="appointments")
+app.add_typer(__import__("aggregator.cli_users", fromlist=["users_app"]).users_app, name="users")  # web users
 
 EXIT_CODES = {
     Outcome.FOUND: 0, Outcome.FAILED: 1, Outcome.NOT_FOUND: 3, Outcome.NEEDS_ATTENTION: 4,
@@ -222,15 +225,19 @@ def evidence_verify(data_dir: DataDirOption = None) -> None:
 
 @app.command("demo")
 def demo(
-    members: Annotated[int, typer.Option(help="how many sandbox members to look up")] = 20,
+    appointments: Annotated[int, typer.Option(help="how many sandbox appointments the demo day has")] = 24,
     data_dir: Annotated[Path, typer.Option("--data-dir", help="where the demo keeps its state")] = Path("demo-data"),
 ) -> None:
-    """Start the sandbox, vault its accounts, look up members of every kind, print a summary."""
+    """Start the sandbox, import a day's appointments, run the overnight batch, print the worklist."""
     from aggregator.demo import run_demo
 
     settings = load_settings(data_dir)
-    raise typer.Exit(run_demo(settings, members=members, console=console))
+    raise typer.Exit(run_demo(settings, appointments=appointments, console=console))
 
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
+
+
+# Commands defined in their own modules register on `app` when imported (after everything above exists).
+from aggregator import cli_batch  # noqa: E402,F401

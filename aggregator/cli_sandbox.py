@@ -109,6 +109,23 @@ def accounts(
     console.print(f"wrote {len(rows)} sandbox account(s) to {path}", highlight=False)
 
 
+def _record_bluepeak(out: Path) -> None:
+    import asyncio
+
+    from sandbox.bluepeak.recording import record
+
+    asyncio.run(record(out))
+
+
+def _record_cascade(out: Path) -> None:
+    from sandbox.cascade.recording import record_all
+
+    record_all(out / "cascade")  # its recorder writes <root>/<flow>/<case>
+
+
+OWN_RECORDERS = {"bluepeak": _record_bluepeak, "cascade": _record_cascade}
+
+
 @sandbox_app.command("record-pages")
 def record_pages_command(
     out: Annotated[Path, typer.Option("--out", help="recorded-pages root; cases go to <out>/<carrier>/<flow>/")]
@@ -138,6 +155,18 @@ def record_pages_command(
     from aggregator.recording import FLOW_CASE_NAMES, FLOWS, RecordingMismatch, record_pages
 
     configure_logging("console", "INFO" if verbose else "ERROR")
+    if carrier in OWN_RECORDERS:
+        # BluePeak and Cascade record every case of theirs in one go (each checked against the ground
+        # truth before anything is written); --flow and --case select Ridgeline cases only.
+        if flow or case:
+            raise typer.BadParameter("--flow and --case apply to ridgeline only", param_hint="--carrier")
+        try:
+            OWN_RECORDERS[carrier](out)
+        except (ValueError, RuntimeError, AggregatorError, AssertionError) as error:
+            console.print(f"[red]refused:[/red] {error}", highlight=False)
+            raise typer.Exit(1) from None
+        console.print(f"recorded {carrier} cases in {out / carrier}", highlight=False)
+        return
     flows = tuple(dict.fromkeys(flow)) if flow else FLOWS
     unknown = [f for f in flows if f not in FLOWS]
     if unknown:
@@ -164,3 +193,31 @@ def record_pages_command(
             raise typer.Exit(1) from None
     where = ", ".join(str(out / carrier / f) for f in flows)
     console.print(f"recorded {len(written)} case(s) for {carrier} in {where}", highlight=False)
+
+
+@sandbox_app.command("appointments")
+def appointments_command(
+    day: Annotated[str, typer.Option("--date", help="the appointments' date, YYYY-MM-DD")],
+    out: Annotated[Path, typer.Option("--out", help="file to write")],
+    count: Annotated[int, typer.Option("--count", min=1, help="how many appointments")] = 40,
+    file_format: Annotated[str, typer.Option("--format", help="csv or fhir (a FHIR R4 Bundle)")] = "csv",
+    carrier: Annotated[list[str] | None, typer.Option("--carrier", help="only these carriers (repeatable); "
+                       "default: every carrier in the dataset")] = None,
+    seed: SeedOption = _DEFAULT_SEED,
+    as_of: AsOfOption = _DEFAULT_AS_OF,
+) -> None:
+    """Write an appointment list pointing at sandbox members (for `aggregator appointments import`)."""
+    from sandbox.appointments import appointment_list, write_csv, write_fhir_bundle
+    from sandbox.carriers import PROFILES
+    from sandbox.dataset import generate_dataset
+
+    if file_format not in ("csv", "fhir"):
+        raise typer.BadParameter(f"expected csv or fhir, got '{file_format}'", param_hint="--format")
+    unknown = [s for s in carrier or () if s not in PROFILES]
+    if unknown:
+        raise typer.BadParameter(f"unknown carrier(s): {', '.join(unknown)}", param_hint="--carrier")
+    visit_day = _as_of(day)
+    rows = appointment_list(generate_dataset(seed=seed, as_of=_as_of(as_of)), visit_day, count,
+                            carriers=tuple(carrier) if carrier else None)
+    path = write_csv(rows, out) if file_format == "csv" else write_fhir_bundle(rows, out)
+    console.print(f"wrote {len(rows)} appointment(s) on {visit_day} to {path}", highlight=False)

@@ -1,56 +1,84 @@
-"""`make demo`: the main job end to end on the sandbox carriers.
+"""`make demo`: the main job, the overnight pre-visit run, end to end on the sandbox carriers.
 
-Starts the sandbox portals on loopback, puts their provider accounts into the data directory's vault,
-looks up members of every kind (active, dependent, termed, future-effective, not found, wrong DOB,
-wrong last name) with a progress bar, prints a summary that also says whether each answer equals the
-sandbox's ground truth, then stops the sandbox. The records, the evidence and the database stay in the
-data directory.
+Starts every sandbox portal on loopback, puts their provider accounts into the data directory's
+vault, writes the sandbox practice's appointment list for a day (CSV, members of every kind: active,
+dependents, termed, future-effective, unknown ids, wrong dates of birth; a third of the visits need
+prior authorization) and imports it, runs the batch with a progress bar, prints the worklist, and
+checks every appointment's stored answer against the sandbox's ground truth. The database, the
+evidence and the appointment file stay in the data directory; each demo run starts the day over.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
+from datetime import date
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from aggregator.errors import Outcome
-from aggregator.models import EligibilityRecord
 from aggregator.settings import Settings
-from sandbox.ground_truth import MemberSample, sample_members
 from sandbox.server import start_sandbox
 
-DEMO_KINDS = ("active_subscriber", "dependent", "termed", "future", "not_found", "wrong_dob", "wrong_last_name")
-CARRIERS = ("ridgeline",)
+DEMO_DAY = date(2026, 12, 1)  # a Tuesday after the sandbox dataset's as-of date
 
 
-def run_demo(settings: Settings, *, members: int, console: Console) -> int:
+def demo_carriers() -> tuple[str, ...]:
+    """Every carrier with a sandbox portal and an adapter, in the sandbox's fixed order."""
+    from aggregator.scrapers.registry import all_adapters
+    from sandbox.carriers import CARRIER_ORDER
+    from sandbox.server import PORTALS
+
+    registered = {cls.manifest.slug for cls in all_adapters()}
+    return tuple(slug for slug in CARRIER_ORDER if slug in PORTALS and slug in registered)
+
+
+def run_demo(settings: Settings, *, appointments: int, console: Console) -> int:
+    from aggregator.appointments import import_appointments
+    from aggregator.store import Repository
+    from aggregator.store import batches as store
+    from sandbox.appointments import appointment_list, write_csv
+
+    settings = settings.model_copy(update={"respect_maintenance_windows": False})  # the sandbox has no hours
     settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
-    with start_sandbox(carriers=CARRIERS) as handle:
+    carriers = demo_carriers()
+    with start_sandbox(carriers=carriers) as handle:
         for slug, url in handle.urls.items():
             console.print(f"sandbox portal [bold]{slug}[/bold] at {url}")
-        vault_accounts(settings, handle.dataset, console)
-        samples = {slug: sample_members(handle.dataset, slug, members, kinds=DEMO_KINDS) for slug in CARRIERS}
-        rows = asyncio.run(_lookups(settings, handle.urls, samples, console))
-    _summary(rows, console)
-    matched = sum(1 for *_, ok in rows if ok)
-    console.print(f"\n{matched} of {len(rows)} answers equal the sandbox's ground truth.")
+        vault_accounts(settings, handle.dataset, console, carriers=carriers)
+        repository = Repository.open(settings.resolved_database_url)
+        rows = appointment_list(handle.dataset, DEMO_DAY, appointments, carriers=carriers)
+        path = write_csv(rows, settings.resolved_data_dir / f"appointments-{DEMO_DAY}.csv")
+        report = import_appointments(repository, path)
+        console.print(f"imported {path}: {report.added} added, {report.updated} updated, {report.unchanged} unchanged"
+                      + (f", {len(report.problems)} rows with problems" if report.problems else ""))
+        cleared = store.clear_day(repository, DEMO_DAY)
+        if cleared:
+            console.print(f"starting {DEMO_DAY} over: {cleared} item(s) of a previous demo run cleared")
+        summary = asyncio.run(_batch(settings, handle.urls, len(rows), console))
+        problems = _truth_check(repository, handle.dataset)
+    from aggregator import worklist
+    from aggregator.cli_batch import render_worklist
+
+    console.print(render_worklist(worklist.worklist(repository, DEMO_DAY), DEMO_DAY))
+    console.print(f"{summary.total} appointments in {summary.seconds:.0f} s with {summary.logins} login(s): "
+                  + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(summary.counts.items())))
+    for appointment_id, found in problems.items():
+        console.print(f"[red]{appointment_id}[/red]: {'; '.join(found)}")
+    matched = summary.total - len(problems)
+    console.print(f"\n{matched} of {summary.total} appointments equal the sandbox's ground truth.")
     data = settings.resolved_data_dir
     console.print(
         "Results are kept in [bold]" + str(data) + "[/bold]:\n"
-        f"  database  {settings.resolved_database_url}\n"
-        f"  evidence  {settings.resolved_snapshots_dir} (full-page PNG + HTML per answer)\n"
+        f"  worklist  .venv/bin/aggregator worklist --date {DEMO_DAY} --data-dir {data}   (--csv / --json)\n"
         f"  verify    .venv/bin/aggregator evidence verify --data-dir {data}\n"
-        f"  look up   .venv/bin/aggregator sandbox up   # then, in another shell:\n"
-        f"            .venv/bin/aggregator lookup eligibility --data-dir {data} --carrier ridgeline "
-        "--member-id <id> --dob YYYY-MM-DD"
+        f"  evidence  {settings.resolved_snapshots_dir} (full-page PNG + HTML per page read)\n"
+        f"  web app   .venv/bin/aggregator serve --data-dir {data}   (after `aggregator users add`)"
     )
-    return 0 if matched == len(rows) else 1
+    return 0 if not problems else 1
 
 
-def vault_accounts(settings: Settings, dataset, console: Console) -> None:  # type: ignore[no-untyped-def]
+def vault_accounts(settings: Settings, dataset, console: Console,  # type: ignore[no-untyped-def]
+                   carriers: tuple[str, ...] | None = None) -> None:
     from sandbox.accounts import vault_inputs
     from vault import MasterKey, Vault
 
@@ -60,47 +88,37 @@ def vault_accounts(settings: Settings, dataset, console: Console) -> None:  # ty
         key.write_key_file(key_file, overwrite=True)
         Vault.create(settings.resolved_vault_path, key)
     vault = Vault.open(settings.resolved_vault_path, MasterKey.resolve(settings))
-    added, updated = vault.upsert_accounts(vault_inputs(dataset, CARRIERS))
+    added, updated = vault.upsert_accounts(vault_inputs(dataset, carriers or demo_carriers()))
     for account in vault.accounts():
         if account.is_frozen:  # a previous demo run may have frozen one; the sandbox restarts clean
             vault.update_account(account.account_id, unfreeze=True)
+        vault.clear_session(account.account_id)  # the restarted sandbox knows no old session
     console.print(f"vault {settings.resolved_vault_path}: {added} account(s) added, {updated} updated")
 
 
-async def _lookups(settings: Settings, urls: dict[str, str], samples: dict[str, list[MemberSample]],
-                   console: Console) -> list[tuple[str, MemberSample, object, bool]]:
+async def _batch(settings: Settings, urls: dict[str, str], total: int, console: Console):  # type: ignore[no-untyped-def]
+    from aggregator.batch import BatchRun
     from aggregator.runner import Runner
 
-    rows = []
-    total = sum(len(s) for s in samples.values())
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    async with Runner.open(settings, base_urls=urls, respect_maintenance_windows=False) as runner:
+    async with Runner.open(settings, base_urls=urls) as runner:
         with Progress(*columns, console=console) as progress:
-            task = progress.add_task("looking up members", total=total)
-            for slug, carrier_samples in samples.items():
-                for sample in carrier_samples:
-                    progress.update(task, description=f"{slug}: {sample.kind.replace('_', ' ')}")
-                    result = await runner.eligibility(slug, sample.query, source="demo")
-                    stored = runner.repository.records_for_lookup(result.lookup_id)
-                    ok = len(stored) == 1 and stored[0].without_provenance() == sample.expected
-                    rows.append((slug, sample, result, ok))
-                    progress.advance(task)
-    return rows
+            task = progress.add_task(f"overnight run for {DEMO_DAY}", total=total)
+
+            def advance(item) -> None:  # type: ignore[no-untyped-def]
+                progress.update(task, advance=1, description=f"{item.carrier}: {item.state.replace('_', ' ')}")
+
+            return await BatchRun(runner, DEMO_DAY, trigger="demo", on_progress=advance).run()
 
 
-def _summary(rows, console: Console) -> None:  # type: ignore[no-untyped-def]
-    table = Table(title="Eligibility lookups")
-    for header in ("Carrier", "Kind", "Member ID", "Outcome", "Coverage", "Plan", "Evidence", "Matches truth"):
-        table.add_column(header)
-    for slug, sample, result, ok in rows:
-        answer = result.answer
-        coverage = plan = ""
-        if isinstance(answer, EligibilityRecord):
-            coverage = "active" if answer.coverage.status.value == "1" else "inactive"
-            plan = answer.plan.name
-        outcome = result.outcome.value + (f" ({result.reason_code})" if result.outcome is Outcome.NOT_FOUND else "")
-        table.add_row(slug, sample.kind.replace("_", " "), sample.query.member_id, outcome, coverage, plan,
-                      str(len(result.evidence)), "[green]yes[/green]" if ok else "[red]NO[/red]")
-    console.print(table)
-    counts = Counter(result.outcome.value for *_, result, _ok in rows)
-    console.print("Outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+def _truth_check(repository, dataset) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    from aggregator.store import batches as store
+    from sandbox.batch_truth import item_problems
+
+    problems = {}
+    for item in store.items_on(repository, DEMO_DAY):
+        found = item_problems(repository, dataset, item, store.get_appointment(repository, item.appointment_id))
+        if found:
+            problems[item.appointment_id] = found
+    return problems
+

@@ -1,9 +1,10 @@
 """Evidence: every page an answer comes from, kept as a full-page PNG and its HTML.
 
-Files are content-addressed (`<snapshots>/<sha[:2]>/<sha>.png|.html`) so identical captures are stored
-once and a file's name is its own checksum. Each capture gets a row in the database whose `entry_hash`
-covers its metadata, both file hashes and the previous row's hash: a tamper-evident chain an auditor can
-verify end to end (`verify_chain`).
+Files are content-addressed (`<snapshots>/<sha[:2]>/<sha>.png|.html|.pdf`) so identical captures are
+stored once and a file's name is its own checksum. Each capture gets a row in the database whose
+`entry_hash` covers its metadata, its file hashes and the previous row's hash: a tamper-evident chain an
+auditor can verify end to end (`verify_chain`). A capture may hold a document the page offered for
+download (an EOB PDF): its hash and media type join the entry hash only when there is one.
 """
 
 from __future__ import annotations
@@ -35,7 +36,16 @@ def entry_hash(row: EvidenceRow) -> str:
         "screenshot_sha256": row.screenshot_sha256, "html_sha256": row.html_sha256,
         "prev_hash": row.prev_hash,
     }
+    # Only entries that hold a document hash it, so every entry written before documents existed keeps
+    # exactly the hash it was chained with.
+    if row.document_sha256 is not None:
+        fields["document_sha256"] = row.document_sha256
+        fields["document_media_type"] = row.document_media_type
     return sha256_hex(json.dumps(fields, sort_keys=True, separators=(",", ":")).encode())
+
+
+# Content-addressed name suffix per document media type (anything else is kept as .bin).
+DOCUMENT_SUFFIXES = {"application/pdf": ".pdf"}
 
 
 class SnapshotFiles:
@@ -77,6 +87,9 @@ class EvidenceRecorder:
     def record(self, page: CapturedPage, lookup_id: str | None) -> str:
         png_sha, png_path = self.files.put(page.screenshot_png, ".png")
         html_sha, html_path = self.files.put(page.html.encode("utf-8"), ".html")
+        doc_sha = doc_path = None
+        if page.document is not None:
+            doc_sha, doc_path = self.files.put(page.document, DOCUMENT_SUFFIXES.get(page.document_media_type or "", ".bin"))
         captured_at = utcnow()
         evidence_id = new_id()
 
@@ -86,6 +99,8 @@ class EvidenceRecorder:
                 account_label=page.account_label, flow=page.flow, label=page.label, url=page.url,
                 captured_at=captured_at, screenshot_sha256=png_sha, html_sha256=html_sha,
                 screenshot_path=png_path, html_path=html_path, prev_hash=prev_hash, entry_hash="",
+                document_path=doc_path, document_sha256=doc_sha,
+                document_media_type=page.document_media_type if page.document is not None else None,
             )
             row.entry_hash = entry_hash(row)
             return row
@@ -114,16 +129,44 @@ def verify_chain(repository: Repository, files: SnapshotFiles) -> tuple[int, lis
             problems.append(ChainProblem(row.seq, row.id, "link broken: previous-hash does not match the entry before"))
         if entry_hash(row) != row.entry_hash:
             problems.append(ChainProblem(row.seq, row.id, "entry altered: metadata no longer matches its hash"))
-        for kind, relative, digest in (("screenshot", row.screenshot_path, row.screenshot_sha256),
-                                       ("html", row.html_path, row.html_sha256)):
+        files_of_entry = [("screenshot", row.screenshot_path, row.screenshot_sha256),
+                          ("html", row.html_path, row.html_sha256)]
+        if row.document_path is not None or row.document_sha256 is not None:
+            files_of_entry.append(("document", row.document_path or "", row.document_sha256 or ""))
+        for kind, relative, digest in files_of_entry:
             path = files.path(relative)
-            if not path.exists():
+            if not relative or not path.is_file():
                 problems.append(ChainProblem(row.seq, row.id, f"{kind} file missing: {relative}"))
             elif sha256_hex(path.read_bytes()) != digest:
                 problems.append(ChainProblem(row.seq, row.id, f"{kind} file altered: {relative}"))
         expected_prev = row.entry_hash
         expected_seq = row.seq + 1
     return checked, problems
+
+
+def verify_entry(row: EvidenceRow, previous: EvidenceRow | None, files: SnapshotFiles) -> list[ChainProblem]:
+    """Check ONE entry: its files against their hashes, its own entry hash, and its link to `previous`
+    (the entry before it in the chain, None for the first). What the web app's "verify" action runs."""
+    problems: list[ChainProblem] = []
+    expected_prev, expected_seq = (previous.entry_hash, previous.seq + 1) if previous else (GENESIS_HASH, 1)
+    if row.seq != expected_seq:
+        problems.append(ChainProblem(row.seq, row.id, f"sequence gap: expected entry {expected_seq}"))
+    if row.prev_hash != expected_prev:
+        problems.append(ChainProblem(row.seq, row.id, "link broken: previous-hash does not match the entry before"))
+    if previous is not None and entry_hash(previous) != previous.entry_hash:
+        problems.append(ChainProblem(previous.seq, previous.id, "entry altered: metadata no longer matches its hash"))
+    if entry_hash(row) != row.entry_hash:
+        problems.append(ChainProblem(row.seq, row.id, "entry altered: metadata no longer matches its hash"))
+    stored = [("screenshot", row.screenshot_path, row.screenshot_sha256), ("html", row.html_path, row.html_sha256)]
+    if row.document_path is not None or row.document_sha256 is not None:
+        stored.append(("document", row.document_path or "", row.document_sha256 or ""))
+    for kind, relative, digest in stored:
+        path = files.path(relative)
+        if not relative or not path.is_file():
+            problems.append(ChainProblem(row.seq, row.id, f"{kind} file missing: {relative}"))
+        elif sha256_hex(path.read_bytes()) != digest:
+            problems.append(ChainProblem(row.seq, row.id, f"{kind} file altered: {relative}"))
+    return problems
 
 
 def _utc_iso(moment: datetime) -> str:

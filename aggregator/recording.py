@@ -599,7 +599,7 @@ def _detail_of(case: ActivityCase, records: Sequence[Any], number_of: Callable[[
 
 
 def _auth_listing(found: AuthorizationList, date_of_birth: date) -> Any:
-    from aggregator.scrapers.ridgeline.pages_authorizations import AuthListing, AuthListRow
+    from aggregator.scrapers.framework.listings import AuthListing, AuthListRow
 
     # The portal lists the most recently updated first (ties: higher number first).
     ordered = sorted(found.authorizations, key=lambda a: (a.last_updated, a.auth_number), reverse=True)
@@ -618,14 +618,15 @@ def _claim_pages(listed: ClaimList) -> list[list[ClaimStatus]]:
 
 
 def _claim_listing(query: ClaimQuery, pages: list[list[ClaimStatus]], number: int, total: int) -> Any:
-    from aggregator.scrapers.ridgeline.pages_claims import ClaimResultRow, ClaimResultsListing
+    from aggregator.scrapers.framework.listings import ClaimListRow
+    from aggregator.scrapers.ridgeline.pages_claims import ClaimResultsListing
 
     criteria: dict[str, Any] = ({"claim_number": query.claim_number} if query.claim_number else
                                 {"member_id": query.member_id, "service_from": query.service_from,
                                  "service_to": query.service_to})
-    rows = tuple(ClaimResultRow(claim_number=c.payer_claim_number, provider_account_number=c.provider_account_number,
-                                service_from=c.service_from, service_to=c.service_to, billed=c.billed, paid=c.paid,
-                                status_category=c.status_category) for c in pages[number - 1])
+    rows = tuple(ClaimListRow(claim_number=c.payer_claim_number, provider_account_number=c.provider_account_number,
+                              service_from=c.service_from, service_to=c.service_to, billed=c.billed, paid=c.paid,
+                              status_category=c.status_category) for c in pages[number - 1])
     return ClaimResultsListing(**criteria, total=total, page=number, pages=len(pages),
                                has_next=number < len(pages), rows=rows)
 

@@ -84,11 +84,12 @@ class Runner:
         base_urls: dict[str, str] | None = None,
         transient_retries: int = 2,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        respect_maintenance_windows: bool = True,
+        respect_maintenance_windows: bool | None = None,
     ) -> None:
         self.clock = clock
         # Off only for the sandbox, which imitates maintenance with its fault switch, not with hours.
-        self.respect_maintenance_windows = respect_maintenance_windows
+        self.respect_maintenance_windows = (settings.respect_maintenance_windows if respect_maintenance_windows is None
+                                            else respect_maintenance_windows)
         self.settings = settings
         self.repository = repository
         self.vault = vault
@@ -117,6 +118,16 @@ class Runner:
             if slot.session is not None:
                 await slot.session.close()
                 slot.session = None
+
+    async def forget_session(self, account_id: str) -> None:
+        """Close the account's live session and drop its saved one: its next lookup logs in afresh."""
+        slot = self._slots.get(account_id)
+        if slot is not None:
+            async with slot.lock:
+                if slot.session is not None:
+                    await slot.session.close()
+                    slot.session = None
+        self.vault.clear_session(account_id)
 
     def logins_performed(self, account_id: str) -> int:
         slot = self._slots.get(account_id)
@@ -272,6 +283,13 @@ class Runner:
             await session.close()
             slot.session = None
             log.warning("account_frozen", carrier=account.carrier, account=account.label, reason=error.reason)
+            raise
+        except BaseException:
+            # A login cut short (server error, timeout) leaves the portal half-way (e.g. waiting for the
+            # second factor): the next attempt starts from a fresh context rather than from that page.
+            await session.close()
+            slot.session = None
+            self.vault.clear_session(account.account_id)
             raise
         session.logged_in = True
         for value in await session.cookie_values():

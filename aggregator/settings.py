@@ -30,6 +30,27 @@ class Settings(BaseSettings):
     page_timeout_seconds: float = Field(default=20.0, gt=0)
     navigation_timeout_seconds: float = Field(default=30.0, gt=0)
 
+    # Off only for the sandbox, which imitates maintenance with a fault switch, not with the real hours.
+    respect_maintenance_windows: bool = True
+    # The overnight run (aggregator/schedule.py): practice-local times in this IANA zone.
+    timezone: str = Field(default="America/New_York", description="the practice's time zone")
+    nightly_run_time: str = Field(default="02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+                                  description="when the nightly run checks the next business day")
+    retry_pass_time: str = Field(default="06:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+                                 description="when failed-retryable items of the day are tried again")
+    business_days: str = Field(default="mon-fri", description="days the practice sees patients (cron style)")
+    misfire_grace_minutes: int = Field(default=180, ge=1, description="a missed run still starts this late")
+    batch_max_attempts: int = Field(default=4, ge=1, description="tries per item for retryable failures")
+    batch_retry_base_seconds: float = Field(default=30.0, gt=0, description="first backoff; doubles per try")
+    batch_deadline_minutes: float = Field(default=240.0, gt=0,
+                                          description="a run stops waiting for deferred items after this")
+    web_host: str = Field(default="127.0.0.1", description="address `aggregator serve` listens on")
+    web_port: int = Field(default=8000, ge=0, le=65535)
+    web_idle_timeout_minutes: int = Field(default=15, gt=0, description="web sessions end after this long unused")
+    web_session_max_hours: int = Field(default=12, gt=0, description="and after this long in any case")
+    web_cookie_secure: bool = Field(default=False, description="mark cookies Secure (set when served over HTTPS)")
+    web_secret_key_file: Path | None = Field(default=None, description="default data_dir/web-secret.key (made on first start)")
+
     log_format: str = Field(default="console", pattern="^(console|json)$")
     log_level: str = Field(default="INFO")
 
@@ -48,6 +69,10 @@ class Settings(BaseSettings):
     @property
     def resolved_vault_path(self) -> Path:
         return (self.vault_path or self.resolved_data_dir / "vault.json").expanduser().resolve()
+
+    @property
+    def resolved_web_secret_key_file(self) -> Path:
+        return (self.web_secret_key_file or self.resolved_data_dir / "web-secret.key").expanduser().resolve()
 
 
 @lru_cache(maxsize=1)

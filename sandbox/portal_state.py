@@ -27,7 +27,8 @@ from sandbox.faults import FaultSettings
 REQUEST_LOG_LIMIT = 50_000
 LOCKOUT_AFTER = 3  # consecutive failed password attempts
 
-Stage = Literal["anonymous", "mfa", "captcha", "auth"]
+# "interstitial": logged in, but the portal still shows notices (announcements, password expiry) first.
+Stage = Literal["anonymous", "mfa", "captcha", "interstitial", "auth"]
 
 
 @dataclass
@@ -40,6 +41,8 @@ class Session:
     last_seen: float
     # Claim searches of this session by search id (result pages are `?sid=<id>&page=N`), newest last.
     searches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Whatever else a portal keeps per session (the security question asked, notices still to show...).
+    notes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -54,6 +57,7 @@ class AccountCounters:
     mfa_failures: int = 0  # wrong codes
     mfa_reused: int = 0  # right code, but already used (or older than the last used one)
     captcha_challenges: int = 0
+    sessions_ended_by_new_login: int = 0  # portals where a second login ends the first session
     last_totp_step: int | None = field(default=None, repr=False)  # not reported: internal bookkeeping
 
     def public(self) -> dict[str, Any]:
@@ -83,18 +87,59 @@ class PortalState:
         """Forget sessions, counters, lockouts, the request log and run-time data changes, and set
         every fault back to off."""
         with self._lock:
-            self.faults = FaultSettings()
+            self.faults = getattr(self, "_default_faults", None) or FaultSettings()
+            # Days until each account's password expires (0 or less: expired); absent: no notice.
+            self.password_days: dict[str, int] = dict(getattr(self, "_default_password_days", {}))
+            self._challenge_rng = random.Random(f"{self.dataset.seed}:{self.carrier}:challenges")
             self.sessions: dict[str, Session] = {}
             self.counters: dict[str, AccountCounters] = {}
             self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
             self.requests_total = 0
             self.csrf_rejections = 0
             self._rate_windows: dict[str, deque[float]] = {}
+            self.ended_sessions: set[str] = set()  # ids ended by a newer login of the same account
             # Faults draw from their own seeded stream so a run's fault pattern is reproducible.
             self._rng = random.Random(f"{self.dataset.seed}:{self.carrier}:faults")
             # Run-time data changes start over from the generated dataset.
             self._current = self.dataset
             self._changes: list[dict[str, Any]] = []
+
+    def set_portal_defaults(self, *, faults: dict[str, Any] | None = None,
+                            password_days: dict[str, int] | None = None) -> None:
+        """What this portal starts with and returns to on every reset (e.g. a shorter idle timeout than
+        the common default, an account whose password nears expiry). Applies at once."""
+        with self._lock:
+            self._default_faults = FaultSettings().updated(faults or {})
+            self._default_password_days = dict(password_days or {})
+            self.reset()
+
+    def set_password_days(self, username: str, days: int | None) -> None:
+        """Days until `username`'s password expires (<= 0: expired now); None: no expiry notice."""
+        with self._lock:
+            if days is None:
+                self.password_days.pop(username, None)
+            else:
+                self.password_days[username] = days
+
+    def password_days_left(self, username: str) -> int | None:
+        with self._lock:
+            return self.password_days.get(username)
+
+    def choose_challenge(self, options: tuple[str, ...]) -> str:
+        """One of `options` (e.g. which security question to ask), from a seeded stream of its own."""
+        with self._lock:
+            return self._challenge_rng.choice(options)
+
+    def check_secret_answer(self, username: str, expected: str, given: str) -> bool:
+        """A security-question answer: compared case- and space-insensitively, counted as an MFA attempt."""
+        with self._lock:
+            counters = self.counters_for(username)
+            counters.mfa_attempts += 1
+            ok = secrets.compare_digest(" ".join(given.split()).casefold().encode(),
+                                        " ".join(expected.split()).casefold().encode())
+            if not ok:
+                counters.mfa_failures += 1
+            return ok
 
     def update_faults(self, patch: dict[str, Any]) -> FaultSettings:
         with self._lock:
@@ -205,6 +250,26 @@ class PortalState:
     def drop_session(self, session_id: str | None) -> None:
         with self._lock:
             self.sessions.pop(session_id or "", None)
+
+    def expire_sessions(self) -> int:
+        """Forget every live session now (a server restart, or an idle timeout for everyone): the next
+        request of each logged-in client finds its session expired. Returns how many were dropped."""
+        with self._lock:
+            dropped = len(self.sessions)
+            self.sessions.clear()
+            return dropped
+
+    def end_other_sessions(self, keep: Session) -> int:
+        """For portals that allow one session per account: a login ends the account's other sessions
+        (their cookies then name no live session). Returns how many were ended."""
+        with self._lock:
+            others = [s.id for s in self.sessions.values() if s.username == keep.username and s.id != keep.id]
+            for session_id in others:
+                del self.sessions[session_id]
+                self.ended_sessions.add(session_id)
+            if others and keep.username:
+                self.counters_for(keep.username).sessions_ended_by_new_login += len(others)
+            return len(others)
 
     def lookup(self, session_id: str | None) -> tuple[Session | None, bool]:
         """(session, expired). A cookie naming no live session counts as expired, like a server that

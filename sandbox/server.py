@@ -34,8 +34,21 @@ def _ridgeline(dataset: Dataset, state: PortalState) -> FastAPI:
     return create_app(dataset, state)
 
 
+def _bluepeak(dataset: Dataset, state: PortalState) -> FastAPI:
+    from sandbox.bluepeak import create_app
+
+    return create_app(dataset, state)
+
+
+def _cascade(dataset: Dataset, state: PortalState) -> FastAPI:
+    from sandbox.cascade import create_app
+
+    return create_app(dataset, state)
+
+
 # Carriers whose portal exists. The dataset also holds bluepeak and cascade, whose portals come later.
-PORTALS: dict[str, Callable[[Dataset, PortalState], FastAPI]] = {"ridgeline": _ridgeline}
+PORTALS: dict[str, Callable[[Dataset, PortalState], FastAPI]] = {"ridgeline": _ridgeline, "bluepeak": _bluepeak,
+                                                                  "cascade": _cascade}
 
 
 def require_loopback(host: str) -> None:

@@ -7,9 +7,11 @@ from aggregator.scrapers.framework import CarrierAdapter
 
 
 def _adapters() -> dict[str, type[CarrierAdapter]]:
+    from aggregator.scrapers.bluepeak import BluepeakAdapter
+    from aggregator.scrapers.cascade import CascadeAdapter
     from aggregator.scrapers.ridgeline import RidgelineAdapter
 
-    classes = [RidgelineAdapter]
+    classes = [RidgelineAdapter, BluepeakAdapter, CascadeAdapter]
     return {cls.manifest.slug: cls for cls in classes}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -71,6 +71,10 @@ class EvidenceRow(SQLModel, table=True):
     html_path: str = Field(max_length=300)
     prev_hash: str = Field(max_length=64)
     entry_hash: str = Field(unique=True, max_length=64)
+    # A downloaded document the page offered (e.g. an EOB PDF), kept beside the screenshot and HTML.
+    document_path: str | None = Field(default=None, max_length=300)
+    document_sha256: str | None = Field(default=None, max_length=64)
+    document_media_type: str | None = Field(default=None, max_length=100)
 
 
 class RecordEvidenceRow(SQLModel, table=True):
@@ -80,3 +84,138 @@ class RecordEvidenceRow(SQLModel, table=True):
 
     record_id: str = Field(foreign_key="records.id", primary_key=True, max_length=32)
     evidence_id: str = Field(foreign_key="evidence.id", primary_key=True, max_length=32)
+
+
+class AppointmentRow(SQLModel, table=True):
+    """One appointment from the practice's list (CSV or FHIR); its id is the practice system's own."""
+
+    __tablename__ = "appointments"
+
+    id: str = Field(primary_key=True, max_length=80)
+    starts_at: datetime  # practice-local wall time, stored labelled UTC (see store/appointments.py wall_time)
+    service_date: date = Field(index=True)
+    patient_last_name: str = Field(max_length=80)
+    patient_first_name: str = Field(max_length=80)
+    patient_dob: date
+    carrier: str = Field(index=True, max_length=40)
+    member_id: str = Field(max_length=80)
+    provider_npi: str | None = Field(default=None, max_length=10)
+    procedure_codes: str | None = Field(default=None, max_length=400)  # ";"-joined CPT/HCPCS codes
+    service_type: str | None = Field(default=None, max_length=4)  # X12 EB03 code
+    source: str = Field(max_length=300)  # file it came from (name only)
+    fingerprint: str = Field(max_length=64)  # hash of the normalized fields: unchanged re-imports are no-ops
+    imported_at: datetime
+    updated_at: datetime
+
+
+class BatchRunRow(SQLModel, table=True):
+    """One start of the batch for a date (nightly, retry pass, CLI): several runs may share a date."""
+
+    __tablename__ = "batch_runs"
+
+    id: str = Field(primary_key=True, max_length=32)
+    batch_date: date = Field(index=True)
+    trigger: str = Field(max_length=20)  # cli / nightly / retry / web
+    started_at: datetime
+    finished_at: datetime | None = None
+    summary: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON counts by state
+
+
+class BatchItemRow(SQLModel, table=True):
+    """One appointment's verification for one batch date; ends in exactly one terminal state."""
+
+    __tablename__ = "batch_items"
+    __table_args__ = (UniqueConstraint("batch_date", "appointment_id", name="uq_batch_items_date_appointment"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    batch_date: date = Field(index=True)
+    appointment_id: str = Field(foreign_key="appointments.id", index=True, max_length=80)
+    carrier: str = Field(max_length=40)
+    account_label: str | None = Field(default=None, max_length=120)
+    state: str = Field(index=True, max_length=32)
+    reason: str | None = Field(default=None, max_length=500)
+    reason_code: str | None = Field(default=None, max_length=60)
+    action: str | None = Field(default=None, max_length=500)  # what a person should do (needs_human)
+    retryable: bool = False
+    attempts: int = 0
+    not_before: datetime | None = None  # deferred (maintenance, open circuit) until then
+    eligibility_lookup_id: str | None = Field(default=None, foreign_key="lookups.id", max_length=32)
+    authorization_lookup_id: str | None = Field(default=None, foreign_key="lookups.id", max_length=32)
+    auth_answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON
+    changes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # JSON list of Change
+    run_id: str | None = Field(default=None, max_length=32)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    updated_at: datetime
+
+
+# --- web app (aggregator/web/): people who sign in, their sessions and API tokens, and who saw what ---
+
+class WebUserRow(SQLModel, table=True):
+    """A person who signs in to the web app; `role` is admin, staff or auditor."""
+
+    __tablename__ = "web_users"
+
+    id: str = Field(primary_key=True, max_length=32)
+    username: str = Field(unique=True, max_length=80)
+    display_name: str = Field(max_length=120)
+    role: str = Field(max_length=20)
+    password_hash: str = Field(max_length=300)  # "scrypt$n$r$p$salt$hash": parameters travel with the hash
+    disabled: bool = False
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None = None
+
+
+class WebSessionRow(SQLModel, table=True):
+    """A signed-in browser. `id` is a keyed hash of the cookie value: the database never holds a usable cookie."""
+
+    __tablename__ = "web_sessions"
+
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="web_users.id", index=True, max_length=32)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime
+    last_seen_at: datetime
+    client_ip: str | None = Field(default=None, max_length=64)
+
+
+class WebApiTokenRow(SQLModel, table=True):
+    """A per-user API token; only its keyed hash is stored, the value is shown once when it is made."""
+
+    __tablename__ = "web_api_tokens"
+
+    id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="web_users.id", index=True, max_length=32)
+    name: str = Field(max_length=80)
+    token_hash: str = Field(unique=True, max_length=64)
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class WebLoginFailureRow(SQLModel, table=True):
+    """A failed sign-in, kept for a while to throttle password guessing by user name and by address."""
+
+    __tablename__ = "web_login_failures"
+
+    id: str = Field(primary_key=True, max_length=32)
+    username: str = Field(index=True, max_length=80)
+    client_ip: str | None = Field(default=None, index=True, max_length=64)
+    failed_at: datetime = Field(index=True)
+
+
+class AccessLogRow(SQLModel, table=True):
+    """One view of evidence or PHI (page or API), by whom, from where, when. Append-only."""
+
+    __tablename__ = "access_log"
+
+    id: str = Field(primary_key=True, max_length=32)
+    at: datetime = Field(index=True)
+    user_id: str = Field(foreign_key="web_users.id", index=True, max_length=32)
+    username: str = Field(max_length=80)
+    role: str = Field(max_length=20)
+    action: str = Field(max_length=40)  # view, download, verify, api_read, ...
+    object_type: str = Field(max_length=40)  # evidence, lookup, appointment, worklist, ...
+    object_id: str = Field(max_length=120)
+    client_ip: str | None = Field(default=None, max_length=64)

@@ -19,7 +19,7 @@ from aggregator.settings import Settings
 from aggregator.store import Repository
 from sandbox.accounts import vault_inputs
 from sandbox.portal_state import PortalState
-from sandbox.server import SandboxHandle, start_sandbox
+from sandbox.server import PORTALS, SandboxHandle, start_sandbox
 from vault import MasterKey, Vault
 
 # A Wednesday noon in New York: outside every manifest maintenance window, whatever day CI runs.
@@ -28,16 +28,24 @@ QUIET_TIME = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[SandboxHandle]:
-    with start_sandbox(carriers=("ridgeline",)) as handle:
+    # Every carrier whose portal exists: adding a portal to sandbox.server.PORTALS brings it here.
+    with start_sandbox(carriers=tuple(PORTALS)) as handle:
         yield handle
 
 
 @pytest.fixture
-def portal(sandbox: SandboxHandle) -> Iterator[PortalState]:
-    state = sandbox.states["ridgeline"]
-    state.reset()
-    yield state
-    state.reset()
+def portals(sandbox: SandboxHandle) -> Iterator[dict[str, PortalState]]:
+    """Every portal's state (faults, counters, request log), reset before and after the test."""
+    for state in sandbox.states.values():
+        state.reset()
+    yield sandbox.states
+    for state in sandbox.states.values():
+        state.reset()
+
+
+@pytest.fixture
+def portal(portals: dict[str, PortalState]) -> PortalState:
+    return portals["ridgeline"]
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +67,7 @@ def vault(settings: Settings, sandbox: SandboxHandle) -> Vault:
     key = MasterKey.generate()
     key.write_key_file(settings.resolved_data_dir / "vault.key")
     vault = Vault.create(settings.resolved_vault_path, key)
-    vault.upsert_accounts(vault_inputs(sandbox.dataset, ["ridgeline"]))
+    vault.upsert_accounts(vault_inputs(sandbox.dataset, list(sandbox.states)))
     return vault
 
 

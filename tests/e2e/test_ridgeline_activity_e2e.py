@@ -179,7 +179,8 @@ class PageServer:
     async def html(self) -> str:
         return self.current
 
-    async def capture(self, label: str) -> Capture:
+    async def capture(self, label: str, *, document: bytes | None = None,
+                      document_media_type: str | None = None) -> Capture:  # PortalSession.capture's signature
         self.captures.append(Capture(evidence_id=f"e{len(self.captures) + 1}", html=self.current, url=self.url))
         return self.captures[-1]
 

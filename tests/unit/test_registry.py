@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,12 @@ def test_adapter_is_complete_and_consistent(adapter: type[CarrierAdapter]) -> No
     assert {CredentialField.USERNAME, CredentialField.PASSWORD} <= manifest.credential_fields
     assert manifest.base_url.startswith(("http://127.0.0.1", "https://"))
     for capability in manifest.capabilities:
+        where = f"{manifest.slug}/{capability.value}"
         cases = list((RECORDED / manifest.slug / capability.value).glob("*.html"))
-        assert len(cases) >= 3, f"{manifest.slug}/{capability.value} needs recorded pages, error pages included"
+        assert len(cases) >= 3, f"{where} needs recorded pages, error pages included"
+        expected = [json.loads(c.with_suffix(".expected.json").read_text()) for c in cases]
+        assert any("record" in e for e in expected), f"{where} needs a page that yields a record"
+        assert any("error" in e for e in expected), f"{where} needs an error page (no record may come out of it)"
 
 
 def test_lookup_by_slug_or_display_name_and_unknown_named():

@@ -11,12 +11,20 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar, NoReturn, TypeVar
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from aggregator.browser import Capture, PortalSession
-from aggregator.errors import AggregatorError, UnexpectedPage
+from aggregator.errors import (
+    AggregatorError,
+    CredentialsMissing,
+    CredentialsRejected,
+    ParseError,
+    PortalMaintenance,
+    SessionExpired,
+    UnexpectedPage,
+)
 from aggregator.models import (
     AuthorizationList,
     AuthorizationQuery,
@@ -28,7 +36,11 @@ from aggregator.models import (
     Provenance,
 )
 from aggregator.scrapers.framework.html import Document
+from aggregator.scrapers.framework.login import LoginMessages
 from aggregator.scrapers.framework.manifest import Capability, Manifest
+
+T = TypeVar("T")
+P = TypeVar("P")
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,9 @@ def classify(doc: Document, url: str, candidates: tuple[type[PortalPage], ...]) 
 
 class CarrierAdapter(ABC):
     manifest: ClassVar[Manifest]
+    # Pages any step of a server-rendered portal may meet instead of the one it asked for (`expect`).
+    maintenance_page: ClassVar[type[PortalPage] | None] = None
+    login_page: ClassVar[type[PortalPage] | None] = None
 
     def __init__(self, session: PortalSession, credentials: Credentials) -> None:
         self.session = session
@@ -85,6 +100,11 @@ class CarrierAdapter(ABC):
         raise NotImplementedError
 
     async def check_claims(self, query: ClaimQuery) -> ClaimList | MemberNotFound:
+        raise NotImplementedError
+
+    @classmethod
+    def parse_answer(cls, flow: str, html: str, query: Any) -> Any:
+        """Pure: a captured page -> what it says (used live and by the recorded-page tests)."""
         raise NotImplementedError
 
     @classmethod
@@ -114,9 +134,11 @@ class CarrierAdapter(ABC):
             )
         return page, doc
 
-    async def capture(self, label: str) -> tuple[Document, Capture]:
-        """Capture the current page as evidence and return the very HTML captured, parsed."""
-        capture = await self.session.capture(label)
+    async def capture(self, label: str, *, document: bytes | None = None,
+                      document_media_type: str | None = None) -> tuple[Document, Capture]:
+        """Capture the current page as evidence (with the document it offered, when given) and return
+        the very HTML captured, parsed."""
+        capture = await self.session.capture(label, document=document, document_media_type=document_media_type)
         return Document.parse(capture.html), capture
 
     def provenance(self, *captures: Capture) -> Provenance:
@@ -130,3 +152,63 @@ class CarrierAdapter(ABC):
     @staticmethod
     def attach(error: AggregatorError, *captures: Capture) -> AggregatorError:
         return error.with_evidence(*(c.evidence_id for c in captures))
+
+    async def captured(self, label: str, error: AggregatorError) -> AggregatorError:
+        """`error` with a capture of the page that shows it as its evidence: `raise await self.captured(...)`."""
+        return self.attach(error, await self.session.capture(label))
+
+    async def expect(self, *pages: type[PortalPage], label: str) -> tuple[type[PortalPage], Document]:
+        """`land` among `pages`; the maintenance and login pages any step may meet are handled here once."""
+        anywhere = tuple(page for page in (self.maintenance_page, self.login_page) if page is not None)
+        page, doc = await self.land(*pages, *anywhere, label=label)
+        if page is self.maintenance_page:
+            raise await self.captured("maintenance", PortalMaintenance(
+                f"{self.manifest.display_name} shows its maintenance page"))
+        if page is self.login_page and page not in pages:
+            raise SessionExpired(f"{self.manifest.display_name} session expired")
+        return page, doc
+
+    # --- logging in ---------------------------------------------------------------------------------
+
+    async def fresh_totp(self) -> str:
+        """A never-used TOTP code. Take it before the login starts: waiting for a fresh window can take
+        30 s, longer than a login page may idle."""
+        if self.credentials.next_totp is None:
+            raise CredentialsMissing(f"{self.manifest.display_name} asks for a security code and the account "
+                                     f"has no TOTP seed")
+        return await self.credentials.next_totp()
+
+    async def login_refused(self, message: str | None, words: LoginMessages) -> NoReturn:
+        """The portal sent us back to its login page saying `message`: an ended login is logged in again;
+        a refused account (which the vault then freezes) or an unknown message carries a capture."""
+        name, said = self.manifest.display_name, message or ""
+        if words.login_ended(said):
+            raise SessionExpired(f"{name} ended the login before it finished")
+        why = words.rejection(said)
+        if why is not None:
+            raise await self.captured("login-refused", CredentialsRejected(f"{name} {why}"))
+        raise await self.captured("login-refused", UnexpectedPage(
+            f"{name} returned to the login page with a message the adapter does not know"))
+
+    # --- reading captured pages -------------------------------------------------------------------
+
+    def pure(self, step: Callable[[], T], *captures: Capture) -> T:
+        """Run a pure step on captured pages; its errors (and records a model refuses) carry their evidence."""
+        try:
+            return step()
+        except AggregatorError as error:
+            # A parser raises what the page means: a misread, or a maintenance or sign-in screen.
+            raise self.attach(error, *captures) from None
+        except ValidationError as error:
+            fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in error.errors())
+            raise self.attach(ParseError(f"the captured pages do not make a valid answer ({fields})"),
+                              *captures) from None
+
+    def read(self, flow: str, capture: Capture, query: Any, *expected: type[P]) -> P:
+        """Parse the captured HTML; anything but the expected kinds of answer is an error with evidence."""
+        answer = self.pure(lambda: self.parse_answer(flow, capture.html, query), capture)
+        if not isinstance(answer, expected):
+            raise self.attach(UnexpectedPage(
+                f"{self.manifest.display_name} showed a {type(answer).__name__} page where "
+                f"{' or '.join(e.__name__ for e in expected)} was expected"), capture)
+        return answer

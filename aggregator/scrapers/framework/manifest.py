@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
 
@@ -53,6 +53,16 @@ class MaintenanceWindow(BaseModel):
         if now >= self.start:
             return local.weekday() in self.weekdays
         return now < self.end and (local.weekday() - 1) % 7 in self.weekdays
+
+    def ends_after(self, moment: datetime) -> datetime:
+        """When the window that contains `moment` closes (in `moment`'s zone). Wall-clock arithmetic
+        in the carrier's zone, so a window spanning a daylight-saving change still ends at its hour."""
+        zone = ZoneInfo(self.timezone)
+        local = moment.astimezone(zone)
+        end = datetime.combine(local.date(), self.end, tzinfo=zone)
+        if end <= local:
+            end = datetime.combine(local.date() + timedelta(days=1), self.end, tzinfo=zone)
+        return end.astimezone(moment.tzinfo)
 
 
 class Limits(BaseModel):

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Generic, TypeVar
 
 from aggregator.errors import UnmappedValue
+from aggregator.models.codes import AdjustmentGroup, AdjustmentReason
 from aggregator.scrapers.framework.html import header_key
 
 T = TypeVar("T")
@@ -38,3 +39,9 @@ class VocabularyMap(Generic[T]):
     def known(self) -> list[str]:
         return sorted(self._entries)
 
+
+# Adjustments printed as X12 codes ("CO-45"): the groups (CAS01) and reasons (CARCs, CAS02) this product
+# knows. The codes are the standard's, not a carrier's words, so every carrier reads them with these maps;
+# any other code is unmapped, never "other".
+ADJUSTMENT_GROUPS = VocabularyMap("adjustment group", {group.value: group for group in AdjustmentGroup})
+ADJUSTMENT_REASONS = VocabularyMap("adjustment reason", {reason.value: reason for reason in AdjustmentReason})

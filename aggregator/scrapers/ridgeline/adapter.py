@@ -10,19 +10,13 @@ Every page an answer comes from is captured, and the record's provenance names a
 
 from __future__ import annotations
 
-import re
-from typing import Any, TypeVar
-
-from pydantic import ValidationError
+from typing import Any
 
 from aggregator.browser import Capture
 from aggregator.errors import (
-    CredentialsMissing,
     CredentialsRejected,
     MfaNeedsHuman,
     ParseError,
-    PortalMaintenance,
-    SessionExpired,
     UnexpectedPage,
 )
 from aggregator.models import (
@@ -34,12 +28,15 @@ from aggregator.models import (
     ClaimStatus,
     EligibilityAnswer,
     EligibilityQuery,
+    EligibilityRecord,
     MemberNotFound,
 )
-from aggregator.scrapers.framework import CarrierAdapter, Document, PortalPage, header_key
+from aggregator.scrapers.framework import CarrierAdapter, Document
+from aggregator.scrapers.framework.activity import authorizations_from_list, check_same_search, links_for_rows
 from aggregator.scrapers.ridgeline import maps
 from aggregator.scrapers.ridgeline.manifest import MANIFEST
 from aggregator.scrapers.ridgeline.pages import (
+    LOGIN_MESSAGES,
     BenefitsPage,
     CaptchaPage,
     HomePage,
@@ -70,98 +67,69 @@ from aggregator.scrapers.ridgeline.pages_claims import (
 )
 
 US_DATE = "%m/%d/%Y"
-Query = EligibilityQuery | AuthorizationQuery | ClaimQuery
 PageAnswer = (EligibilityAnswer | AuthListing | Authorization | ClaimResultsListing | ClaimStatus)
-P = TypeVar("P")
 
 
 class RidgelineAdapter(CarrierAdapter):
     manifest = MANIFEST
+    maintenance_page = MaintenancePage
+    login_page = LoginPage
 
     async def login(self) -> None:
-        # Take the security code before the password: waiting for a fresh TOTP window can take up to
-        # 30 s, and doing it between the two pages would let a short idle timeout expire the login.
-        if self.credentials.next_totp is None:
-            raise CredentialsMissing(f"{MANIFEST.display_name} asks for a security code and the account has no TOTP seed")
-        code = await self.credentials.next_totp()
+        code = await self.fresh_totp()
         await self.session.goto("/login")
-        await self._expect(LoginPage, label="login")
+        await self.expect(LoginPage, label="login")
         await self.session.fill("input[name=username]", self.credentials.username)
         await self.session.fill("input[name=password]", self.credentials.password)
         await self.session.click_and_wait("#loginButton")
-        page, doc = await self._expect(MfaPage, LoginPage, CaptchaPage, HomePage, label="after-password")
+        page, doc = await self.expect(MfaPage, LoginPage, CaptchaPage, HomePage, label="after-password")
         if page is LoginPage:
-            await self._login_refused(doc)
+            await self.login_refused(page_message(doc), LOGIN_MESSAGES)
         if page is MfaPage:
             await self.session.fill("input[name=otp]", code)
             await self.session.click_and_wait("#verifyButton")
-            page, doc = await self._expect(HomePage, MfaPage, CaptchaPage, LoginPage, label="after-code")
+            page, doc = await self.expect(HomePage, MfaPage, CaptchaPage, LoginPage, label="after-code")
             if page is MfaPage:
                 # A fresh, never-used code was refused: the seed is wrong. Retrying risks a lockout.
-                capture = await self.session.capture("security-code-refused")
-                raise CredentialsRejected(f"{MANIFEST.display_name} refused the security code: check the TOTP seed",
-                                          evidence_ids=[capture.evidence_id])
+                raise await self.captured("security-code-refused", CredentialsRejected(
+                    f"{MANIFEST.display_name} refused the security code: check the TOTP seed"))
             if page is LoginPage:
-                await self._login_refused(doc)
+                await self.login_refused(page_message(doc), LOGIN_MESSAGES)
         if page is CaptchaPage:
-            capture = await self.session.capture("captcha")
-            raise MfaNeedsHuman(f"{MANIFEST.display_name} shows a CAPTCHA after login: a person must log in once",
-                                evidence_ids=[capture.evidence_id])
+            raise await self.captured("captcha", MfaNeedsHuman(
+                f"{MANIFEST.display_name} shows a CAPTCHA after login: a person must log in once"))
 
     async def check_eligibility(self, query: EligibilityQuery) -> EligibilityAnswer:
         await self.session.goto("/eligibility")
-        await self._expect(SearchPage, label="search")
+        await self.expect(SearchPage, label="search")
         await self.session.fill("input[name=memberId]", query.member_id)
         await self.session.fill("input[name=dob]", query.date_of_birth.strftime(US_DATE))
         await self.session.fill("input[name=lastName]", query.last_name or "")
         await self.session.fill("input[name=dos]", query.service_date.strftime(US_DATE))
         await self.session.click_and_wait("#searchButton")
-        await self._expect(BenefitsPage, SearchPage, label="search-result")
-        doc, capture = await self.capture("eligibility-result")
-        try:
-            answer = self.parse_answer("eligibility", capture.html, query)
-        except ParseError as error:
-            raise self.attach(error, capture) from None
-        return answer.model_copy(update={"provenance": self.provenance(capture)})  # type: ignore[return-value]
+        await self.expect(BenefitsPage, SearchPage, label="search-result")
+        _, capture = await self.capture("eligibility-result")
+        answer = self.read("eligibility", capture, query, EligibilityRecord, MemberNotFound)
+        return answer.model_copy(update={"provenance": self.provenance(capture)})
 
     async def check_authorizations(self, query: AuthorizationQuery) -> AuthorizationList | MemberNotFound:
         await self.session.goto("/authorizations")
-        await self._expect(AuthSearchPage, label="authorization-search")
+        await self.expect(AuthSearchPage, label="authorization-search")
         await self.session.fill("input[name=memberId]", query.member_id)
         await self.session.fill("input[name=dob]", query.date_of_birth.strftime(US_DATE))
         await self.session.click_and_wait("#searchButton")
-        await self._expect(AuthListPage, AuthSearchPage, label="authorization-search-result")
+        await self.expect(AuthListPage, AuthSearchPage, label="authorization-search-result")
         _, listed = await self.capture("authorization-search-result")
-        listing = self._read("authorization", listed, query, AuthListing, MemberNotFound)
-        if isinstance(listing, MemberNotFound):
-            return listing.model_copy(update={"provenance": self.provenance(listed)})
-        if (listing.member_id, listing.date_of_birth) != (query.member_id, query.date_of_birth):
-            raise self.attach(ParseError("the authorization list is for a different member than the one searched"),
-                              listed)
-        links = self._pure(lambda: auth_links(Document.parse(listed.html)), listed)
-        if set(links) != {row.auth_number for row in listing.rows}:
-            raise self.attach(ParseError("the authorization list's links disagree with its rows"), listed)
-        captures, found = [listed], []
-        for row in listing.rows:
-            await self.session.goto(links[row.auth_number])
-            await self._expect(AuthDetailPage, label="authorization-detail")
-            _, detail = await self.capture("authorization-detail")
-            captures.append(detail)
-            auth = self._read("authorization", detail, query, Authorization)
-            shown = (auth.auth_number, auth.service_type, auth.status, auth.effective_date, auth.expiration_date)
-            if shown != (row.auth_number, row.service_type, row.status, row.effective_date, row.expiration_date):
-                raise self.attach(ParseError("an authorization's detail page disagrees with its row in the list"),
-                                  listed, detail)
-            if auth.member_id != query.member_id:
-                raise self.attach(ParseError("a listed authorization belongs to a different member"), detail)
-            # Each authorization names the two pages it was read from, so an auditor can show exactly those.
-            found.append(auth.model_copy(update={"provenance": self.provenance(listed, detail)}))
-        return self._pure(lambda: AuthorizationList(carrier=MANIFEST.slug, query=query, authorizations=tuple(found),
-                                                    provenance=self.provenance(*captures)), *captures)
+        return await authorizations_from_list(self, query, listed, what="authorization list", read_links=auth_links,
+                                              open_detail=self._open_authorization)
+
+    async def _open_authorization(self, href: str) -> None:
+        await self.session.goto(href)
+        await self.expect(AuthDetailPage, label="authorization-detail")
 
     async def check_claims(self, query: ClaimQuery) -> ClaimList | MemberNotFound:
         await self.session.goto("/claims")
-        await self._expect(ClaimSearchPage, label="claim-search")
+        await self.expect(ClaimSearchPage, label="claim-search")
         if query.claim_number:
             await self.session.fill("input[name=claimNumber]", query.claim_number)
             await self.session.fill("input[name=memberId]", "")
@@ -174,12 +142,12 @@ class RidgelineAdapter(CarrierAdapter):
             await self.session.fill("input[name=fromDate]", query.service_from.strftime(US_DATE))
             await self.session.fill("input[name=toDate]", query.service_to.strftime(US_DATE))
         await self.session.click_and_wait("#searchButton")
-        await self._expect(ClaimResultsPage, ClaimSearchPage, label="claim-search-result")
+        await self.expect(ClaimResultsPage, ClaimSearchPage, label="claim-search-result")
         _, first = await self.capture("claim-results-page-1")
-        answer = self._read("claim_status", first, query, ClaimResultsListing, MemberNotFound)
+        answer = self.read("claim_status", first, query, ClaimResultsListing, MemberNotFound)
         if isinstance(answer, MemberNotFound):
             return answer.model_copy(update={"provenance": self.provenance(first)})
-        self._check_criteria(answer, query, first)
+        check_same_search(self, answer, query, first, what="results page")
         if answer.pages > maps.MAX_RESULT_PAGES:
             raise self.attach(ParseError(f"the search has {answer.pages} result pages, more than the "
                                          f"{maps.MAX_RESULT_PAGES} a real answer has"), first)
@@ -197,40 +165,35 @@ class RidgelineAdapter(CarrierAdapter):
                 raise self.attach(ParseError("a claim number is listed on two result pages"), *captures)
             rows += listing.rows
             listed_on.update({r.claim_number: capture for r in listing.rows})
-            page_links = self._pure(lambda c=capture: claim_links(Document.parse(c.html)), capture)
-            if set(page_links) != {r.claim_number for r in listing.rows}:
-                raise self.attach(ParseError("the result page's links disagree with its rows"), capture)
-            links.update(page_links)
+            links.update(links_for_rows(self, claim_links, capture, (r.claim_number for r in listing.rows),
+                                        what="result page"))
             if not listing.has_next:
                 break
             if len(captures) >= maps.MAX_RESULT_PAGES:
                 raise self.attach(ParseError("more result pages than any real answer has"), *captures)
-            next_href = self._pure(lambda c=capture: next_page_link(Document.parse(c.html)), capture)
+            next_href = self.pure(lambda c=capture: next_page_link(Document.parse(c.html)), capture)
             if next_href is None:
                 raise self.attach(ParseError("the page says there is a next page but has no 'Next' link"), capture)
             await self.session.goto(next_href)
-            await self._expect(ClaimResultsPage, label="claim-results")
+            await self.expect(ClaimResultsPage, label="claim-results")
             _, capture = await self.capture(f"claim-results-page-{len(captures) + 1}")
             captures.append(capture)
-            listing = self._read("claim_status", capture, query, ClaimResultsListing)
-            self._check_criteria(listing, query, capture)
+            listing = self.read("claim_status", capture, query, ClaimResultsListing)
+            check_same_search(self, listing, query, capture, what="results page")
         if listing.page != answer.pages or len(rows) != answer.total:
             raise self.attach(ParseError("the result pages end before 'Page N of N' or hold a different number "
                                          "of claims than found"), *captures)
         claims = []
         for row in rows:
             await self.session.goto(links[row.claim_number])
-            await self._expect(ClaimDetailPage, label="claim-detail")
+            await self.expect(ClaimDetailPage, label="claim-detail")
             _, detail = await self.capture("claim-detail")
             captures.append(detail)
-            claim = self._read("claim_status", detail, query, ClaimStatus)
-            shown = (claim.payer_claim_number, claim.provider_account_number, claim.service_from, claim.service_to,
-                     claim.billed, claim.paid, claim.status_category)
-            if shown != (row.claim_number, row.provider_account_number, row.service_from, row.service_to,
-                         row.billed, row.paid, row.status_category):
+            claim = self.read("claim_status", detail, query, ClaimStatus)
+            if not row.shows(claim):
                 raise self.attach(ParseError("a claim's detail page disagrees with its row in the results"), detail)
             claims.append(claim.model_copy(update={"provenance": self.provenance(listed_on[row.claim_number], detail)}))
-        return self._pure(lambda: ClaimList(carrier=MANIFEST.slug, query=query, claims=tuple(claims),
+        return self.pure(lambda: ClaimList(carrier=MANIFEST.slug, query=query, claims=tuple(claims),
                                             provenance=self.provenance(*captures)), *captures)
 
     @classmethod
@@ -254,65 +217,3 @@ class RidgelineAdapter(CarrierAdapter):
         if flow == "claim_status":
             return parse_claim_answer(doc, query, MANIFEST.slug)
         raise ValueError(f"ridgeline has no '{flow}' pages")
-
-    # --- reading captured pages -----------------------------------------------------------------
-
-    def _read(self, flow: str, capture: Capture, query: Query, *expected: type[P]) -> P:
-        """Parse the captured HTML; anything but the expected kinds of answer is an error with evidence."""
-        answer = self._pure(lambda: self.parse_answer(flow, capture.html, query), capture)
-        if not isinstance(answer, expected):
-            raise self.attach(UnexpectedPage(f"{MANIFEST.display_name} showed a {type(answer).__name__} page "
-                                             f"where {' or '.join(e.__name__ for e in expected)} was expected"),
-                              capture)
-        return answer
-
-    def _pure(self, step: Any, *captures: Capture) -> Any:
-        """Run a pure step on captured pages; its parse errors (and refused records) carry their evidence."""
-        try:
-            return step()
-        except (ParseError, UnexpectedPage) as error:
-            raise self.attach(error, *captures) from None
-        except ValidationError as error:
-            fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in error.errors())
-            raise self.attach(ParseError(f"the pages do not make a valid answer ({fields})"), *captures) from None
-
-    def _check_criteria(self, listing: ClaimResultsListing, query: ClaimQuery, capture: Capture) -> None:
-        """The results page repeats the search: it must be the search we made."""
-        if query.claim_number:
-            wanted: tuple[Any, ...] = (_claim_number(query.claim_number), None, None, None)
-        else:
-            wanted = (None, query.member_id, query.service_from, query.service_to)
-        if (listing.claim_number, listing.member_id, listing.service_from, listing.service_to) != wanted:
-            raise self.attach(ParseError("the results page is for a different search than the one made"), capture)
-
-    # --- landing --------------------------------------------------------------------------------
-
-    async def _expect(self, *pages: type[PortalPage], label: str) -> tuple[type[PortalPage], Document]:
-        """Classify where we landed; pages any step may meet are handled here once."""
-        page, doc = await self.land(*pages, MaintenancePage, LoginPage, label=label)
-        if page is MaintenancePage:
-            capture = await self.session.capture("maintenance")
-            raise PortalMaintenance(f"{MANIFEST.display_name} shows its scheduled-maintenance page",
-                                    evidence_ids=[capture.evidence_id])
-        if page is LoginPage and LoginPage not in pages:
-            raise SessionExpired(f"{MANIFEST.display_name} session expired")
-        return page, doc
-
-    async def _login_refused(self, doc: Document) -> None:
-        message = header_key(page_message(doc) or "")
-        if message.startswith(header_key(LoginPage.EXPIRED)):
-            raise SessionExpired(f"{MANIFEST.display_name} expired the login before it finished")
-        capture = await self.session.capture("login-refused")
-        if message.startswith(header_key(LoginPage.LOCKED)):
-            raise CredentialsRejected(f"{MANIFEST.display_name} says the account is locked: contact the carrier",
-                                      evidence_ids=[capture.evidence_id])
-        if message == header_key(LoginPage.INVALID):
-            raise CredentialsRejected(f"{MANIFEST.display_name} rejected the username or password",
-                                      evidence_ids=[capture.evidence_id])
-        raise UnexpectedPage(f"{MANIFEST.display_name} returned to the login page with an unknown message",
-                             evidence_ids=[capture.evidence_id])
-
-
-def _claim_number(text: str) -> str:
-    """How the portal matches claim numbers: spaces removed, upper case."""
-    return re.sub(r"\s+", "", text).upper()

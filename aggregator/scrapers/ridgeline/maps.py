@@ -12,8 +12,6 @@ from aggregator.models import (
     TimePeriod,
 )
 from aggregator.models.codes import (
-    AdjustmentGroup,
-    AdjustmentReason,
     AuthDecisionReason,
     AuthStatus,
     ClaimStatusCategory,
@@ -135,11 +133,7 @@ CLAIM_STATUS = VocabularyMap("claim status", {
     "Information Requested": ClaimStatusCategory.REQUEST_GENERAL,
     "Documentation Requested": ClaimStatusCategory.REQUEST_DOCUMENTATION,
 })
-# The adjustment cell prints X12 codes ("CO-45 $120.00"): groups (CAS01) and CARCs (CAS02) this product
-# knows. Any other code is unmapped, never "other".
-ADJUSTMENT_GROUPS = VocabularyMap("adjustment group", {group.value: group for group in AdjustmentGroup})
-ADJUSTMENT_REASONS = VocabularyMap("adjustment reason", {reason.value: reason for reason in AdjustmentReason})
-ADJUSTMENT_SEPARATOR = ";"
+ADJUSTMENT_SEPARATOR = ";"  # between the X12-coded adjustments of one cell ("CO-45 $120.00; PR-1 $50.00")
 
 # STC01-2 codes (source 508) whose meaning fixes whether the claim is adjudicated, checked against the
 # status word's category: 1 "see remittance advice", 65 "paid", 104 "processed according to plan

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from decimal import Decimal
 
 from lxml.html import HtmlElement
-from pydantic import BaseModel, ValidationError
 
 from aggregator.errors import ParseError
 from aggregator.models import (
@@ -40,19 +38,25 @@ from aggregator.models import (
 )
 from aggregator.scrapers.framework import (
     Document,
+    Labels,
     PortalPage,
     TableRow,
     clean,
+    columns_named,
     header_key,
+    member_not_found,
     parse_date,
     parse_money,
     parse_percent,
     read_table,
     text_of,
 )
+from aggregator.scrapers.framework.checks import benefits_shown, check_prior_auth_list
+from aggregator.scrapers.framework.login import LoginMessages
 from aggregator.scrapers.ridgeline import maps
 
 TITLE_PREFIX = "Ridgeline Mutual - "
+NETWORKS = {NetworkIndicator.IN_NETWORK, NetworkIndicator.OUT_OF_NETWORK}  # one column each
 
 
 def title_is(doc: Document, title: str) -> bool:
@@ -67,73 +71,9 @@ def page_message(doc: Document) -> str | None:
 
 # --- reading helpers shared by the screens ---------------------------------------------------------
 
-M = TypeVar("M", bound=BaseModel)
-
-
-class Labels:
-    """The page's `Label:` -> value cells, read by label words (case and spacing ignored)."""
-
-    def __init__(self, doc: Document, page: str) -> None:
-        self.values = doc.labelled_values()
-        self.page = page
-
-    def has(self, label: str) -> bool:
-        return header_key(label) in self.values
-
-    def text(self, label: str) -> str:
-        cell = self.values.get(header_key(label))
-        if cell is None:
-            raise ParseError(f"{self.page} lacks '{label}'")
-        value = text_of(cell)
-        if not value:
-            raise ParseError(f"{self.page}: '{label}' is empty")
-        return value
-
-    def optional(self, label: str) -> str | None:
-        """A value the portal prints as `N/A` when it has none (still a mandatory label)."""
-        value = self.text(label)
-        return None if value == maps.NOT_APPLICABLE else value
-
-    def day(self, label: str) -> date:
-        return parse_date(self.text(label), field=label.rstrip(":"))
-
-    def optional_day(self, label: str) -> date | None:
-        value = self.optional(label)
-        return None if value is None else parse_date(value, field=label.rstrip(":"))
-
-    def money(self, label: str) -> Decimal:
-        return parse_money(self.text(label), field=label.rstrip(":"))
-
-    def optional_money(self, label: str) -> Decimal | None:
-        value = self.optional(label)
-        return None if value is None else parse_money(value, field=label.rstrip(":"))
-
-
-def build(model: type[M], what: str, **fields: Any) -> M:
-    """A record from parsed fields; a record the model refuses is a page we misread (values not shown)."""
-    try:
-        return model(**fields)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in exc.errors())
-        raise ParseError(f"{what} does not make a valid record ({problems})") from None
-
-
-def member_id_of(text: str, *, field: str) -> str:
-    try:
-        return normalize_member_id(text)
-    except ValueError:
-        raise ParseError(f"{field} is not a member id") from None
-
-
-def parse_quantity(text: str, *, field: str) -> Decimal:
-    """`12` or `1.5` -> Decimal; anything else (signs, words, separators) raises."""
-    value = clean(text)
-    if not value or not all(c.isdigit() or c == "." for c in value) or value.count(".") > 1:
-        raise ParseError(f"{field}: not a quantity")
-    try:
-        return Decimal(value)
-    except InvalidOperation:
-        raise ParseError(f"{field}: not a quantity") from None
+def page_labels(doc: Document, page: str) -> Labels:
+    """The page's `Label:` cells; the portal prints `N/A` for "no value"."""
+    return Labels(doc, page, absent=maps.NOT_APPLICABLE)
 
 
 def parse_date_range(text: str, *, field: str) -> tuple[date, date]:
@@ -187,6 +127,14 @@ class LoginPage(PortalPage):
     @classmethod
     def is_current(cls, doc: Document, url: str) -> bool:
         return title_is(doc, "Provider Login") and bool(doc.select("input[name=username]"))
+
+
+LOGIN_MESSAGES = LoginMessages(
+    ended=(LoginPage.EXPIRED,),
+    rejected={LoginPage.LOCKED: "says the account is locked: contact the carrier",
+              LoginPage.INVALID: "rejected the username or password"},
+    continued=frozenset({LoginPage.EXPIRED, LoginPage.LOCKED}),  # each goes on with what to do next
+)
 
 
 class MfaPage(PortalPage):
@@ -249,14 +197,7 @@ class BenefitsPage(PortalPage):
 def parse_not_found(doc: Document, query: EligibilityQuery | AuthorizationQuery | ClaimQuery,
                     carrier: str) -> MemberNotFound:
     """The search page re-rendered with a message: a definite "no such member" result, or an error."""
-    message = page_message(doc)
-    if message is None:
-        raise ParseError("the search page came back without a result or a message")
-    reason = SearchPage.NOT_FOUND.get(header_key(message))
-    if reason is None:
-        # A validation message means we sent something the portal did not accept: our bug, not a result.
-        raise ParseError("the portal refused the search with a message the adapter does not know")
-    return MemberNotFound(carrier=carrier, query=query, reject_reason=reason)
+    return member_not_found(page_message(doc), SearchPage.NOT_FOUND, query, carrier)
 
 
 def parse_benefits(doc: Document, carrier: str) -> EligibilityRecord:
@@ -305,42 +246,21 @@ def parse_benefits(doc: Document, carrier: str) -> EligibilityRecord:
 
 
 def _parse_benefit_section(doc: Document, coverage: Coverage) -> tuple[list[BenefitLine], list[ServiceType]]:
-    inactive = doc.has_text(maps.INACTIVE_NOTICE)
-    plan_tables = doc.tables_with_headers("Benefit", "Level", "Period")
-    if inactive:
-        if coverage.status.value == "1" or plan_tables:
-            raise ParseError("page says benefits are unavailable but also shows active coverage or benefits")
+    if not benefits_shown(coverage, inactive_notice=doc.has_text(maps.INACTIVE_NOTICE),
+                          shows_benefits=bool(doc.tables_with_headers("Benefit", "Level", "Period"))):
         return [], []
-    if coverage.status.value != "1":
-        raise ParseError("inactive coverage shown with benefit tables")
     lines = _parse_plan_table(doc.table_with_headers("Benefit", "Level", "Period", field="deductible & out-of-pocket"))
     service_lines, required = _parse_service_table(
         doc.table_with_headers("Service Type", "Prior Authorization", "Benefit Details", field="benefits by service"))
     listed = _parse_prior_auth_list(doc)
-    if set(listed) != set(required):
-        raise ParseError("the prior-authorization list disagrees with the services marked 'Required'")
+    check_prior_auth_list(listed, required)
     return lines + service_lines, listed
-
-
-def _network_columns(headers: list[str], fixed: tuple[str, ...], table: str) -> dict[str, NetworkIndicator]:
-    """Map every non-fixed header that names a network; both networks must be present, once each.
-
-    Other columns are informational and ignored, unless a network is missing: then an unknown header
-    may be a renamed tier, and it is reported as unmapped vocabulary rather than guessed at.
-    """
-    fixed_keys = {header_key(f) for f in fixed}
-    columns = {h: maps.NETWORKS(h) for h in headers if h not in fixed_keys and h in maps.NETWORKS}
-    if sorted(columns.values(), key=lambda n: n.value) == [NetworkIndicator.OUT_OF_NETWORK, NetworkIndicator.IN_NETWORK]:
-        return columns
-    unknown = [h for h in headers if h not in fixed_keys and h not in maps.NETWORKS]
-    if unknown:
-        maps.NETWORKS(unknown[0])  # raises UnmappedValue for the first header no map knows
-    raise ParseError(f"{table} table does not have exactly one In-Network and one Out-of-Network column")
 
 
 def _parse_plan_table(table: HtmlElement) -> list[BenefitLine]:
     headers, rows = read_table(table, name="deductible & out-of-pocket", required=("Benefit", "Level", "Period"))
-    networks = _network_columns(headers, ("Benefit", "Level", "Period"), "deductible & out-of-pocket")
+    networks = columns_named(headers, ("Benefit", "Level", "Period"), maps.NETWORKS, NETWORKS,
+                             table="deductible & out-of-pocket")
     lines = []
     for row in rows:
         kind = maps.PLAN_BENEFITS(row.text("Benefit"))
@@ -379,7 +299,7 @@ def _parse_service_details(row: TableRow, service: ServiceType, prior_auth) -> l
     if len(inner) != 1:
         raise ParseError(f"{service.label}: expected one benefit details table, found {len(inner)}")
     headers, rows = read_table(inner[0], name=f"{service.label} details", required=("Benefit",))
-    networks = _network_columns(headers, ("Benefit",), f"{service.label} details")
+    networks = columns_named(headers, ("Benefit",), maps.NETWORKS, NETWORKS, table=f"{service.label} details")
     lines: list[BenefitLine] = []
     for header, network in networks.items():
         cells = [(maps.SERVICE_ROWS(r.text("Benefit")), r.text(header)) for r in rows]

@@ -1,36 +1,37 @@
 """Ridgeline Mutual authorization screens: member search -> list -> one detail page per authorization.
 
 The list says which authorizations exist (number, service, status, dates); each detail page carries
-the record. Both are parsed purely from captured HTML. The list is returned as `AuthListing`, a page
-model of its own, so the adapter can check every detail page against its row and recorded-page tests
-can pin what a list page says.
+the record. Both are parsed purely from captured HTML. The list is returned as the framework's
+`AuthListing` page model, so the adapter can check every detail page against its row and recorded-page
+tests can pin what a list page says (the portal lists newest update first).
 """
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
 
 from aggregator.errors import ParseError, UnexpectedPage
-from aggregator.models import (
-    Authorization,
-    AuthorizationQuery,
-    AuthorizedService,
-    MemberNotFound,
-    ServiceType,
+from aggregator.models import Authorization, AuthorizationQuery, AuthorizedService, MemberNotFound
+from aggregator.scrapers.framework import (
+    Document,
+    PortalPage,
+    build,
+    classify,
+    header_key,
+    member_id_of,
+    npi_of,
+    parse_date,
+    parse_quantity,
+    portal_number,
+    read_table,
 )
-from aggregator.models.base import Record
-from aggregator.models.codes import AuthStatus
-from aggregator.scrapers.framework import Document, PortalPage, classify, header_key, parse_date, read_table
+from aggregator.scrapers.framework.listings import AuthListing, AuthListRow, list_table_rows, listed_once, listed_rows
 from aggregator.scrapers.ridgeline import maps
 from aggregator.scrapers.ridgeline.pages import (
-    Labels,
-    build,
     link_in,
-    member_id_of,
+    page_labels,
     parse_not_found,
-    parse_quantity,
     title_is,
 )
 
@@ -68,25 +69,6 @@ class AuthDetailPage(PortalPage):
         return title_is(doc, "Authorization Detail") and bool(doc.tables_with_headers(*SERVICE_HEADERS))
 
 
-# --- the list page's content ------------------------------------------------------------------------
-
-class AuthListRow(Record):
-    auth_number: str
-    service_type: ServiceType
-    status: AuthStatus
-    effective_date: date | None = None
-    expiration_date: date | None = None
-
-
-class AuthListing(Record):
-    """What an authorization list page says, rows in page order (the portal lists newest update first)."""
-
-    kind: Literal["authorization_listing"] = "authorization_listing"
-    member_id: str
-    date_of_birth: date
-    rows: tuple[AuthListRow, ...] = ()
-
-
 # --- parsers ----------------------------------------------------------------------------------------
 
 def parse_auth_answer(doc: Document, query: AuthorizationQuery, carrier: str) -> AuthListing | Authorization | MemberNotFound:
@@ -102,65 +84,40 @@ def parse_auth_answer(doc: Document, query: AuthorizationQuery, carrier: str) ->
 
 
 def parse_auth_list(doc: Document) -> AuthListing:
-    labels = Labels(doc, "authorization list")
-    member_id = member_id_of(labels.text("Member ID:"), field="member id")
-    date_of_birth = labels.day("Date of Birth:")
-    tables = doc.tables_with_headers(*LIST_HEADERS)
-    if doc.has_text(maps.NO_AUTHORIZATIONS):
-        if tables:
-            raise ParseError("the authorization list says there are none and shows a list")
-        return build(AuthListing, "authorization list", member_id=member_id, date_of_birth=date_of_birth)
-    if len(tables) != 1:
-        raise ParseError(f"expected one authorization list table, found {len(tables)}")
-    _, rows = read_table(tables[0], name="authorization list", required=LIST_HEADERS)
-    if not rows:
-        raise ParseError("the authorization list table has no rows and no 'none on file' message")
-    listed = []
-    for row in rows:
-        listed.append(build(
-            AuthListRow, "authorization list row",
-            auth_number=_auth_number(row.text("Auth #")),
-            service_type=maps.AUTH_SERVICE_TYPES(row.text("Service")),
-            status=maps.AUTH_STATUS(row.text("Status")),
-            effective_date=_optional_date(row.text("Effective"), field="effective date"),
-            expiration_date=_optional_date(row.text("Expires"), field="expiration date"),
-        ))
-    numbers = [r.auth_number for r in listed]
-    if len(set(numbers)) != len(numbers):
-        raise ParseError("an authorization number is listed twice")
-    return build(AuthListing, "authorization list", member_id=member_id, date_of_birth=date_of_birth,
-                 rows=tuple(listed))
+    labels = page_labels(doc, "authorization list")
+    rows = listed_rows(doc, LIST_HEADERS, name="authorization list", none_message=maps.NO_AUTHORIZATIONS)
+    listed = [build(
+        AuthListRow, "authorization list row",
+        auth_number=portal_number(row.text("Auth #"), field="authorization number"),
+        service_type=maps.AUTH_SERVICE_TYPES(row.text("Service")),
+        status=maps.AUTH_STATUS(row.text("Status")),
+        effective_date=_optional_date(row.text("Effective"), field="effective date"),
+        expiration_date=_optional_date(row.text("Expires"), field="expiration date"),
+    ) for row in rows]
+    listed_once([r.auth_number for r in listed], what="an authorization number")
+    return build(AuthListing, "authorization list", member_id=member_id_of(labels.text("Member ID:"), field="member id"),
+                 date_of_birth=labels.day("Date of Birth:"), rows=tuple(listed))
 
 
 def auth_links(doc: Document) -> dict[str, str]:
     """Authorization number -> the path its `Auth #` link opens (the detail page)."""
-    tables = doc.tables_with_headers(*LIST_HEADERS)
-    if not tables:
-        return {}
-    if len(tables) != 1:
-        raise ParseError(f"expected one authorization list table, found {len(tables)}")
-    _, rows = read_table(tables[0], name="authorization list", required=LIST_HEADERS)
     links: dict[str, str] = {}
-    for row in rows:
+    for row in list_table_rows(doc, LIST_HEADERS, name="authorization list") or []:
         text, href = link_in(row["Auth #"], field="authorization number")
-        number = _auth_number(text)
-        if number in links:
-            raise ParseError("an authorization number is listed twice")
+        number = portal_number(text, field="authorization number")
+        listed_once([*links, number], what="an authorization number")
         links[number] = href
     return links
 
 
 def parse_auth_detail(doc: Document, carrier: str) -> Authorization:
-    labels = Labels(doc, "authorization detail")
-    npi = labels.optional("Provider NPI:")
-    if npi is not None and not (len(npi) == 10 and npi.isdigit()):
-        raise ParseError("provider NPI is not ten digits")
+    labels = page_labels(doc, "authorization detail")
     reason = labels.optional("Decision Reason:")
     return build(
         Authorization, "authorization detail",
         carrier=carrier,
         member_id=member_id_of(labels.text("Member ID:"), field="member id"),
-        auth_number=_auth_number(labels.text("Authorization Number:")),
+        auth_number=portal_number(labels.text("Authorization Number:"), field="authorization number"),
         status=maps.AUTH_STATUS(labels.text("Status:")),
         request_category=maps.REQUEST_TYPES(labels.text("Request Type:")),
         service_type=maps.AUTH_SERVICE_TYPES(labels.text("Service Type:")),
@@ -168,7 +125,7 @@ def parse_auth_detail(doc: Document, carrier: str) -> Authorization:
         effective_date=labels.optional_day("Effective Date:"),
         expiration_date=labels.optional_day("Expiration Date:"),
         servicing_provider_name=labels.text("Servicing Provider:"),
-        servicing_provider_npi=npi,
+        servicing_provider_npi=npi_of(labels.optional("Provider NPI:")),
         decision_reason=None if reason is None else maps.DECISION_REASONS(reason),
         last_updated=labels.day("Last Updated:"),
     )
@@ -192,12 +149,6 @@ def _parse_services(doc: Document) -> tuple[AuthorizedService, ...]:
         services.append(build(AuthorizedService, f"authorized service {code}", procedure_code=code,
                               unit=maps.UNITS(row.text("Unit")), approved=approved, used=used, remaining=remaining))
     return tuple(services)
-
-
-def _auth_number(text: str) -> str:
-    if not text or not text.isalnum():
-        raise ParseError("authorization number is not a number the portal issues")
-    return text
 
 
 def _optional_date(text: str, *, field: str) -> date | None:

@@ -12,34 +12,37 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
 from typing import Literal
 
 from aggregator.errors import ParseError, UnexpectedPage
 from aggregator.models import Adjustment, ClaimLine, ClaimQuery, ClaimStatus, MemberNotFound
 from aggregator.models.base import Record
-from aggregator.models.codes import AdjustmentGroup, ClaimStatusCategory
 from aggregator.scrapers.framework import (
     Document,
     PortalPage,
     TableRow,
+    account_number,
+    build,
     classify,
     clean,
+    member_id_of,
     parse_date,
     parse_money,
+    parse_quantity,
+    portal_number,
     read_table,
 )
+from aggregator.scrapers.framework.checks import check_claim_amounts
+from aggregator.scrapers.framework.listings import ClaimListRow, list_table_rows, listed_once
+from aggregator.scrapers.framework.maps import ADJUSTMENT_GROUPS, ADJUSTMENT_REASONS
 from aggregator.scrapers.ridgeline import maps
 from aggregator.scrapers.ridgeline.pages import (
-    Labels,
-    build,
     innermost_matching,
     link_in,
     links_titled,
-    member_id_of,
+    page_labels,
     parse_date_range,
     parse_not_found,
-    parse_quantity,
     title_is,
 )
 
@@ -49,7 +52,6 @@ _COUNT = re.compile(r"^(\d+) claim\(s\) found\.$")
 _PAGER = re.compile(r"^Page (\d+) of (\d+)$")
 _ADJUSTMENT = re.compile(r"^(?P<group>[A-Za-z]{2})-(?P<reason>[0-9A-Za-z]{1,5}) (?P<amount>\S+)$")
 _STATUS_CODE = re.compile(r"^\d{1,5}$")
-ZERO = Decimal("0.00")
 
 
 # --- recognition ------------------------------------------------------------------------------------
@@ -83,16 +85,6 @@ class ClaimDetailPage(PortalPage):
 
 # --- the results page's content ---------------------------------------------------------------------
 
-class ClaimResultRow(Record):
-    claim_number: str
-    provider_account_number: str
-    service_from: date
-    service_to: date
-    billed: Decimal
-    paid: Decimal
-    status_category: ClaimStatusCategory
-
-
 class ClaimResultsListing(Record):
     """One results page: the criteria it repeats, its rows in page order, and where it sits in the pages.
 
@@ -108,7 +100,7 @@ class ClaimResultsListing(Record):
     page: int
     pages: int
     has_next: bool
-    rows: tuple[ClaimResultRow, ...] = ()
+    rows: tuple[ClaimListRow, ...] = ()
 
 
 # --- parsers ----------------------------------------------------------------------------------------
@@ -154,9 +146,7 @@ def parse_claim_results(doc: Document) -> ClaimResultsListing:
     if not rows or len(rows) > total:
         raise ParseError("the claim list's rows disagree with the number of claims found")
     listed = [_result_row(row) for row in rows]
-    numbers = [r.claim_number for r in listed]
-    if len(set(numbers)) != len(numbers):
-        raise ParseError("a claim number is listed twice on one page")
+    listed_once([r.claim_number for r in listed], what="a claim number on one page")
     return build(ClaimResultsListing, "claim results", **criteria, total=total, page=page, pages=pages,
                  has_next=bool(next_links), rows=tuple(listed))
 
@@ -171,39 +161,32 @@ def next_page_link(doc: Document) -> str | None:
 
 def claim_links(doc: Document) -> dict[str, str]:
     """Claim number -> the path its `Claim #` link opens (the detail page)."""
-    tables = doc.tables_with_headers(*RESULT_HEADERS)
-    if not tables:
-        return {}
-    if len(tables) != 1:
-        raise ParseError(f"expected one claim list table, found {len(tables)}")
-    _, rows = read_table(tables[0], name="claim list", required=RESULT_HEADERS)
     links: dict[str, str] = {}
-    for row in rows:
+    for row in list_table_rows(doc, RESULT_HEADERS, name="claim list") or []:
         text, href = link_in(row["Claim #"], field="claim number")
-        number = _claim_number(text)
-        if number in links:
-            raise ParseError("a claim number is listed twice on one page")
+        number = portal_number(text, field="claim number")
+        listed_once([*links, number], what="a claim number on one page")
         links[number] = href
     return links
 
 
 def _parse_criteria(doc: Document) -> dict[str, object]:
-    labels = Labels(doc, "claim results")
+    labels = page_labels(doc, "claim results")
     if labels.has("Claim Number:"):
         if labels.has("Member ID:"):
             raise ParseError("the results page repeats both a claim number and a member as criteria")
-        return {"claim_number": _claim_number(labels.text("Claim Number:"))}
+        return {"claim_number": portal_number(labels.text("Claim Number:"), field="claim number")}
     service_from, service_to = parse_date_range(labels.text("Service Dates:"), field="searched service dates")
     return {"member_id": member_id_of(labels.text("Member ID:"), field="searched member id"),
             "service_from": service_from, "service_to": service_to}
 
 
-def _result_row(row: TableRow) -> ClaimResultRow:
+def _result_row(row: TableRow) -> ClaimListRow:
     service_from, service_to = parse_date_range(row.text("Service Dates"), field="claim service dates")
     return build(
-        ClaimResultRow, "claim list row",
-        claim_number=_claim_number(row.text("Claim #")),
-        provider_account_number=_account_number(row.text("Patient Acct #")),
+        ClaimListRow, "claim list row",
+        claim_number=portal_number(row.text("Claim #"), field="claim number"),
+        provider_account_number=account_number(row.text("Patient Acct #")),
         service_from=service_from,
         service_to=service_to,
         billed=parse_money(row.text("Billed"), field="claim billed"),
@@ -213,7 +196,7 @@ def _result_row(row: TableRow) -> ClaimResultRow:
 
 
 def parse_claim_detail(doc: Document, carrier: str) -> ClaimStatus:
-    labels = Labels(doc, "claim detail")
+    labels = page_labels(doc, "claim detail")
     service_from, service_to = parse_date_range(labels.text("Service Dates:"), field="service dates")
     category = maps.CLAIM_STATUS(labels.text("Claim Status:"))
     status_code = labels.text("Status Code:")
@@ -222,8 +205,8 @@ def parse_claim_detail(doc: Document, carrier: str) -> ClaimStatus:
     claim = build(
         ClaimStatus, "claim detail",
         carrier=carrier,
-        payer_claim_number=_claim_number(labels.text("Claim Number:")),
-        provider_account_number=_account_number(labels.text("Patient Account Number:")),
+        payer_claim_number=portal_number(labels.text("Claim Number:"), field="claim number"),
+        provider_account_number=account_number(labels.text("Patient Account Number:")),
         member_id=member_id_of(labels.text("Member ID:"), field="member id"),
         service_from=service_from,
         service_to=service_to,
@@ -239,7 +222,8 @@ def parse_claim_detail(doc: Document, carrier: str) -> ClaimStatus:
         check_number=labels.optional("Check/EFT Number:"),
         lines=_parse_lines(doc),
     )
-    _check_claim(claim)
+    check_claim_amounts(claim)
+    _check_status_code(claim)
     return claim
 
 
@@ -263,12 +247,7 @@ def _parse_lines(doc: Document) -> tuple[ClaimLine, ...]:
             paid=parse_money(row.text("Paid"), field=f"{field} paid"),
             adjustments=parse_adjustments(row.text("Adjustments"), field=f"{field} adjustments"),
         ))
-    if not lines:
-        raise ParseError("the claim has no service lines")
-    numbers = [line.line_number for line in lines]
-    if len(set(numbers)) != len(numbers):
-        raise ParseError("a service line number appears twice")
-    return tuple(lines)
+    return tuple(lines)  # no lines, or a line number twice, fails `check_claim_amounts`
 
 
 def parse_adjustments(text: str, *, field: str) -> tuple[Adjustment, ...]:
@@ -282,60 +261,20 @@ def parse_adjustments(text: str, *, field: str) -> tuple[Adjustment, ...]:
         if not match:
             raise ParseError(f"{field}: not written as 'GROUP-REASON $amount'")
         adjustments.append(Adjustment(
-            group=maps.ADJUSTMENT_GROUPS(match.group("group")),
-            reason=maps.ADJUSTMENT_REASONS(match.group("reason")),
+            group=ADJUSTMENT_GROUPS(match.group("group")),
+            reason=ADJUSTMENT_REASONS(match.group("reason")),
             amount=parse_money(match.group("amount"), field=field),
         ))
     return tuple(adjustments)
 
 
-def _check_claim(claim: ClaimStatus) -> None:
-    """What the detail page states twice must agree."""
-    lines = claim.lines
-    if claim.billed != sum((line.billed for line in lines), ZERO):
-        raise ParseError("total billed is not the sum of the lines' billed amounts")
-    if claim.paid != sum((line.paid for line in lines), ZERO):
-        raise ParseError("total paid is not the sum of the lines' paid amounts")
-    if claim.allowed is not None and claim.allowed != sum((line.allowed for line in lines), ZERO):
-        raise ParseError("total allowed is not the sum of the lines' allowed amounts")
-    if claim.allowed is None and any(line.allowed or line.paid for line in lines):
-        raise ParseError("the claim has no allowed amount yet its lines show allowed or paid amounts")
-    patient_share = sum((a.amount for line in lines for a in line.adjustments
-                         if a.group is AdjustmentGroup.PATIENT_RESPONSIBILITY), ZERO)
-    if (claim.patient_responsibility or ZERO) != patient_share:
-        raise ParseError("patient responsibility is not the sum of the PR adjustments")
-    adjudicated = claim.status_category.value.startswith("F")
-    for line in lines:
-        if not claim.service_from <= line.service_date <= claim.service_to:
-            raise ParseError(f"line {line.line_number} is dated outside the claim's service dates")
-        if adjudicated and line.billed != line.paid + sum((a.amount for a in line.adjustments), ZERO):
-            raise ParseError(f"line {line.line_number}: billed is not paid plus adjustments")
-        if not adjudicated and line.adjustments:
-            raise ParseError(f"line {line.line_number} of a claim not yet decided shows adjustments")
-    if adjudicated and claim.adjudicated_date is None:
-        raise ParseError("a finalized claim without a processed date")
-    if not adjudicated and (claim.adjudicated_date is not None or claim.allowed is not None):
-        raise ParseError("a claim not yet decided shows a processed date or an allowed amount")
-    if claim.status_code in maps.ADJUDICATED_STATUS_CODES and not adjudicated:
+def _check_status_code(claim: ClaimStatus) -> None:
+    """The status code and the status word say the same about whether the claim was decided."""
+    decided = claim.status_category.value.startswith("F")
+    if claim.status_code in maps.ADJUDICATED_STATUS_CODES and not decided:
         raise ParseError("the status code says the claim was decided, the status word says it was not")
-    if claim.status_code in maps.UNADJUDICATED_STATUS_CODES and adjudicated:
+    if claim.status_code in maps.UNADJUDICATED_STATUS_CODES and decided:
         raise ParseError("the status code says the claim is not yet decided, the status word says it was")
-    if claim.paid > ZERO and (claim.paid_date is None or claim.check_number is None):
-        raise ParseError("money paid without a paid date or a check/EFT number")
-    if claim.paid == ZERO and (claim.paid_date is not None or claim.check_number is not None):
-        raise ParseError("a paid date or check number on a claim that paid nothing")
-
-
-def _claim_number(text: str) -> str:
-    if not text or not text.isalnum():
-        raise ParseError("claim number is not a number the portal issues")
-    return text
-
-
-def _account_number(text: str) -> str:
-    if not text or not all(c.isalnum() or c == "-" for c in text):
-        raise ParseError("patient account number is not an account number")
-    return text
 
 
 def _procedure_code(text: str) -> str:
