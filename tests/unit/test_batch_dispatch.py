@@ -383,3 +383,16 @@ async def test_worklist_command_prints_table_csv_and_json(settings, repository, 
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
     shown = cli.invoke(app, ["schedule", "show", "--data-dir", data_dir])
     assert shown.exit_code == 0 and "nightly-run" in shown.output and "at 02:00" in shown.output
+
+
+def test_a_job_is_a_small_serializable_description(repository) -> None:
+    from aggregator.batch import CheckJob, job_for
+
+    member = active_members(1)[0]
+    add_appointments(repository, [member], procedures={member.member_id: "70551;99213"})
+    store.ensure_items(repository, DAY)
+    item = store.items_on(repository, DAY)[0]
+    job = job_for(item, store.get_appointment(repository, item.appointment_id), "frontdesk")
+    wire = job.model_dump_json()
+    assert CheckJob.model_validate_json(wire) == job  # what a queue (procrastinate) would carry
+    assert len(wire) < 600 and job.procedure_codes == ("70551", "99213") and job.wants_authorization
