@@ -13,7 +13,7 @@ Reports wall time, checks per minute, p50/p95 seconds per check, logins, CPU sec
 A "check" is one appointment: eligibility on the date of service, plus the authorization list and the
 three answers when the visit names procedures or a service type. The sandbox runs in its own process.
 
-    .venv/bin/python benchmarks/overnight_batch.py --appointments 300 --naive-per-account 2
+    .venv/bin/python benchmarks/overnight_batch.py --appointments 300 --naive-per-account 4
 """
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ async def naive(settings, urls: dict[str, str], per_account: int) -> dict[str, o
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--appointments", type=int, default=300)
-    parser.add_argument("--naive-per-account", type=int, default=2, help="naive-baseline checks per account")
+    parser.add_argument("--naive-per-account", type=int, default=4, help="naive-baseline checks per account")
     args = parser.parse_args()
     from aggregator.logging import configure_logging
     from aggregator.scrapers.registry import all_adapters
