@@ -43,7 +43,7 @@ def prepare(settings: Settings, sandbox) -> None:  # type: ignore[no-untyped-def
     key.write_key_file(settings.resolved_data_dir / "vault.key")
     vault = Vault.create(settings.resolved_vault_path, key)
     vault.upsert_accounts(vault_inputs(sandbox.dataset, list(sandbox.states)))
-    rows = appointment_list(sandbox.dataset, sandbox.dataset.as_of, 10, carriers=("ridgeline",))
+    rows = appointment_list(sandbox.dataset, sandbox.dataset.as_of, 12, carriers=tuple(sandbox.states))
     import_appointments(repository, write_csv(rows, settings.resolved_data_dir / "appointments.csv"))
 
 

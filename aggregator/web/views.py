@@ -44,7 +44,8 @@ def money(value: Decimal | float | str | None) -> str:
 
 
 def pct(value: Decimal | None) -> str:
-    return "" if value is None else f"{Decimal(str(value)) * 100:g}%"
+    # Carriers print 0.2 or 0.2500; both are 20%.
+    return "" if value is None else f"{(Decimal(str(value)) * 100).normalize():f}%"
 
 
 def when(value: datetime | date | str | None, zone: str = "UTC") -> str:
