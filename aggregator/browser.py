@@ -39,6 +39,8 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
     "--disable-dev-shm-usage",
 ]
+MAX_SCREENSHOT_HEIGHT = 16_000  # pixels: Chromium's own limit for one capture is near 16k
+
 SYSTEM_CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
 
@@ -355,13 +357,34 @@ class PortalSession:
         if appendix:
             at = html.rfind("</body>")
             html = html[:at] + appendix + html[at:] if at >= 0 else html + appendix
-        png = await self._page.screenshot(full_page=True, type="png")
+        png = await self._screenshot(target)
         evidence_id = await self.evidence_sink(
             CapturedPage(url=target.url, html=html, screenshot_png=png, carrier=self.carrier,
                          account_label=self.account_label, flow=self.flow, label=label,
                          document=document, document_media_type=document_media_type)
         )
         return Capture(evidence_id=evidence_id, html=html, url=target.url)
+
+    async def _screenshot(self, target: Page | Frame) -> bytes:
+        """A full-page PNG. A frame scrolls inside its own box, which a full-page screenshot of the tab
+        cuts at the viewport; so the viewport grows for the moment of the screenshot until the frame's
+        whole document is visible (the frameset stretches its rows), and is then put back."""
+        if target is self._page or self._page.viewport_size is None:
+            return await self._page.screenshot(full_page=True, type="png")
+        viewport = self._page.viewport_size
+        try:
+            hidden = await target.evaluate(
+                "() => document.documentElement.scrollHeight - window.innerHeight")
+        except PlaywrightError:
+            hidden = 0
+        if hidden <= 0:
+            return await self._page.screenshot(full_page=True, type="png")
+        await self._page.set_viewport_size({"width": viewport["width"],
+                                            "height": min(viewport["height"] + int(hidden), MAX_SCREENSHOT_HEIGHT)})
+        try:
+            return await self._page.screenshot(full_page=True, type="png")
+        finally:
+            await self._page.set_viewport_size(viewport)
 
     async def download(self, selector: str) -> Downloaded:
         """Click a link that makes the portal send a file; return the file's bytes (the page stays)."""
