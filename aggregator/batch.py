@@ -48,6 +48,7 @@ from aggregator.store.tables import AppointmentRow, BatchItemRow
 
 if TYPE_CHECKING:
     from aggregator.runner import LookupResult, Runner
+    from aggregator.settings import Settings
 
 log = get_logger(__name__)
 
@@ -226,10 +227,9 @@ class BatchOptions:
     breaker_max_cooldown_seconds: float = 900.0
 
     @classmethod
-    def from_settings(cls, settings: object) -> BatchOptions:
-        return cls(max_attempts=settings.batch_max_attempts,  # type: ignore[attr-defined]
-                   retry_base_seconds=settings.batch_retry_base_seconds,  # type: ignore[attr-defined]
-                   deadline_seconds=settings.batch_deadline_minutes * 60)  # type: ignore[attr-defined]
+    def from_settings(cls, settings: Settings) -> BatchOptions:
+        return cls(max_attempts=settings.batch_max_attempts, retry_base_seconds=settings.batch_retry_base_seconds,
+                   deadline_seconds=settings.batch_deadline_minutes * 60)
 
     def backoff(self, attempt: int) -> float:
         return min(self.retry_max_seconds, self.retry_base_seconds * 2 ** max(0, attempt - 1)) * random.uniform(0.8, 1.2)
@@ -451,7 +451,7 @@ class BatchRun:
             if outcome.account_problem:
                 # This account needs a person; its item goes back for the carrier's other accounts.
                 store.update_item(self.repository, item_id, state=ItemState.PENDING.value, account_label=None,
-                                  attempts=store.get_item(self.repository, item_id).attempts - 1)  # type: ignore[union-attr]
+                                  attempts_delta=-1)
                 queue.put(item_id, time.monotonic())
                 queue.live_accounts -= 1
                 log.warning("account_left_batch", carrier=slug, account=account_label, error=outcome.reason_code)
@@ -472,7 +472,7 @@ class BatchRun:
     async def _attempt(self, item_id: str, account_label: str) -> JobOutcome:
         item = store.update_item(self.repository, item_id, state=ItemState.RUNNING.value, run_id=self.run_id,
                                  account_label=account_label, started_at=store.utcnow(), not_before=None,
-                                 attempts=(store.get_item(self.repository, item_id).attempts or 0) + 1)  # type: ignore[union-attr]
+                                 attempts_delta=1)
         appointment = self._appointments[item.appointment_id]
         job = job_for(item, appointment, account_label)
 
@@ -551,7 +551,7 @@ async def rerun_item(runner: Runner, item_id: str) -> BatchItemRow:
         raise ConfigurationError(f"batch item {item_id} has no appointment")
     store.update_item(runner.repository, item_id, eligibility_lookup_id=None, authorization_lookup_id=None,
                       auth_answer=None, changes=None)
-    item = store.update_item(runner.repository, item_id, state=ItemState.RUNNING.value, attempts=item.attempts + 1,
+    item = store.update_item(runner.repository, item_id, state=ItemState.RUNNING.value, attempts_delta=1,
                              started_at=store.utcnow(), account_label=None)
     outcome = await run_job(runner, job_for(item, appointment, None))
     if outcome.state is None:  # one attempt only: the portal is not answering now

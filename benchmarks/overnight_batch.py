@@ -184,15 +184,13 @@ def main() -> int:
     parser.add_argument("--appointments", type=int, default=300)
     parser.add_argument("--naive-per-account", type=int, default=4, help="naive-baseline checks per account")
     args = parser.parse_args()
+    from aggregator.demo import demo_carriers
     from aggregator.logging import configure_logging
-    from aggregator.scrapers.registry import all_adapters
     from sandbox.carriers import CARRIER_ORDER
-    from sandbox.server import PORTALS
 
     configure_logging("console", "WARNING")
     port = free_port()
-    registered = {cls.manifest.slug for cls in all_adapters()}
-    slugs = [s for s in CARRIER_ORDER if s in PORTALS and s in registered]
+    slugs = list(demo_carriers())
     urls = {s: f"http://127.0.0.1:{port + CARRIER_ORDER.index(s)}" for s in slugs}
     sandbox = subprocess.Popen([sys.executable, "-m", "aggregator", "sandbox", "up", "--port-base", str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)

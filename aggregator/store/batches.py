@@ -129,14 +129,16 @@ def requeue_retryable_failures(repository: Repository, day: date) -> int:
         return int(result.rowcount or 0)
 
 
-def update_item(repository: Repository, item_id: str, **fields: Any) -> BatchItemRow:
-    """Set fields on one item in its own transaction (the unit of crash safety)."""
+def update_item(repository: Repository, item_id: str, *, attempts_delta: int = 0, **fields: Any) -> BatchItemRow:
+    """Set fields on one item (and count an attempt, or take one back) in its own transaction, the
+    unit of crash safety."""
     with repository.session() as session:
         row = session.get(BatchItemRow, item_id)
         if row is None:
             raise KeyError(f"no batch item {item_id}")
         for name, value in fields.items():
             setattr(row, name, value)
+        row.attempts += attempts_delta
         row.updated_at = utcnow()
         session.add(row)
         session.commit()

@@ -21,7 +21,7 @@ from sqlmodel import select
 
 from aggregator.appointments import import_appointments
 from aggregator.batch import TERMINAL_STATES, BatchOptions, BatchRun, ItemState
-from aggregator.scrapers.registry import all_adapters
+from aggregator.demo import demo_carriers
 from aggregator.store import Repository
 from aggregator.store import batches as store
 from aggregator.store.tables import LookupRow
@@ -35,9 +35,8 @@ OPTIONS = BatchOptions(max_attempts=6, retry_base_seconds=0.5, retry_max_seconds
 
 
 def carriers(sandbox) -> list[str]:  # type: ignore[no-untyped-def]
-    """Every carrier with both a sandbox portal and an adapter."""
-    registered = {cls.manifest.slug for cls in all_adapters()}
-    return [slug for slug in sandbox.states if slug in registered]
+    """Every carrier with both a sandbox portal (all of them run in the session sandbox) and an adapter."""
+    return [slug for slug in demo_carriers() if slug in sandbox.states]
 
 
 def import_day(runner, sandbox, tmp_path: Path, count: int) -> list[dict]:  # type: ignore[no-untyped-def]
