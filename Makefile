@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup browser demo test bench lint sandbox clean docs-screenshots
+.PHONY: setup browser demo test test-load bench lint sandbox clean docs-screenshots
 
 setup: $(STAMP) browser
 
@@ -22,6 +22,9 @@ demo: setup  ## sandbox + vault, import a day's appointments, run the overnight 
 
 test: setup  ## unit, recorded-page and end-to-end tests (real sandbox, real Chromium)
 	$(BIN)/python -m pytest
+
+test-load: setup  ## the end-to-end suite with two CPU hogs busy beside it for its whole run (no test may assume an idle machine)
+	$(BIN)/python scripts/cpu_hogs.py --procs 2 -- $(BIN)/python -m pytest tests/e2e
 
 bench: setup  ## overnight batch (300 appointments, 250 ms per request) and sequential lookups
 	$(BIN)/python benchmarks/overnight_batch.py

@@ -24,6 +24,7 @@ import hashlib
 import json
 import re
 import tomllib
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from aggregator.errors import ConfigurationError
+from aggregator.jsonlimits import TooDeeplyNested, loads_bounded
 from aggregator.models.authorization import PROCEDURE_CODE
 from aggregator.models.base import Record
 from aggregator.models.codes import ServiceType
@@ -50,8 +52,10 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 OPTIONAL_COLUMNS: tuple[str, ...] = ("provider_npi", "procedure_codes", "service_type")
 COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 MAX_LENGTH = {"appointment_id": 80, "patient_last_name": 80, "patient_first_name": 80, "member_id": 80}
+NAME_COLUMNS = frozenset({"patient_last_name", "patient_first_name"})
 # Fields whose values are the patient's: a problem reason never quotes them.
 PATIENT_FIELDS = frozenset({"patient_last_name", "patient_first_name", "patient_dob", "member_id"})
+FHIR_MAX_DEPTH = 64  # a real Bundle nests about ten levels; deeper is malformed (aggregator.jsonlimits)
 
 
 class Appointment(Record):
@@ -236,9 +240,30 @@ def parse_service_type(text: str) -> ServiceType:
         raise _Invalid(f"'{text}' is not an X12 service type code this product knows") from None
 
 
+# Characters that do not show but change what is shown or matched: C0/C1 controls (NUL, tab, newline...),
+# the bidirectional overrides, embeddings and isolates that can make a name read backwards (and hide a
+# formula or a different name in a list), and the zero-width space and byte-order mark.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_INVISIBLE = frozenset("\u200b\u2060\ufeff")
+
+
+def hidden_character(text: str) -> str | None:
+    """The first control, bidi or invisible character in `text`, described (never the text itself)."""
+    for char in text:
+        if char in _BIDI_CONTROLS or char in _INVISIBLE or unicodedata.category(char) in ("Cc", "Cs"):
+            name = unicodedata.name(char, "CONTROL CHARACTER")
+            kind = "a bidirectional control" if char in _BIDI_CONTROLS else "an invisible or control character"
+            return f"{kind} (U+{ord(char):04X} {name})"
+    return None
+
+
 def parse_text(text: str, column: str) -> str:
+    if column in NAME_COLUMNS:
+        text = " ".join(text.split())  # a line break or tab typed into a name cell (Alt+Enter) is a space
     if len(text) > MAX_LENGTH[column]:
         raise _Invalid(f"longer than {MAX_LENGTH[column]} characters")
+    if found := hidden_character(text):
+        raise _Invalid(f"contains {found}: retype it without it")
     return text
 
 
@@ -308,10 +333,11 @@ def load_mapping(path: Path) -> dict[str, str]:
     except (OSError, UnicodeDecodeError) as error:
         raise AppointmentFileError(f"cannot read the mapping file {path.name}: {type(error).__name__}") from None
     try:
-        raw = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
-    except (ValueError, tomllib.TOMLDecodeError) as error:
+        raw = tomllib.loads(text) if path.suffix.lower() == ".toml" else loads_bounded(text, max_depth=4)
+    except (ValueError, tomllib.TOMLDecodeError, RecursionError) as error:  # tomllib recurses into nested arrays
         kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
-        raise AppointmentFileError(f"the mapping file {path.name} is not valid {kind}: {error}") from None
+        detail = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise AppointmentFileError(f"the mapping file {path.name} is not valid {kind}: {detail}") from None
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
         raise AppointmentFileError(f"the mapping file {path.name} must be an object of "
                                    '"their column": "our column" strings')
@@ -413,17 +439,23 @@ def read_fhir_bundle(path: Path, *, timezone: tzinfo | None = None) -> Iterator[
     The bundle is parsed whole (resources refer to each other in any order); appointments are then
     produced one at a time. Rules in docs/appointments.md.
     """
-    from aggregator.appointments_fhir import BundleIndex, appointment_values
+    from aggregator.appointments_fhir import BundleIndex, ShapeError, appointment_values
 
     try:
-        bundle = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+        bundle = loads_bounded(Path(path).read_text(encoding="utf-8-sig"), max_depth=FHIR_MAX_DEPTH)
     except UnicodeDecodeError:
         raise AppointmentFileError(f"{path.name} is not UTF-8 text") from None
+    except TooDeeplyNested as error:
+        raise AppointmentFileError(f"{path.name} is not a FHIR Bundle: its JSON is {error}") from None
     except ValueError as error:
         raise AppointmentFileError(f"{path.name} is not valid JSON: {error}") from None
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise AppointmentFileError(f"{path.name} is not a FHIR Bundle (resourceType must be 'Bundle')")
-    index = BundleIndex(bundle.get("entry") or [])
+    entries = bundle.get("entry")
+    if entries is not None and not isinstance(entries, list):
+        raise AppointmentFileError(f"{path.name}: {ShapeError('Bundle.entry', 'a list of entries', entries).reason}")
+    index = BundleIndex(entries or [])
+    yield from index.problems  # entries that are not an entry at all: named, never silently skipped
     seen = _FirstSeen()
     for position, resource in index.appointments():
         values, resources, problems = appointment_values(index, position, resource)

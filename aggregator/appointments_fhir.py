@@ -12,7 +12,10 @@ Which element gives which column (docs/appointments.md):
   by that identifier)
 - service_type / procedure_codes: `Appointment.serviceType` codings by system (X12 service type codes;
   CPT or HCPCS). Codings of other systems are left alone.
-Nothing here validates values; `appointments.validate_row` does, as for a CSV row.
+Nothing here validates values; `appointments.validate_row` does, as for a CSV row. What is checked here
+is the shape: an element the mapping reads that has the wrong JSON type (a string where FHIR has a list
+or an object, a number where it has a string) is a problem naming the entry, the element's path
+(`Appointment.participant[0].actor`) and what it must be, never a crash and never silently skipped.
 """
 
 from __future__ import annotations
@@ -36,36 +39,103 @@ INACTIVE_COVERAGE = frozenset({"cancelled", "entered-in-error", "draft"})
 
 Resource = dict[str, Any]
 
+_JSON_TYPES = {dict: "an object", list: "a list", str: "a string", bool: "true/false", int: "a number",
+               float: "a number", type(None): "null"}
 
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else "" if value is None else str(value)
+
+class ShapeError(ValueError):
+    """An element has the wrong JSON type. `path` is FHIRPath-like, `resource` the resource it is in."""
+
+    def __init__(self, path: str, expected: str, found: object, resource: str | None = None) -> None:
+        self.path, self.resource = path, resource
+        self.reason = f"{path} must be {expected}, found {_JSON_TYPES.get(type(found), 'another type')}"
+        super().__init__(self.reason)
+
+
+def _obj(value: object, path: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return value
+    raise ShapeError(path, "an object", value)
+
+
+def _list(value: object, path: str) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    raise ShapeError(path, "a list", value)
+
+
+def _str(value: object, path: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    raise ShapeError(path, "a string", value)
 
 
 def _ref(resource: Resource) -> str:
-    return f"{resource.get('resourceType')}/{resource.get('id', '?')}"
+    kind, rid = resource.get("resourceType"), resource.get("id")
+    return f"{kind if isinstance(kind, str) else '?'}/{rid if isinstance(rid, str) else '?'}"
 
 
 class BundleIndex:
-    """The bundle's resources by reference ("Patient/p1", or an entry's fullUrl) and coverages by patient."""
+    """The bundle's resources by reference ("Patient/p1", or an entry's fullUrl) and coverages by patient.
+
+    Entries that are not an object holding a resource object, and Coverages whose elements have the
+    wrong type, are kept in `problems` (by entry position) instead of being used.
+    """
 
     def __init__(self, entries: list[Any]) -> None:
-        self.entries = [(i, e.get("resource")) for i, e in enumerate(entries)
-                        if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
+        self.problems: list[RowProblem] = []
+        self.entries: list[tuple[int, Resource]] = []
         self._by_reference: dict[str, Resource] = {}
-        for position, resource in self.entries:
+        for position, entry in enumerate(entries):
+            try:
+                resource = self._resource_of(position, entry)
+            except ShapeError as error:
+                self.problems.append(RowProblem(position, error.path, error.reason, error.resource))
+                continue
+            self.entries.append((position, resource))
             self._by_reference[_ref(resource)] = resource
-            full_url = entries[position].get("fullUrl")
-            if isinstance(full_url, str):
-                self._by_reference[full_url] = resource
+            if entry.get("fullUrl"):
+                self._by_reference[entry["fullUrl"]] = resource
         self._coverages: dict[int, list[Resource]] = {}
-        for _, resource in self.entries:
-            if resource.get("resourceType") == "Coverage":
-                patient = self.resolve((resource.get("beneficiary") or {}).get("reference"))
-                if patient is not None:
-                    self._coverages.setdefault(id(patient), []).append(resource)
+        for position, resource in self.entries:
+            if resource["resourceType"] != "Coverage":
+                continue
+            try:
+                beneficiary = _obj(resource.get("beneficiary"), "Coverage.beneficiary")
+                patient = self.resolve(_str(beneficiary.get("reference"), "Coverage.beneficiary.reference"))
+                _str(resource.get("status"), "Coverage.status")
+                order = resource.get("order")
+                if order is not None and (isinstance(order, bool) or not isinstance(order, int)):
+                    raise ShapeError("Coverage.order", "a whole number", order)
+            except ShapeError as error:
+                self.problems.append(RowProblem(position, error.path, error.reason, _ref(resource)))
+                continue
+            if patient is not None:
+                self._coverages.setdefault(id(patient), []).append(resource)
+
+    @staticmethod
+    def _resource_of(position: int, entry: object) -> Resource:
+        where = f"entry[{position}]"
+        if not isinstance(entry, dict):
+            raise ShapeError(where, "an object", entry)
+        resource = entry.get("resource")
+        if not isinstance(resource, dict):
+            raise ShapeError(f"{where}.resource", "an object", resource)
+        _str(entry.get("fullUrl"), f"{where}.fullUrl")
+        kind = resource.get("resourceType")
+        if not isinstance(kind, str) or not kind:
+            raise ShapeError(f"{where}.resource.resourceType", "a resource type name", kind)
+        _str(resource.get("id"), f"{kind}.id")
+        return resource
 
     def appointments(self) -> Iterator[tuple[int, Resource]]:
-        return ((i, r) for i, r in self.entries if r.get("resourceType") == "Appointment")
+        return ((i, r) for i, r in self.entries if r["resourceType"] == "Appointment")
 
     def resolve(self, reference: object) -> Resource | None:
         if not isinstance(reference, str):
@@ -83,25 +153,37 @@ def appointment_values(index: BundleIndex, position: int, appointment: Resource
                        ) -> tuple[dict[str, str], dict[str, str], list[RowProblem]]:
     """(column -> raw text, column -> resource at fault, problems that stop the row before validation)."""
     here = _ref(appointment)
-    values: dict[str, str] = {"appointment_id": _appointment_id(appointment),
-                              "appointment_start": _text(appointment.get("start"))}
+    values: dict[str, str] = {}
     resources = {"appointment_id": here, "appointment_start": here, "service_type": here,
                  "procedure_codes": here, "provider_npi": here}
-    status = _text(appointment.get("status"))
+    try:
+        return _appointment_values(index, position, appointment, values, resources)
+    except ShapeError as error:
+        return values, resources, [RowProblem(position, error.path, error.reason, error.resource or here)]
+
+
+def _appointment_values(index: BundleIndex, position: int, appointment: Resource, values: dict[str, str],
+                        resources: dict[str, str]) -> tuple[dict[str, str], dict[str, str], list[RowProblem]]:
+    here = resources["appointment_id"]
+    values.update(appointment_id=_appointment_id(appointment),
+                  appointment_start=_str(appointment.get("start"), "Appointment.start"))
+    status = _str(appointment.get("status"), "Appointment.status")
     if status in NOT_IMPORTED_STATUSES:
         return values, resources, [RowProblem(position, "status", f"status is {status}: not imported", here)]
 
     patients: list[Resource] = []
     npis: list[tuple[str, str]] = []
-    for participant in appointment.get("participant") or []:
-        actor = (participant or {}).get("actor") or {}
-        target = index.resolve(actor.get("reference"))
-        if target is not None and target.get("resourceType") == "Patient":
+    for number, participant in enumerate(_list(appointment.get("participant"), "Appointment.participant")):
+        path = f"Appointment.participant[{number}]"
+        actor = _obj(_obj(participant, path).get("actor"), f"{path}.actor")
+        target = index.resolve(_str(actor.get("reference"), f"{path}.actor.reference"))
+        identifier = _obj(actor.get("identifier"), f"{path}.actor.identifier")
+        if target is not None and target["resourceType"] == "Patient":
             patients.append(target)
-        elif target is not None and target.get("resourceType") == "Practitioner":
-            npis.extend((npi, _ref(target)) for npi in _identifier_values(target, NPI_SYSTEM))
-        elif _text((actor.get("identifier") or {}).get("system")) == NPI_SYSTEM:
-            npis.append((_text(actor["identifier"].get("value")), here))
+        elif target is not None and target["resourceType"] == "Practitioner":
+            npis.extend((npi, _ref(target)) for npi in _in(target, _identifier_values, target, NPI_SYSTEM))
+        elif _str(identifier.get("system"), f"{path}.actor.identifier.system") == NPI_SYSTEM:
+            npis.append((_str(identifier.get("value"), f"{path}.actor.identifier.value"), here))
     if len(patients) != 1:
         reason = "no Patient participant found in the bundle" if not patients else "more than one Patient participant"
         return values, resources, [RowProblem(position, "patient", reason, here)]
@@ -109,10 +191,8 @@ def appointment_values(index: BundleIndex, position: int, appointment: Resource
     if npis:
         values["provider_npi"], resources["provider_npi"] = npis[0]
 
-    name = _official_name(patient)
-    given = name.get("given") or [""]
-    values.update(patient_last_name=_text(name.get("family")), patient_first_name=_text(given[0]),
-                  patient_dob=_text(patient.get("birthDate")))
+    family, given, birth_date = _in(patient, _patient_fields, patient)
+    values.update(patient_last_name=family, patient_first_name=given, patient_dob=birth_date)
     for column in ("patient_last_name", "patient_first_name", "patient_dob"):
         resources[column] = _ref(patient)
 
@@ -124,16 +204,19 @@ def appointment_values(index: BundleIndex, position: int, appointment: Resource
         return values, resources, [RowProblem(position, "member_id", "several Coverages for the patient: "
                                               "set Coverage.order to say which is primary", _ref(patient))]
     coverage = coverages[0]
-    values["member_id"] = _member_id(coverage)
-    values["carrier"] = _payor(index, coverage)
+    values["member_id"] = _in(coverage, _member_id, coverage)
+    values["carrier"] = _in(coverage, _payor, index, coverage)
     resources["member_id"] = resources["carrier"] = _ref(coverage)
 
     problems: list[RowProblem] = []
     service_types: list[str] = []
     procedures: list[str] = []
-    for concept in appointment.get("serviceType") or []:
-        for coding in (concept or {}).get("coding") or []:
-            system, code = _text(coding.get("system")), _text(coding.get("code"))
+    for number, concept in enumerate(_list(appointment.get("serviceType"), "Appointment.serviceType")):
+        path = f"Appointment.serviceType[{number}]"
+        for index_, coding in enumerate(_list(_obj(concept, path).get("coding"), f"{path}.coding")):
+            coding = _obj(coding, f"{path}.coding[{index_}]")
+            system = _str(coding.get("system"), f"{path}.coding[{index_}].system")
+            code = _str(coding.get("code"), f"{path}.coding[{index_}].code")
             if system in X12_SERVICE_TYPE_SYSTEMS:
                 service_types.append(code)
             elif system in PROCEDURE_SYSTEMS:
@@ -145,37 +228,61 @@ def appointment_values(index: BundleIndex, position: int, appointment: Resource
     return values, resources, problems
 
 
+def _in(resource: Resource, read, *args):  # type: ignore[no-untyped-def]
+    """Call `read(*args)`, labelling a shape problem with the resource it is in (Patient/p1, Coverage/c1)."""
+    try:
+        return read(*args)
+    except ShapeError as error:
+        error.resource = error.resource or _ref(resource)
+        raise
+
+
 def _appointment_id(appointment: Resource) -> str:
-    for identifier in appointment.get("identifier") or []:
-        if _text((identifier or {}).get("value")).strip():
-            return _text(identifier["value"])
-    return _text(appointment.get("id"))
+    for number, identifier in enumerate(_list(appointment.get("identifier"), "Appointment.identifier")):
+        value = _str(_obj(identifier, f"Appointment.identifier[{number}]").get("value"),
+                     f"Appointment.identifier[{number}].value")
+        if value.strip():
+            return value
+    return _str(appointment.get("id"), "Appointment.id")
 
 
 def _identifier_values(resource: Resource, system: str) -> list[str]:
-    return [_text(i.get("value")) for i in resource.get("identifier") or [] if _text((i or {}).get("system")) == system]
+    kind = resource["resourceType"]
+    found = []
+    for number, identifier in enumerate(_list(resource.get("identifier"), f"{kind}.identifier")):
+        identifier = _obj(identifier, f"{kind}.identifier[{number}]")
+        if _str(identifier.get("system"), f"{kind}.identifier[{number}].system") == system:
+            found.append(_str(identifier.get("value"), f"{kind}.identifier[{number}].value"))
+    return found
 
 
-def _official_name(patient: Resource) -> dict[str, Any]:
-    names = [n for n in patient.get("name") or [] if isinstance(n, dict)]
-    for name in names:
-        if name.get("use") == "official":
-            return name
-    return names[0] if names else {}
+def _patient_fields(patient: Resource) -> tuple[str, str, str]:
+    """(family, first given, birthDate) from the official name, else the first one."""
+    names = [_obj(name, f"Patient.name[{n}]") for n, name in enumerate(_list(patient.get("name"), "Patient.name"))]
+    chosen = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
+    where = f"Patient.name[{names.index(chosen)}]" if names else "Patient.name"
+    given = _list(chosen.get("given"), f"{where}.given")
+    return (_str(chosen.get("family"), f"{where}.family"), _str(given[0] if given else None, f"{where}.given[0]"),
+            _str(patient.get("birthDate"), "Patient.birthDate"))
 
 
 def _member_id(coverage: Resource) -> str:
-    for identifier in coverage.get("identifier") or []:
-        for coding in ((identifier or {}).get("type") or {}).get("coding") or []:
+    for number, identifier in enumerate(_list(coverage.get("identifier"), "Coverage.identifier")):
+        path = f"Coverage.identifier[{number}]"
+        identifier = _obj(identifier, path)
+        codings = _list(_obj(identifier.get("type"), f"{path}.type").get("coding"), f"{path}.type.coding")
+        for index_, coding in enumerate(codings):
+            coding = _obj(coding, f"{path}.type.coding[{index_}]")
             if (coding.get("system"), coding.get("code")) == MEMBER_NUMBER_TYPE:
-                return _text(identifier.get("value"))
-    return _text(coverage.get("subscriberId"))
+                return _str(identifier.get("value"), f"{path}.value")
+    return _str(coverage.get("subscriberId"), "Coverage.subscriberId")
 
 
 def _payor(index: BundleIndex, coverage: Resource) -> str:
-    payors = coverage.get("payor") or [{}]
-    payor = payors[0] or {}
-    if _text(payor.get("display")).strip():
-        return _text(payor["display"])
-    organization = index.resolve(payor.get("reference"))
-    return _text((organization or {}).get("name"))
+    payors = _list(coverage.get("payor"), "Coverage.payor") or [{}]
+    payor = _obj(payors[0], "Coverage.payor[0]")
+    display = _str(payor.get("display"), "Coverage.payor[0].display")
+    if display.strip():
+        return display
+    organization = index.resolve(_str(payor.get("reference"), "Coverage.payor[0].reference"))
+    return _in(organization, _str, organization.get("name"), "Organization.name") if organization else ""

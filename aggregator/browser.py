@@ -58,6 +58,9 @@ class CapturedPage:
     # A document the page offered for download (e.g. an EOB PDF), kept with the page as one entry.
     document: bytes | None = None
     document_media_type: str | None = None
+    # Boxes (x, y, width, height in screenshot pixels) of what staff must not see, found by the session's
+    # mask rules (aggregator/evidence_mask.py); None when the session had no rules.
+    mask_boxes: tuple[tuple[int, int, int, int], ...] | None = None
 
 
 EvidenceSink = Callable[[CapturedPage], Awaitable[str]]  # returns the evidence id
@@ -213,6 +216,8 @@ class PortalSession:
         # inside it shows a server error, and that must be classified like any other 5xx.
         self._frame_status: dict[Frame, int] = {}
         page.on("response", self._note_document)
+        # What to black out in the evidence staff see (aggregator.evidence_mask.MaskRules); the runner sets it.
+        self.mask_rules: Any = None
 
     def _note_document(self, response: Response) -> None:
         request = response.request
@@ -322,6 +327,7 @@ class PortalSession:
             except (PlaywrightError, ValueError):
                 body = None
         except PlaywrightTimeout:
+            log.warning("api_response_timed_out", carrier=self.carrier, flow=self.flow)
             raise PortalUnavailable(f"{self.carrier} portal did not answer in time") from None
         log.debug("api_response", carrier=self.carrier, url=response.url, status=response.status, flow=self.flow)
         call.response = ApiResponse(url=response.url, status=response.status, body=body)
@@ -341,6 +347,20 @@ class PortalSession:
         except PlaywrightTimeout:
             raise PortalUnavailable(f"{self.carrier} portal kept loading") from None
 
+    async def wait_until(self, predicate: str, arg: Any = None, *, what: str,
+                         timeout_seconds: float | None = None) -> None:
+        """Wait until the JavaScript function `predicate(arg)` holds in the page: the state the next step
+        needs (a section open and drawn, as many rows as the page states), never a length of time. A
+        machine under load only makes this take longer; the page timeout bounds it. `what` names the
+        state in the error (no values)."""
+        try:
+            await self._page.wait_for_function(predicate, arg=arg,
+                                               timeout=timeout_seconds * 1000 if timeout_seconds else None)
+        except PlaywrightTimeout:
+            # Logged: a retry hides it from the answer, and a state that never comes is a bug to find.
+            log.warning("page_state_timed_out", carrier=self.carrier, flow=self.flow, state=what)
+            raise PortalUnavailable(f"{self.carrier} portal never showed {what}") from None
+
     async def has(self, selector: str) -> bool:
         return await self._target().query_selector(selector) is not None
 
@@ -357,13 +377,43 @@ class PortalSession:
         if appendix:
             at = html.rfind("</body>")
             html = html[:at] + appendix + html[at:] if at >= 0 else html + appendix
+        mask_boxes = await self._mask_boxes() if self.mask_rules is not None else None
         png = await self._screenshot(target)
         evidence_id = await self.evidence_sink(
             CapturedPage(url=target.url, html=html, screenshot_png=png, carrier=self.carrier,
                          account_label=self.account_label, flow=self.flow, label=label,
-                         document=document, document_media_type=document_media_type)
+                         document=document, document_media_type=document_media_type, mask_boxes=mask_boxes)
         )
         return Capture(evidence_id=evidence_id, html=html, url=target.url)
+
+    async def _mask_boxes(self) -> tuple[tuple[int, int, int, int], ...] | None:
+        """Where the full-page screenshot shows what the mask rules name, in every frame of the tab (a
+        frameset's header frame may name the user while the content frame is what is parsed). A frame
+        that cannot be searched is masked whole: missing a name is worse than hiding a frame. None when the
+        page itself cannot be searched."""
+        from aggregator.evidence_mask import FIND_BOXES_JS, MAX_CLIMB, clean_boxes
+
+        args = [list(self.mask_rules.selectors), list(self.mask_rules.texts), MAX_CLIMB]
+        try:
+            sx, sy, ratio = await self._page.evaluate("() => [window.scrollX, window.scrollY, window.devicePixelRatio || 1]")
+        except PlaywrightError:
+            sx, sy, ratio = 0, 0, 1
+        boxes: list[tuple[int, int, int, int]] = []
+        for frame in self._page.frames:
+            offset, whole = (0.0, 0.0), None
+            try:
+                if frame is not self._page.main_frame:
+                    place = await (await frame.frame_element()).bounding_box()
+                    if place is None:
+                        continue  # not displayed, so not in the screenshot
+                    offset = ((place["x"] + sx) * ratio, (place["y"] + sy) * ratio)
+                    whole = [[0, 0, place["width"] * ratio, place["height"] * ratio]]
+                boxes += clean_boxes(await frame.evaluate(FIND_BOXES_JS, args), offset)
+            except PlaywrightError:
+                if whole is None:
+                    return None  # the page itself could not be searched: staff get no screenshot of it
+                boxes += clean_boxes(whole, offset)
+        return tuple(boxes)
 
     async def _screenshot(self, target: Page | Frame) -> bytes:
         """A full-page PNG. A frame scrolls inside its own box, which a full-page screenshot of the tab

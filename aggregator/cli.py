@@ -8,6 +8,7 @@ action), 6 retry later (portal unavailable or in maintenance).
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -25,7 +26,7 @@ from aggregator.cli_vault import vault_app
 from aggregator.errors import AggregatorError, Outcome
 from aggregator.logging import configure_logging
 from aggregator.models import AuthorizationQuery, ClaimQuery, EligibilityQuery, ServiceType
-from aggregator.settings import Settings
+from aggregator.settings import Settings, private_dirs, private_umask
 
 if TYPE_CHECKING:  # Playwright is imported only by commands that browse
     from aggregator.runner import LookupResult, Runner
@@ -40,6 +41,15 @@ app.add_typer(vault_app, name="vault")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(appointments_app, name="appointments")
 app.add_typer(__import__("aggregator.cli_users", fromlist=["users_app"]).users_app, name="users")  # web users
+
+
+@app.callback()
+def _private_files(ctx: typer.Context) -> None:
+    """Every command creates its files 0600 and folders 0700 (database, WAL, evidence, exports), whatever
+    the shell's umask: they hold patients' names, dates of birth and member ids."""
+    previous = private_umask()
+    ctx.call_on_close(lambda: os.umask(previous))  # a test calling the CLI in-process gets its umask back
+
 
 EXIT_CODES = {
     Outcome.FOUND: 0, Outcome.FAILED: 1, Outcome.NOT_FOUND: 3, Outcome.NEEDS_ATTENTION: 4,
@@ -60,8 +70,13 @@ T = TypeVar("T")
 
 
 def load_settings(data_dir: Path | None) -> Settings:
+    """The settings, logging configured, and the data directory made (0700) or refused if others can use it."""
     settings = Settings(data_dir=data_dir) if data_dir else Settings()
     configure_logging(settings.log_format, settings.log_level)
+    try:
+        private_dirs(settings)
+    except AggregatorError as error:
+        raise fail(error.reason, 2) from None
     return settings
 
 
@@ -231,6 +246,11 @@ def demo(
     """Start the sandbox, import a day's appointments, run the overnight batch, print the worklist."""
     from aggregator.demo import run_demo
 
+    if data_dir.is_dir() and data_dir.stat().st_mode & 0o077 and data_dir.stat().st_uid == os.getuid():
+        # The demo's folder holds only the sandbox's invented patients; one made by an older version
+        # (0755) is closed rather than refused, so `make demo` keeps working on a machine that ran it before.
+        data_dir.chmod(0o700)
+        console.print(f"{data_dir}: closed to other users (chmod 700)", highlight=False)
     settings = load_settings(data_dir)
     raise typer.Exit(run_demo(settings, appointments=appointments, console=console))
 

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from aggregator.settings import Settings
+from aggregator.settings import Settings, private_dirs
 
 appointments_app = typer.Typer(help="The practice's appointment list: import it, list a day.", no_args_is_help=True)
 
@@ -30,11 +30,15 @@ DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="state di
 
 
 def _settings(data_dir: Path | None) -> Settings:
+    from aggregator.errors import AggregatorError
     from aggregator.logging import configure_logging
 
     settings = Settings(data_dir=data_dir) if data_dir else Settings()
     configure_logging(settings.log_format, settings.log_level)
-    settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)  # the default SQLite database lives there
+    try:
+        private_dirs(settings)  # the default SQLite database lives there
+    except AggregatorError as error:
+        raise _fail(error.reason, EXIT_FILE_ERROR) from None
     return settings
 
 

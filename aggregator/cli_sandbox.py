@@ -11,7 +11,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from rich.console import Console
 sandbox_app = typer.Typer(help="Local imitation carrier portals for the demo, tests and benchmarks.",
                           no_args_is_help=True)
 console = Console()
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 _DEFAULT_SEED = 20261127  # sandbox.dataset.DEFAULT_SEED; repeated so --help needs no sandbox import
 _DEFAULT_AS_OF = "2026-11-27"
@@ -109,42 +112,24 @@ def accounts(
     console.print(f"wrote {len(rows)} sandbox account(s) to {path}", highlight=False)
 
 
-def _record_bluepeak(out: Path) -> None:
-    import asyncio
-
-    from sandbox.bluepeak.recording import record
-
-    asyncio.run(record(out))
-
-
-def _record_cascade(out: Path) -> None:
-    from sandbox.cascade.recording import record_all
-
-    record_all(out / "cascade")  # its recorder writes <root>/<flow>/<case>
-
-
-OWN_RECORDERS = {"bluepeak": _record_bluepeak, "cascade": _record_cascade}
-
-
 @sandbox_app.command("record-pages")
 def record_pages_command(
     out: Annotated[Path, typer.Option("--out", help="recorded-pages root; cases go to <out>/<carrier>/<flow>/")]
         = Path("tests/recorded_pages"),
-    carrier: Annotated[str, typer.Option("--carrier", help="sandbox carrier to record")] = "ridgeline",
-    seed: SeedOption = _DEFAULT_SEED,
+    carrier: Annotated[list[str] | None, typer.Option(
+        "--carrier", help="ridgeline, bluepeak or cascade (repeatable); default: every carrier")] = None,
     flow: Annotated[list[str] | None, typer.Option(
-        "--flow", help="eligibility, authorization or claim_status (repeatable); default: all three")] = None,
+        "--flow", help="eligibility, authorization, claim_status or eob (repeatable); default: all")] = None,
     case: Annotated[list[str] | None, typer.Option(
-        "--case", help="only this case (repeatable; recorded in every selected flow that has it); default: all")]
-        = None,
+        "--case", help="only this case, NAME or FLOW/NAME (repeatable); default: all")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help="show the runner's log lines")] = False,
 ) -> None:
     """Regenerate the recorded-page test cases from the sandbox, checked live against its ground truth.
 
-    Starts the sandbox on loopback, logs in with a throwaway vault and a real Chromium, looks up each
-    case through the real runner and adapter, and writes the captured HTML plus the sandbox's ground
-    truth (or the expected refusal). Any live answer that disagrees with the ground truth is printed,
-    nothing is written, and the exit code is 1.
+    For each carrier's declared cases (sandbox/<carrier>/recording.py): starts the sandbox on loopback,
+    signs in with a throwaway vault and a real Chromium, looks the case up through the real runner and
+    adapter, and writes the captured page plus the sandbox's ground truth (or the refusal a correct
+    adapter must give). Any disagreement is printed, nothing of that carrier is written, exit code 1.
     """
     import asyncio
 
@@ -152,47 +137,49 @@ def record_pages_command(
 
     from aggregator.errors import AggregatorError
     from aggregator.logging import configure_logging
-    from aggregator.recording import FLOW_CASE_NAMES, FLOWS, RecordingMismatch, record_pages
+    from aggregator.recorded_cases import CARRIERS, declared_cases
+    from aggregator.recording import RecordingMismatch, record_declared
 
     configure_logging("console", "INFO" if verbose else "ERROR")
-    if carrier in OWN_RECORDERS:
-        # BluePeak and Cascade record every case of theirs in one go (each checked against the ground
-        # truth before anything is written); --flow and --case select Ridgeline cases only.
-        if flow or case:
-            raise typer.BadParameter("--flow and --case apply to ridgeline only", param_hint="--carrier")
-        try:
-            OWN_RECORDERS[carrier](out)
-        except (ValueError, RuntimeError, AggregatorError, AssertionError) as error:
-            console.print(f"[red]refused:[/red] {error}", highlight=False)
-            raise typer.Exit(1) from None
-        console.print(f"recorded {carrier} cases in {out / carrier}", highlight=False)
-        return
-    flows = tuple(dict.fromkeys(flow)) if flow else FLOWS
-    unknown = [f for f in flows if f not in FLOWS]
+    carriers = tuple(dict.fromkeys(carrier)) if carrier else CARRIERS
+    unknown = [c for c in carriers if c not in CARRIERS]
     if unknown:
-        raise typer.BadParameter(f"unknown flow(s): {', '.join(unknown)} (known: {', '.join(FLOWS)})",
-                                 param_hint="--flow")
-    total = sum(len([c for c in FLOW_CASE_NAMES[f] if not case or c in case]) for f in flows)
-    columns = (TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("starting sandbox", total=total)
+        raise typer.BadParameter(f"unknown carrier(s): {', '.join(unknown)} (known: {', '.join(CARRIERS)})",
+                                 param_hint="--carrier")
+    selected = {slug: [c for c in declared_cases(slug) if (not flow or c.flow in flow)
+                       and (not case or c.name in case or c.stem in case)] for slug in carriers}
+    matched = {n for cases in selected.values() for c in cases for n in (c.name, c.stem, c.flow)}
+    unmatched = [n for n in (*(case or ()), *(flow or ())) if n not in matched]
+    if unmatched:
+        raise typer.BadParameter(f"no declared case of {', '.join(carriers)} matches: {', '.join(unmatched)}",
+                                 param_hint="--case/--flow")
+    failed = False
+    for slug, declared in selected.items():
+        if not declared:
+            continue
+        columns = (TextColumn(f"{slug:<10}" + " {task.description:<38}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=False) as progress:
+            task = progress.add_task("starting sandbox", total=len(declared))
 
-        def on_case(name: str, done: int, of: int) -> None:
-            progress.update(task, description=name or "written", completed=done, total=of)
+            def on_case(name: str, done: int, of: int, task: TaskID = task, progress: Progress = progress) -> None:
+                progress.update(task, description=name or "written", completed=done, total=of)
 
-        try:
-            written = asyncio.run(record_pages(out, carrier=carrier, seed=seed, cases=case, on_case=on_case,
-                                               flows=flows))
-        except RecordingMismatch as mismatch:
-            progress.stop()
-            console.print(f"[red]refused:[/red] {mismatch}", highlight=False)
-            raise typer.Exit(1) from None
-        except (ValueError, RuntimeError, AggregatorError) as error:
-            progress.stop()
-            console.print(f"[red]error:[/red] {error}", highlight=False)
-            raise typer.Exit(1) from None
-    where = ", ".join(str(out / carrier / f) for f in flows)
-    console.print(f"recorded {len(written)} case(s) for {carrier} in {where}", highlight=False)
+            try:
+                written = asyncio.run(record_declared(out, slug, names=[c.stem for c in declared], on_case=on_case))
+            except RecordingMismatch as mismatch:
+                progress.stop()
+                console.print(f"[red]refused ({slug}):[/red] {mismatch}", highlight=False)
+                failed = True
+                continue
+            except (ValueError, RuntimeError, AggregatorError) as error:
+                progress.stop()
+                console.print(f"[red]error ({slug}):[/red] {error}", highlight=False)
+                failed = True
+                continue
+        console.print(f"recorded {len(written)} case(s) for {slug} in {out / slug}", highlight=False)
+    if failed:
+        raise typer.Exit(1)
 
 
 @sandbox_app.command("appointments")

@@ -15,7 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from aggregator.settings import Settings
+from aggregator.errors import ConfigurationError
+from aggregator.settings import Settings, private_dirs
 
 users_app = typer.Typer(help="Web app users (admin, staff, auditor) and their API tokens.", no_args_is_help=True)
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -27,7 +28,10 @@ def _repository(data_dir: Path | None):  # type: ignore[no-untyped-def]
     from aggregator.store import Repository
 
     settings = Settings(data_dir=data_dir) if data_dir else Settings()
-    settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    try:  # made 0700, or refused when other users can read it (aggregator.settings.private_data_dir)
+        private_dirs(settings)
+    except ConfigurationError as error:
+        raise _fail(error.reason, 2) from None
     return settings, Repository.open(settings.resolved_database_url)
 
 
@@ -104,7 +108,7 @@ def disable(username: str, data_dir: DataDirOption = None) -> None:
 
 @users_app.command("enable")
 def enable(username: str, data_dir: DataDirOption = None) -> None:
-    """Let a disabled user sign in again."""
+    """Let a disabled user sign in again (their old API tokens stay revoked: make new ones)."""
     _set_disabled(username, False, data_dir)
 
 
@@ -112,9 +116,11 @@ def enable(username: str, data_dir: DataDirOption = None) -> None:
 def token(
     username: str,
     name: Annotated[str, typer.Argument(help="what the token is for, e.g. 'billing-sync'")] = "api",
+    days: Annotated[int | None, typer.Option(help="days until it expires (default AGGREGATOR_WEB_API_TOKEN_DAYS, 90)",
+                                             min=1, max=3650)] = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Make an API token for a user. It is printed once; only a keyed hash is stored."""
+    """Make an API token for a user. It is printed once; only a keyed hash is stored; it expires."""
     from aggregator.store import web as store
     from aggregator.web.auth import keyed_hash, load_secret_key, new_api_token
 
@@ -122,8 +128,14 @@ def token(
     user = store.user_by_name(repository, username)
     if user is None or user.disabled:
         raise _fail(f"no active user '{username}'", 2)
+    try:
+        store.check_name("token name", name)
+    except ValueError as error:
+        raise _fail(str(error), 2) from None
     value = new_api_token()
-    store.add_token(repository, user_id=user.id, name=name[:80],
-                    token_hash=keyed_hash(load_secret_key(settings.resolved_web_secret_key_file), value))
-    err_console.print(f"API token '{name}' for {username} ({user.role}); it is shown only now:", highlight=False)
+    lifetime = days or settings.web_api_token_days
+    row = store.add_token(repository, user_id=user.id, name=name[:80], days=lifetime,
+                          token_hash=keyed_hash(load_secret_key(settings.resolved_web_secret_key_file), value))
+    err_console.print(f"API token '{name}' for {username} ({user.role}), valid until {row.expires_at:%Y-%m-%d}; "
+                      "it is shown only now:", highlight=False)
     print(value)

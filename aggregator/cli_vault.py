@@ -23,7 +23,8 @@ from rich.console import Console
 from rich.table import Table
 
 from aggregator.errors import AggregatorError
-from aggregator.settings import Settings, get_settings
+from aggregator.jsonlimits import TooDeeplyNested, loads_bounded
+from aggregator.settings import Settings, get_settings, private_dirs
 from vault import AccountInput, AccountSecrets, MasterKey, PortalAccount, Vault
 from vault.keys import ENV_KEY, ENV_PASSPHRASE
 
@@ -37,6 +38,7 @@ Stdin = Annotated[bool, typer.Option("--stdin", help="Read secrets from standard
                                                      "instead of prompting.")]
 
 F = TypeVar("F", bound=Callable[..., Any])
+JSON_MAX_DEPTH = 8  # an accounts file nests four levels (accounts, account, security answers); deeper is not one
 
 
 class UserError(Exception):
@@ -74,7 +76,9 @@ def _user_errors(command: F) -> F:
 
 def _settings(data_dir: Path | None) -> Settings:
     settings = get_settings()
-    return settings if data_dir is None else settings.model_copy(update={"data_dir": data_dir})
+    settings = settings if data_dir is None else settings.model_copy(update={"data_dir": data_dir})
+    private_dirs(settings)  # made 0700, or refused (one line) when others can use it
+    return settings
 
 
 def _open(data_dir: Path | None) -> tuple[Settings, Vault]:
@@ -97,9 +101,10 @@ def _stdin_secrets(line_fields: list[str]) -> dict[str, Any]:
     text = sys.stdin.read()
     if text.lstrip().startswith("{"):
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise UserError(f"standard input is not valid JSON (line {error.lineno})") from None
+            data = loads_bounded(text, max_depth=JSON_MAX_DEPTH)
+        except ValueError as error:
+            where = f" (line {error.lineno})" if isinstance(error, json.JSONDecodeError) else ""
+            raise UserError(f"standard input is not valid JSON{where}") from None
         if not isinstance(data, dict):
             raise UserError("standard input must hold one JSON object")
         return data
@@ -340,12 +345,13 @@ def import_accounts(file: Annotated[Path, typer.Argument(help="JSON file: {\"acc
                     data_dir: DataDir = None) -> None:
     """Add or update many accounts from a JSON file, all or nothing (matched by carrier + label)."""
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        data = loads_bounded(file.read_text(encoding="utf-8"), max_depth=JSON_MAX_DEPTH)
     except OSError as error:
         raise UserError(f"cannot read {file}: {error.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, ValueError) as error:
         where = f" (line {error.lineno})" if isinstance(error, json.JSONDecodeError) else ""
-        raise UserError(f"{file} is not valid JSON{where}") from None
+        why = f": {error}" if isinstance(error, TooDeeplyNested) else ""
+        raise UserError(f"{file} is not valid JSON{where}{why}") from None
     if not isinstance(data, dict) or not isinstance(data.get("accounts"), list):
         raise UserError(f'{file} must hold {{"accounts": [...]}}')
     entries: list[AccountInput] = []

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aggregator.browser import CapturedPage, EvidenceSink
+from aggregator.evidence_mask import boxes_to_json
 from aggregator.store import GENESIS_HASH, Repository, new_id, utcnow
 from aggregator.store.tables import EvidenceRow
 
@@ -41,6 +42,9 @@ def entry_hash(row: EvidenceRow) -> str:
     if row.document_sha256 is not None:
         fields["document_sha256"] = row.document_sha256
         fields["document_media_type"] = row.document_media_type
+    # Likewise the boxes masked for staff: under the chain, so nobody can quietly unmask a copy.
+    if row.mask_boxes is not None:
+        fields["mask_boxes"] = row.mask_boxes
     return sha256_hex(json.dumps(fields, sort_keys=True, separators=(",", ":")).encode())
 
 
@@ -101,6 +105,7 @@ class EvidenceRecorder:
                 screenshot_path=png_path, html_path=html_path, prev_hash=prev_hash, entry_hash="",
                 document_path=doc_path, document_sha256=doc_sha,
                 document_media_type=page.document_media_type if page.document is not None else None,
+                mask_boxes=boxes_to_json(page.mask_boxes),
             )
             row.entry_hash = entry_hash(row)
             return row

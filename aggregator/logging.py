@@ -7,8 +7,12 @@ standard library's, so Playwright/httpx logs are covered too):
    have their value replaced by ``[REDACTED]``; a ``code`` that looks like a TOTP code too;
 2. keys that name member data (member_id, first_name, dob...) are masked: ``RM******78``, ``J***``,
    ``****-**-**``;
-3. every secret the runner has registered (`register_secret`: passwords, seeds, cookie values, member
-   ids...) is replaced wherever it appears in any string: the message, nested values, tracebacks.
+3. in any string, a URL query or form parameter whose name means one of those (`?dateOfBirth=...`,
+   `&memberId=...`, `lastName=...`, `ssn=...`) has its value masked the same way: a URL logged by
+   Playwright or the browser hook never carries a date of birth in clear;
+4. every secret the runner has registered (`register_secret`: passwords, seeds, cookie values, member
+   ids, dates of birth...) is replaced wherever it appears in any string: the message, nested values,
+   tracebacks.
 
 Exceptions are rendered to plain text *before* redaction (never with locals: a rich traceback would
 print a frame's password variable), so tracebacks are scrubbed like everything else.
@@ -24,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, TextIO
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, unquote_plus
 
 import structlog
 from pydantic import SecretStr
@@ -38,9 +42,11 @@ _SECRET_WORDS = frozenset({
     "answers", "credential", "credentials", "apikey",
 })
 _SECRET_COMPOUNDS = ("storage_state", "set_cookie", "api_key", "private_key", "master_key", "vault_key")
-_PHI_IDS = ("member_id", "subscriber_id")
-_PHI_NAMES = ("first_name", "last_name", "full_name", "patient_name", "member_name", "subscriber_name")
-_PHI_DATES = ("dob", "date_of_birth", "birth_date")
+_PHI_IDS = ("member_id", "subscriber_id", "member_number", "subscriber_number", "patient_id", "mrn", "ssn",
+            "social_security_number", "member", "subscriber", "insured_id")
+_PHI_NAMES = ("first_name", "last_name", "full_name", "patient_name", "member_name", "subscriber_name", "given_name",
+              "family_name", "middle_name", "given", "family", "surname", "fname", "lname")
+_PHI_DATES = ("dob", "date_of_birth", "birth_date", "birthdate", "birthday", "patient_dob", "member_dob")
 _TOTP_LIKE = re.compile(r"^\d{6,8}$")
 
 
@@ -68,6 +74,29 @@ def _key_kind(key: str) -> str | None:
     if "code" in words:  # reason_code, status_code stay; a 6-8 digit code is a TOTP code
         return "code"
     return None
+
+
+# name=value after `?` or `&` (or at the start of a form body): the value ends at the next separator,
+# whitespace or quote, so a URL inside a sentence or a repr is caught too.
+_URL_PARAMETER = re.compile(r"(?:(?<=[?&])|^)([A-Za-z0-9_.%\-\[\]]{1,80})=([^&#\s'\"<>]*)")
+
+
+def _redact_url_parameters(text: str) -> str:
+    if "=" not in text:
+        return text
+
+    def replace(match: re.Match[str]) -> str:
+        name, value = match.group(1), match.group(2)
+        kind = _key_kind(unquote_plus(name))
+        if not value or kind is None:
+            return match.group(0)
+        if kind == "secret":
+            return f"{name}={REDACTED}"
+        if kind == "code":
+            return f"{name}={REDACTED}" if _TOTP_LIKE.match(value) else match.group(0)
+        return f"{name}={_MASKS[kind](unquote_plus(value))}"
+
+    return _URL_PARAMETER.sub(replace, text)
 
 
 def mask_id(value: object) -> str:
@@ -151,9 +180,13 @@ class SecretRegistry:
         self._base: re.Pattern[str] | None = None
         self._recent_pattern: re.Pattern[str] | None = None
 
-    def add(self, value: str | SecretStr | None) -> None:
+    def add(self, value: str | SecretStr | date | None) -> None:
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
+        if isinstance(value, date):  # a date of birth, in the forms portals and URLs write it
+            for text in (value.isoformat(), value.strftime("%m/%d/%Y"), value.strftime("%Y%m%d")):
+                self.add(text)
+            return
         if not isinstance(value, str) or len(value.strip()) < self.MIN_LENGTH:
             return
         variants = {value, quote(value, safe=""), quote_plus(value, safe="")}  # as it appears in URLs/forms
@@ -188,8 +221,9 @@ class SecretRegistry:
 _registry = SecretRegistry()
 
 
-def register_secret(value: str | SecretStr | None) -> None:
-    """From now on, `value` is replaced by [REDACTED] wherever it appears in a log event."""
+def register_secret(value: str | SecretStr | date | None) -> None:
+    """From now on, `value` is replaced by [REDACTED] wherever it appears in a log event (a date: in its
+    ISO, US and compact forms)."""
     _registry.add(value)
 
 
@@ -216,13 +250,14 @@ def _redact(value: Any, kind: str | None) -> Any:
     if kind == "code" and _TOTP_LIKE.match(str(value)):
         return REDACTED
     if isinstance(value, str):
-        return _registry.scrub(value)
+        return _registry.scrub(_redact_url_parameters(value))
     if isinstance(value, (int, float)):
         return REDACTED if _registry.is_secret(str(value)) else value
     if isinstance(value, (datetime, date)):
-        return value.isoformat()
+        text = value.isoformat()
+        return REDACTED if _registry.is_secret(text) else text  # a registered date of birth under any key
     # Anything else is rendered by its repr, which may carry a secret: scrub that text.
-    return _registry.scrub(repr(value) if not isinstance(value, SecretStr) else str(value))
+    return _registry.scrub(_redact_url_parameters(repr(value) if not isinstance(value, SecretStr) else str(value)))
 
 
 def redact(obj: Any) -> Any:

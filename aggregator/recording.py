@@ -1,5 +1,10 @@
 """Record the sandbox's pages as offline test cases, each checked live against the sandbox's ground truth.
 
+The recorder of every carrier is `record_declared` (at the end of this module; `aggregator sandbox
+record-pages`): it records the cases a carrier declares (aggregator.recorded_cases,
+sandbox/<carrier>/recording.py). What follows first is Ridgeline's case selection, which its declaration
+uses, and `record_pages`, Ridgeline's original entry point of the same design, kept for its tests.
+
 `record_pages` starts the sandbox portal on loopback (ephemeral port), puts its provider accounts into
 a throwaway vault in a temporary data directory, and drives the real runner and adapter with a real
 Chromium through a fixed list of cases per flow (`FLOW_CASE_NAMES`: eligibility `CASE_NAMES`,
@@ -322,11 +327,13 @@ def check_case(case: RecordingCase, expect: Expect, truth: EligibilityRecord | M
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write-then-rename, with the umask's ordinary mode (these files are committed)."""
+    """Write-then-rename, readable by all (synthetic sandbox data, committed to the repository; the
+    product's owner-only umask is for real data directories)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         tmp.write_bytes(data)
+        tmp.chmod(0o644)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -818,3 +825,238 @@ async def _record_live(handle: Any, carrier: str, plan: list[RecordingCase],
     finally:
         repository.engine.dispose()
     return live.recorded, live.problems
+
+
+# --- the one recorder: declared cases of any carrier ------------------------------------------------
+#
+# A carrier declares its cases (sandbox/<carrier>/recording.py, see aggregator.recorded_cases); this
+# drives each one live: sandbox portal on loopback, a throwaway vault, the real runner + adapter + a real
+# Chromium, one fresh sign-in per case (state reset: a portal's one-session-per-account rule and its
+# counters start clean). The captured page the case names is kept byte for byte (a document case keeps
+# the document the capture carries); the expected file is the ground truth of that page, or the refusal
+# the declaration says a correct adapter must give. Nothing is written unless every case agrees:
+# live answer == ground truth, offline parse of the kept page == ground truth (or the declared refusal).
+
+async def record_declared(out_dir: Path, carrier: str, *, names: Sequence[str] | None = None,
+                          on_case: OnCase | None = None) -> list[Path]:
+    """Record the declared cases of `carrier` (all, or those whose name or flow/name is in `names`) into
+    <out_dir>/<carrier>/<flow>/; returns the page or document paths written. RecordingMismatch when any
+    case disagrees with the ground truth (nothing written)."""
+    from aggregator.recorded_cases import declared_cases, recorded_with, refusal_problem
+    from sandbox.server import start_sandbox
+
+    seed, as_of = recorded_with(carrier)
+    data_dir = Path(tempfile.mkdtemp(prefix="aggregator-record-pages-"))
+    keep = False
+    try:
+        with start_sandbox(carriers=(carrier,), seed=seed, as_of=as_of) as handle:
+            cases = declared_cases(carrier, handle.dataset)
+            if names is not None:
+                unknown = [n for n in names if not any(n in (c.name, c.stem) for c in cases)]
+                if unknown:
+                    raise ValueError(f"unknown {carrier} case(s): {', '.join(unknown)}")
+                cases = [c for c in cases if c.name in names or c.stem in names]
+            wrong = [f"{c.stem}: {p}" for c in cases if (p := refusal_problem(handle.dataset, carrier, c))]
+            if wrong:
+                raise RecordingMismatch(wrong)
+            recorded, problems = await _record_declared_live(handle, carrier, cases, data_dir, on_case)
+        derived, derive_problems = derive_hand_made(carrier, {c.stem: (c, kept, e) for c, kept, e in recorded})
+        problems += derive_problems
+        if problems:
+            keep = True
+            raise RecordingMismatch(problems, kept_data_dir=data_dir)
+        written: list[Path] = []
+        for case, content, expected in recorded:
+            path = out_dir / carrier / case.flow / f"{case.name}{case.suffix}"
+            _write_atomic(path, content)
+            _write_atomic(path.with_name(f"{case.name}.expected.json"), expected_json(expected))
+            written.append(path)
+        for stem, page, expected in derived:
+            path = out_dir / carrier / f"{stem}.html"
+            _write_atomic(path, page)
+            _write_atomic(path.with_name(f"{path.stem}.expected.json"), expected_json(expected))
+            written.append(path)
+        if on_case is not None:
+            on_case("", len(cases), len(cases))
+        return written
+    finally:
+        if not keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def derive_hand_made(carrier: str, recorded: dict[str, tuple[Any, bytes, dict[str, Any]]]
+                     ) -> tuple[list[tuple[str, bytes, dict[str, Any]]], list[str]]:
+    """The hand-made pages (aggregator.recorded_cases.HandMadeCase) whose base case is in `recorded`
+    ({stem: (case, page, expected)}), re-derived from the fresh base page: (stem, page, expected) each,
+    and the problems (an edit that no longer applies, an edited page the parser does not refuse with
+    needs_attention). The expected error's type and reason are the adapter's; the outcome is fixed."""
+    from aggregator.recorded_cases import hand_made_cases
+
+    derived: list[tuple[str, bytes, dict[str, Any]]] = []
+    problems: list[str] = []
+    for made in hand_made_cases(carrier):
+        base = recorded.get(f"{made.flow}/{made.base}")
+        if base is None:
+            continue
+        case, page, expected = base
+        edited = made.edit(page.decode("utf-8"))
+        if edited is None:
+            problems.append(f"{made.stem}: the declared edit no longer applies to '{made.base}'")
+            continue
+        offline = _offline_declared(carrier, case, edited.encode("utf-8"))
+        error = offline.get("error")
+        if error is None or error["outcome"] != Outcome.NEEDS_ATTENTION.value:
+            problems.append(f"{made.stem}: offline parse must refuse with needs_attention, got {_summary(offline)}")
+            continue
+        derived.append((made.stem, edited.encode("utf-8"),
+                        {"query": expected["query"], "error": {k: error[k] for k in ("type", "outcome", "reason")}}))
+    return derived, problems
+
+
+async def _record_declared_live(handle: Any, carrier: str, cases: Sequence[Any], data_dir: Path,
+                                on_case: OnCase | None) -> tuple[list[tuple[Any, bytes, dict[str, Any]]], list[str]]:
+    from aggregator.browser import BrowserPool
+    from aggregator.runner import Runner
+    from aggregator.settings import Settings
+    from aggregator.store import Repository
+    from sandbox.accounts import vault_inputs
+    from vault import MasterKey, Vault
+
+    # Every path explicit: nothing from the user's AGGREGATOR_* environment is touched (see _record_live).
+    settings = Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'aggregator.db'}",
+                        snapshots_dir=data_dir / "snapshots", vault_path=data_dir / "vault.json")
+    key = MasterKey.generate()
+    key.write_key_file(data_dir / "vault.key")
+    vault = Vault.create(settings.resolved_vault_path, key)
+    vault.upsert_accounts(vault_inputs(handle.dataset, [carrier]))
+    repository = Repository.open(settings.resolved_database_url)
+    state = handle.states[carrier]
+    recorded: list[tuple[Any, bytes, dict[str, Any]]] = []
+    problems: list[str] = []
+    runner: Any = None
+    try:
+        async with BrowserPool(settings) as pool:
+            for index, case in enumerate(cases):
+                if on_case is not None:
+                    on_case(case.stem, index, len(cases))
+                # One signed-in session serves case after case (a sign-in may wait for a fresh TOTP
+                # window); a case with a maintenance or rate-limit fault is followed by a clean portal.
+                fresh = runner is None
+                if fresh:
+                    state.reset()
+                    runner = Runner(settings=settings, repository=repository, vault=vault, pool=pool,
+                                    base_urls=handle.urls, respect_maintenance_windows=False)
+                disruptive = bool(case.faults.get("maintenance") or case.faults.get("rate_limit"))
+                state.update_faults({"layout_version": "v1", "maintenance": False, "rate_limit": None})
+                try:
+                    if disruptive and fresh:
+                        # Signed in first, so the fault meets a lookup rather than the sign-in.
+                        await _declared_lookup(runner, carrier, case)
+                    state.update_faults(case.faults)
+                    result = await _declared_lookup(runner, carrier, case)
+                finally:
+                    if disruptive:
+                        await runner.close()
+                        runner = None
+                kept, problem = _declared_kept(case, result, settings.resolved_snapshots_dir)
+                if problem is None:
+                    assert kept is not None
+                    expected, problem = check_declared_case(handle.dataset, carrier, case, result, kept)
+                if problem is not None:
+                    problems.append(f"{case.stem}: {problem}")
+                    continue
+                assert kept is not None and expected is not None
+                recorded.append((case, kept, expected))
+    finally:
+        if runner is not None:
+            await runner.close()
+        state.reset()
+        repository.engine.dispose()
+    return recorded, problems
+
+
+async def _declared_lookup(runner: Any, carrier: str, case: Any) -> Any:
+    lookup = {"eligibility": runner.eligibility, "authorization": runner.authorizations,
+              "claim_status": runner.claims}[case.lookup_flow]
+    return await lookup(carrier, case.query, source="record-pages")
+
+
+def _declared_kept(case: Any, result: Any, snapshots: Path) -> tuple[bytes | None, str | None]:
+    """The bytes of the capture the case keeps (its document for a document case), checked against the
+    hash the evidence chain recorded; or why there is no single such capture."""
+    candidates = [e for e in result.evidence if e.label == case.keep]
+    if case.marker is not None:
+        candidates = [e for e in candidates if case.marker in e.url
+                      or case.marker.encode() in (snapshots / e.html_path).read_bytes()]
+    where = f" holding '{case.marker}'" if case.marker else ""
+    if not candidates or (case.marker is not None and len(candidates) != 1):
+        return None, (f"live outcome {result.outcome.value} ({result.reason_code}) captured "
+                      f"{len(candidates)} '{case.keep}' page(s){where}, the case keeps exactly one")
+    entry = candidates[-1]
+    path, digest = ((entry.document_path, entry.document_sha256) if case.suffix == ".pdf"
+                    else (entry.html_path, entry.html_sha256))
+    if path is None:
+        return None, f"the '{case.keep}' capture carries no document"
+    data = (snapshots / path).read_bytes()
+    if hashlib.sha256(data).hexdigest() != digest:
+        return None, "the kept capture does not match the hash its evidence entry recorded"
+    return data, None
+
+
+def check_declared_case(dataset: Any, carrier: str, case: Any, result: Any,
+                        kept: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """(expected-file content, None) when the live lookup and the kept page agree with the ground truth
+    (or give the declared refusal); else (None, why). The content is built from the ground truth and the
+    declaration; of the adapter only an undeclared refusal's error type and its reason wording are kept."""
+    from aggregator.recorded_cases import answer_truth, page_truth
+
+    refusal = case.refusal
+    query_json = case.query_json()
+    offline = _offline_declared(carrier, case, kept)
+    if refusal is not None:
+        if result.outcome is not refusal.live or result.answer is not None:
+            return None, (f"live outcome {result.outcome.value} ({result.reason_code}); a correct adapter gives "
+                          f"{refusal.live.value} with no record ({refusal.why})")
+        error = offline.get("error")
+        if error is None or error["outcome"] != refusal.offline.value:
+            return None, f"offline parse must refuse with {refusal.offline.value}, got {_summary(offline)}"
+        if refusal.type is not None and error["type"] != refusal.type:
+            return None, f"offline parse refused with {error['type']}, the case declares {refusal.type}"
+        return {"query": query_json, "error": {k: error[k] for k in ("type", "outcome", "reason")}}, None
+    answer = answer_truth(dataset, carrier, case)
+    wanted = Outcome.NOT_FOUND if isinstance(answer, MemberNotFound) else Outcome.FOUND
+    if result.outcome is not wanted or result.answer is None:
+        return None, (f"live outcome {result.outcome.value} ({result.reason_code}: {result.reason}), "
+                      f"ground truth is {wanted.value}")
+    live = result.answer.without_provenance().model_dump(mode="json")
+    truth_json = answer.model_dump(mode="json")
+    if live != truth_json:
+        return None, f"live answer differs from ground truth ({_differences(live, truth_json)})"
+    page_json = page_truth(dataset, carrier, case).model_dump(mode="json")
+    if offline != {"record": page_json}:
+        return None, f"offline parse of the kept page differs from ground truth ({_summary(offline, page_json)})"
+    return {"query": query_json, "record": page_json}, None
+
+
+def _offline_declared(carrier: str, case: Any, kept: bytes) -> dict[str, Any]:
+    adapter = adapter_for(carrier)
+    try:
+        if case.suffix == ".pdf":
+            answer = adapter.parse_document(case.flow, kept)
+        else:
+            answer = adapter.parse_answer(case.flow, kept.decode("utf-8"), case.query)
+    except AggregatorError as error:
+        return {"error": {"type": type(error).__name__, "outcome": error.outcome.value, "reason": error.reason,
+                          "code": error.code}}
+    return {"record": answer.model_dump(mode="json")}
+
+
+def _summary(offline: dict[str, Any], truth: dict[str, Any] | None = None) -> str:
+    """Value-free: which error, or which fields of the record differ."""
+    from aggregator.recorded_cases import differing_fields
+
+    if "error" in offline:
+        return f"{offline['error']['type']} ({offline['error']['outcome']})"
+    if truth is None:
+        return "a record"
+    return "fields differ: " + ", ".join(differing_fields(offline["record"], truth)[:12])

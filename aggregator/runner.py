@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from aggregator import evidence_mask
 from aggregator.browser import BrowserPool, PortalSession
 from aggregator.errors import (
     AccountFrozen,
@@ -38,6 +39,7 @@ from aggregator.flows.eligibility import validate_answer
 from aggregator.logging import get_logger, register_secret
 from aggregator.models import AuthorizationQuery, ClaimQuery, EligibilityQuery, MemberNotFound
 from aggregator.scrapers.framework import Capability, CarrierAdapter, Credentials
+from aggregator.scrapers.framework.invariants import check_answer
 from aggregator.scrapers.registry import adapter_for
 from aggregator.settings import Settings
 from aggregator.store import Repository
@@ -159,13 +161,17 @@ class Runner:
         slug = adapter_cls.manifest.slug
         if capability not in adapter_cls.manifest.capabilities:
             raise ConfigurationError(f"{adapter_cls.manifest.display_name} has no {capability.value.replace('_', ' ')} lookup")
-        for value in (getattr(query, "member_id", None), getattr(query, "last_name", None)):
+        for value in (getattr(query, "member_id", None), getattr(query, "last_name", None),
+                      getattr(query, "date_of_birth", None)):  # a DOB in a portal URL or page text, too
             if value:
                 register_secret(value)
         lookup = self.repository.create_lookup(flow=capability.value, carrier=slug, query=query, source=source)
         result = LookupResult(lookup_id=lookup.id, carrier=slug, outcome=Outcome.FAILED)
         try:
             answer = await self._run(adapter_cls, capability, step, lookup.id, account_label, result)
+            # Records assembled from several pages keep every invariant too (a violation: needs attention,
+            # with the answer's evidence), whichever adapter made them.
+            check_answer(answer)
             answer = validate(query, answer)
             subject = subject_of(query)
             previous = self.repository.previous_record(carrier=slug, kind=answer.kind, subject=subject,
@@ -253,6 +259,7 @@ class Runner:
                     min_request_interval=manifest.limits.min_seconds_between_requests,
                 )
                 slot.session.logged_in = saved is not None
+                slot.session.mask_rules = evidence_mask.rules_of(manifest)  # what staff must not see in evidence
             session = slot.session
             session.evidence_sink = sink
             session.flow = capability.value

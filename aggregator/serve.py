@@ -44,6 +44,24 @@ class SharedRunner:
         self._runner = None
 
 
+def trusted_proxies(settings: Settings) -> str | None:
+    """The proxy addresses whose X-Forwarded-For/-Proto are believed (`AGGREGATOR_WEB_FORWARDED_ALLOW_IPS`,
+    comma-separated), or None: trust no proxy header at all."""
+    value = (settings.web_forwarded_allow_ips or "").strip()
+    return value or None
+
+
+def web_server_config(app: object, settings: Settings, *, host: str, port: int):  # type: ignore[no-untyped-def]
+    """uvicorn's settings for the web app. Proxy headers are off unless a proxy is named: uvicorn's own
+    default believes X-Forwarded-For from 127.0.0.1, which lets any local process pick the address the
+    sign-in throttle counts and the access log records."""
+    import uvicorn
+
+    trusted = trusted_proxies(settings)
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", server_header=False,
+                          proxy_headers=trusted is not None, forwarded_allow_ips=trusted or "")
+
+
 async def serve_forever(settings: Settings, *, host: str, port: int, web: bool = True) -> None:
     import uvicorn
 
@@ -54,7 +72,7 @@ async def serve_forever(settings: Settings, *, host: str, port: int, web: bool =
             from aggregator.web.app import create_app
 
             app = create_app(settings, runner_provider=shared.get)
-            server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+            server = uvicorn.Server(web_server_config(app, settings, host=host, port=port))
             await server.serve()
         else:
             await asyncio.Event().wait()  # until interrupted

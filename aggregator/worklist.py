@@ -131,6 +131,23 @@ CSV_COLUMNS = ("appointment_id", "starts_at", "patient_name", "patient_dob", "ca
                "action")
 
 
+# A spreadsheet evaluates a cell that starts with one of these (after any leading spaces) as a formula:
+# `=HYPERLINK(...)` in a patient name would run when staff open the export (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> str:
+    """A CSV cell's text that no spreadsheet runs as a formula: a leading `'` when it could be one.
+
+    Every CSV the product writes passes its cells through this; the quote is what spreadsheets
+    themselves use to mark "text, not a formula", and it shows as such rather than vanishing.
+    """
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
 def as_csv(rows: list[WorklistRow]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -138,7 +155,7 @@ def as_csv(rows: list[WorklistRow]) -> str:
     for row in rows:
         data = row.model_dump(mode="json")
         data["changes"] = "; ".join(row.changes)
-        writer.writerow(["" if data[c] is None else data[c] for c in CSV_COLUMNS])
+        writer.writerow([spreadsheet_safe(data[c]) for c in CSV_COLUMNS])
     return out.getvalue()
 
 

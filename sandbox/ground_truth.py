@@ -381,3 +381,114 @@ def members_without_authorizations(source: DatasetSource, carrier: str) -> list[
     data = _dataset(source).carrier(carrier)
     holders = {a.member_id for a in data.authorizations.values()}
     return [m for m in data.members.values() if m.member_id not in holders]
+
+
+# --- recorded pages: what one captured page of a lookup shows -----------------------------------------
+#
+# A recorded-page case (tests/recorded_pages, see docs/recorded-pages.md) keeps one page of a lookup.
+# `recorded_page` is that page's content from the dataset alone: the record of a detail page, the
+# `MemberNotFound` of a refused search, or a list / results page as the page model its parser returns,
+# filled from the ground-truth records in the order and slices each portal documents (sandbox/README.md).
+# The page models belong to the adapters; they are imported here only to be *filled*, never to parse.
+#
+# `page` says which page: "answer" (the lookup's whole answer: eligibility, or a single-page app's result
+# screen), "auth-list", "auth:<number>", "claim-results:<n>" / "claim-results:last" (Ridgeline's pages of
+# 10), "claim-report" (Cascade's fixed-width report), "claim:<number>", "eob-offer:<number>".
+
+RECORDED_PAGE_KINDS = ("answer", "auth-list", "auth:", "claim-results:", "claim-report", "claim:", "eob-offer:")
+
+
+def recorded_page(source: DatasetSource, carrier: str, flow: str, query: object, page: str) -> object:
+    """The ground truth of one recorded page; ValueError when the page cannot exist for this query
+    (e.g. a detail page of a record the search does not return)."""
+    if flow == "eligibility":
+        if page != "answer":
+            raise ValueError(f"an eligibility lookup has one answer page, not '{page}'")
+        assert isinstance(query, EligibilityQuery)
+        return eligibility(source, carrier, query)
+    if flow == "authorization":
+        assert isinstance(query, AuthorizationQuery)
+        found: AuthorizationList | ClaimList | RejectReason = authorizations(
+            source, carrier, query.member_id, query.date_of_birth)
+    elif flow == "claim_status":
+        assert isinstance(query, ClaimQuery)
+        found = claims(source, carrier, query)
+    else:
+        raise ValueError(f"unknown flow '{flow}'")
+    if isinstance(found, RejectReason):
+        if page not in ("answer", "auth-list", "claim-results:1", "claim-report"):
+            raise ValueError(f"the search is refused ({found.label}): there is no '{page}' page")
+        return MemberNotFound(carrier=carrier, query=query, reject_reason=found)  # type: ignore[arg-type]
+    if page == "answer":
+        return found
+    if isinstance(found, AuthorizationList):
+        if page == "auth-list":
+            return auth_listing(found)
+        return _one(found.authorizations, page, "auth:", lambda a: a.auth_number)
+    if page.startswith("claim-results:"):
+        return claim_results_listing(found, page.removeprefix("claim-results:"))
+    if page == "claim-report":
+        return claim_report(found)
+    if page.startswith("eob-offer:"):
+        from aggregator.scrapers.cascade.pages_activity import EobOffer
+
+        return EobOffer(claim_number=_one(found.claims, page.replace("eob-offer:", "claim:"), "claim:",
+                                          lambda c: c.payer_claim_number).payer_claim_number)
+    return _one(found.claims, page, "claim:", lambda c: c.payer_claim_number)
+
+
+def _one(records: Sequence[object], page: str, prefix: str, number_of: object) -> object:
+    wanted = page.removeprefix(prefix)
+    found = [r for r in records if page.startswith(prefix) and number_of(r) == wanted]  # type: ignore[operator]
+    if len(found) != 1:
+        raise ValueError(f"the ground-truth answer has no '{page}' page")
+    return found[0]
+
+
+def auth_listing(found: AuthorizationList) -> object:
+    """An authorization list page: the most recently updated first (ties: higher number first)."""
+    from aggregator.scrapers.framework.listings import AuthListing, AuthListRow
+
+    ordered = sorted(found.authorizations, key=lambda a: (a.last_updated, a.auth_number), reverse=True)
+    return AuthListing(member_id=found.query.member_id, date_of_birth=found.query.date_of_birth, rows=tuple(
+        AuthListRow(auth_number=a.auth_number, service_type=a.service_type, status=a.status,
+                    effective_date=a.effective_date, expiration_date=a.expiration_date) for a in ordered))
+
+
+def _claim_row(c: ClaimStatus) -> object:
+    from aggregator.scrapers.framework.listings import ClaimListRow
+
+    return ClaimListRow(claim_number=c.payer_claim_number, provider_account_number=c.provider_account_number,
+                        service_from=c.service_from, service_to=c.service_to, billed=c.billed, paid=c.paid,
+                        status_category=c.status_category)
+
+
+def claim_results_listing(listed: ClaimList, which: str) -> object:
+    """Ridgeline's results page `which` ("<n>" or "last"): newest service dates first (ties by claim
+    number), 10 per page; "No claims found" is page 1 of 1."""
+    from aggregator.scrapers.ridgeline.pages_claims import ClaimResultsListing
+    from sandbox.ridgeline.vocabulary import CLAIMS_PER_PAGE
+
+    ordered = sorted(listed.claims, key=lambda c: c.payer_claim_number)
+    ordered.sort(key=lambda c: (c.service_from, c.service_to), reverse=True)
+    pages = [ordered[i:i + CLAIMS_PER_PAGE] for i in range(0, len(ordered), CLAIMS_PER_PAGE)] or [[]]
+    number = len(pages) if which == "last" else int(which)
+    if not 1 <= number <= len(pages) or (which == "last" and len(pages) < 2):
+        raise ValueError(f"the search has {len(pages)} result page(s), not page {which}")
+    query = listed.query
+    criteria: dict[str, object] = ({"claim_number": query.claim_number} if query.claim_number else
+                                   {"member_id": query.member_id, "service_from": query.service_from,
+                                    "service_to": query.service_to})
+    return ClaimResultsListing(**criteria, total=len(listed.claims), page=number, pages=len(pages),  # type: ignore[arg-type]
+                               has_next=number < len(pages), rows=tuple(_claim_row(c) for c in pages[number - 1]))
+
+
+def claim_report(listed: ClaimList) -> object:
+    """Cascade's claim status report: every claim on one report, newest service date first (ties: higher
+    claim number first), under the criteria it repeats."""
+    from aggregator.scrapers.cascade.pages_activity import ClaimReport
+
+    query = listed.query
+    ordered = sorted(listed.claims, key=lambda c: (c.service_from, c.payer_claim_number), reverse=True)
+    return ClaimReport(claim_number=query.claim_number, member_id=query.member_id, service_from=query.service_from,
+                       service_to=query.service_to, rows=tuple(_claim_row(c) for c in ordered))  # type: ignore[arg-type]

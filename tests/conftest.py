@@ -5,4 +5,16 @@ import pytest
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-expected", action="store_true", default=False,
-                     help="rewrite recorded-page expected files from the current parser output, for review")
+                     help="rewrite recorded-page expected files from the current parser output, only where it "
+                          "equals the sandbox's ground truth (other cases fail, naming the fields)")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_umask():
+    """The product refuses a data directory other users can read (aggregator.settings.private_data_dir);
+    test directories are made like the product makes them, owner-only, whatever the shell's umask."""
+    import os
+
+    previous = os.umask(0o077)
+    yield
+    os.umask(previous)

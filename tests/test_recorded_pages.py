@@ -2,9 +2,12 @@
 
 Cases live in tests/recorded_pages/<carrier>/<flow>/<case>.html with <case>.expected.json holding the
 query that produced the page (its model depends on the flow folder) and either the expected record or
-the expected error. Run
-`pytest tests/test_recorded_pages.py --update-expected` to rewrite expected files from what the parser
-now extracts, then review the diff before committing.
+the expected error. Expected files are the sandbox's ground truth (tests/test_recorded_ground_truth.py
+checks that; `aggregator sandbox record-pages` writes them).
+
+`pytest tests/test_recorded_pages.py --update-expected` rewrites an expected file from what the parser
+now extracts only where that equals the ground truth (e.g. a new formatting, a refusal's reworded
+reason); a record that differs from the ground truth is refused, naming the case and the fields.
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ def test_recorded_page(html_path: Path, request: pytest.FixtureRequest) -> None:
     query = QUERY_MODELS[flow].model_validate(expected["query"])
     actual = parse_case(html_path, query)
     if request.config.getoption("--update-expected"):
+        refused = update_refusal(html_path, actual)
+        if refused:
+            pytest.fail(f"--update-expected refused to write {html_path.relative_to(ROOT)}: {refused}")
         expected_path.write_text(json.dumps({"query": expected["query"], **actual}, indent=2, sort_keys=True) + "\n")
         return
     if "error" in expected:
@@ -54,6 +60,42 @@ def test_recorded_page(html_path: Path, request: pytest.FixtureRequest) -> None:
     else:
         assert actual == {"record": expected["record"]}, (
             f"extracted from {html_path.name}:\n{json.dumps(actual, indent=2, sort_keys=True)}")
+
+
+def update_refusal(html_path: Path, actual: dict) -> str | None:
+    """Why the parser's output may not be written as the expected file (None: it may): a record must
+    equal the sandbox's ground truth of the declared case; a refusal must be the one the case declares
+    (a hand-made page: needs attention); a page no case declares has no ground truth to write."""
+    from aggregator.recorded_cases import (
+        HAND_MADE_PREFIX,
+        declared_case_for,
+        differing_fields,
+        page_truth,
+        recording_dataset,
+    )
+
+    carrier, flow, name = html_path.parent.parent.name, html_path.parent.name, html_path.stem
+    case = declared_case_for(carrier, flow, name)
+    error = actual.get("error")
+    if case is None:
+        if name.startswith(HAND_MADE_PREFIX):
+            return None if error and error["outcome"] == "needs_attention" else (
+                "a hand-made page must still be refused with needs_attention")
+        return "no declared case, so no ground truth to compare with"
+    if case.refusal is not None:
+        if error is None:
+            return f"the parser gives a record where a correct adapter must refuse ({case.refusal.why})"
+        if error["outcome"] != case.refusal.offline.value or case.refusal.type not in (None, error["type"]):
+            return (f"the parser refuses with {error['type']} ({error['outcome']}), the case declares "
+                    f"{case.refusal.type or 'any type'} ({case.refusal.offline.value})")
+        return None
+    truth = page_truth(recording_dataset(carrier), carrier, case).model_dump(mode="json")
+    if error is not None:
+        return f"the parser refuses ({error['type']}) where the ground truth has a record"
+    if actual["record"] != truth:
+        return ("the parser's record differs from ground truth (fields differ: "
+                + ", ".join(differing_fields(actual["record"], truth)) + ")")
+    return None
 
 
 def test_there_are_recorded_pages_for_every_carrier() -> None:

@@ -159,3 +159,72 @@ def test_no_account_secret_in_recorded_pages(dataset) -> None:  # type: ignore[n
             if path.name.endswith(".expected.json"):
                 # Pages show "Logged in as <username>" (kept as captured); expected files never name one.
                 assert not [a.username for a in accounts if a.username in text], path.name
+
+
+# --- the one recorder (record_declared): its check, offline, on every declared case of every carrier ----
+
+def _declared() -> list[tuple[str, object]]:
+    from aggregator.recorded_cases import CARRIERS, declared_cases
+
+    return [(carrier, case) for carrier in CARRIERS for case in declared_cases(carrier)]
+
+
+DECLARED = _declared()
+
+
+def _live_agreeing(carrier: str, case) -> SimpleNamespace:  # type: ignore[no-untyped-def]
+    from aggregator.models import MemberNotFound
+    from aggregator.recorded_cases import answer_truth, recording_dataset
+
+    if case.refusal is not None:
+        return SimpleNamespace(outcome=case.refusal.live, answer=None, reason="x", reason_code="x")
+    answer = answer_truth(recording_dataset(carrier), carrier, case)
+    outcome = Outcome.NOT_FOUND if isinstance(answer, MemberNotFound) else Outcome.FOUND
+    return SimpleNamespace(outcome=outcome, answer=answer, reason=None, reason_code=None)
+
+
+@pytest.mark.parametrize(("carrier", "case"), DECLARED, ids=[f"{c}/{k.stem}" for c, k in DECLARED])  # type: ignore[attr-defined]
+def test_record_declared_writes_the_committed_expected_file(carrier: str, case) -> None:  # type: ignore[no-untyped-def]
+    from aggregator.recorded_cases import recording_dataset
+    from aggregator.recording import check_declared_case
+
+    path = ROOT / carrier / case.flow / f"{case.name}{case.suffix}"
+    content, problem = check_declared_case(recording_dataset(carrier), carrier, case,
+                                           _live_agreeing(carrier, case), path.read_bytes())
+    assert problem is None
+    committed = load(path.with_name(f"{case.name}.expected.json"))
+    if "error" in committed:  # the reason's wording is free
+        content["error"].pop("reason"), committed["error"].pop("reason", None)  # type: ignore[index]
+    assert content == committed
+
+
+def test_record_declared_refuses_disagreements() -> None:
+    from aggregator.recorded_cases import declared_cases, recording_dataset
+    from aggregator.recording import check_declared_case
+
+    dataset = recording_dataset("cascade")
+    cases = {c.stem: c for c in declared_cases("cascade")}
+
+    def check(stem: str, live: SimpleNamespace, page_of: str | None = None) -> str | None:
+        case = cases[stem]
+        other = cases[page_of or stem]
+        page = (ROOT / "cascade" / other.flow / f"{other.name}{other.suffix}").read_bytes()
+        return check_declared_case(dataset, "cascade", case, live, page)[1]
+
+    found = _live_agreeing("cascade", cases["eligibility/active_subscriber"])
+    wrong = found.answer.model_copy(update={"plan": found.answer.plan.model_copy(update={"group_name": "X"})})
+    assert "live answer differs from ground truth" in str(check(
+        "eligibility/active_subscriber", SimpleNamespace(**{**vars(found), "answer": wrong})))
+    assert "offline parse of the kept page differs" in str(check(
+        "eligibility/active_subscriber", found, page_of="eligibility/dependent"))
+    assert "ground truth is found" in str(check(
+        "eligibility/active_subscriber", SimpleNamespace(outcome=Outcome.NEEDS_ATTENTION, answer=None,
+                                                         reason="x", reason_code="parse_error")))
+    tier = cases["eligibility/v2_tier_words"]
+    assert "a correct adapter gives needs_attention" in str(check(
+        tier.stem, SimpleNamespace(outcome=Outcome.FOUND, answer=object(), reason=None, reason_code=None)))
+    assert "offline parse must refuse" in str(check(
+        tier.stem, _live_agreeing("cascade", tier), page_of="eligibility/v2_cosmetic"))
+    document = cases["eob/eob_f1"]
+    assert "differs from ground truth" in str(check(document.stem, _live_agreeing("cascade", document),
+                                                    page_of="eob/eob_f2"))

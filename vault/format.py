@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, field_validator
 
 from aggregator.errors import VaultError
+from aggregator.jsonlimits import TooDeeplyNested, loads_bounded
 from vault.errors import VaultCorrupted
 from vault.keys import KeyRing, b64, unb64
 
@@ -42,6 +43,14 @@ VERSION = 1
 _WRAP_AAD = b"aggregator-vault/v1/data-key/"
 _PAYLOAD_AAD = b"aggregator-vault/v1/record/"
 _ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")
+MAX_DEPTH = 16  # the vault nests four levels (file, records, record, kdf); deeper was not written by us
+
+
+def _first_words(error: ValueError) -> str:
+    """What json said, without echoing any of the file (it may hold anything)."""
+    if isinstance(error, TooDeeplyNested):
+        return f"its JSON is {error}"
+    return "its JSON holds a value that cannot be read"
 
 
 def _is_b64(value: str) -> str:
@@ -120,13 +129,15 @@ def canonical(obj: Any) -> bytes:
 def parse(raw: bytes, path: Path) -> VaultDoc:
     """Bytes -> VaultDoc, or a VaultError that says what is wrong. Never a default, never a reset."""
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = loads_bounded(raw.decode("utf-8"), max_depth=MAX_DEPTH)
     except UnicodeDecodeError:
         raise VaultCorrupted(f"vault file {path} is corrupted: not UTF-8 text") from None
     except json.JSONDecodeError as error:
         hint = " (the file looks truncated)" if raw.strip() and not raw.rstrip().endswith(b"}") else ""
         raise VaultCorrupted(
             f"vault file {path} is corrupted: invalid JSON at byte {error.pos}{hint}; restore it from a backup") from None
+    except ValueError as error:  # nested too deep, a number too long to read: not a file the vault wrote
+        raise VaultCorrupted(f"vault file {path} is corrupted: {_first_words(error)}; restore it from a backup") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise VaultCorrupted(f"{path} is not an aggregator vault file")
     if data.get("version") != VERSION:
@@ -183,7 +194,7 @@ def _unwrap(account_id: str, blob: RecordBlob, ring: KeyRing) -> bytes:
     wrapped = unb64(blob.wrapped_key)
     try:
         return ring.wrap.decrypt(wrapped[:12], wrapped[12:], _WRAP_AAD + account_id.encode())
-    except InvalidTag:
+    except (InvalidTag, ValueError):  # ValueError: too short to hold a nonce, i.e. cut or edited
         raise _tampered(account_id, blob) from None
 
 

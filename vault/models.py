@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import unicodedata
 from datetime import datetime
 from enum import Enum
 
@@ -68,7 +69,10 @@ def check_carrier(value: str) -> str:
 
 def check_label(value: str) -> str:
     value = value.strip()
-    if not value or len(value) > 100 or _CONTROL.search(value):
+    # Control characters and format characters (bidi overrides such as U+202E, zero-width spaces) would
+    # make a label shown in the CLI and the web app read as something else.
+    if (not value or len(value) > 100 or _CONTROL.search(value)
+            or any(unicodedata.category(char) in ("Cc", "Cf") for char in value)):
         raise ValueError("label must be 1-100 printable characters")
     return value
 

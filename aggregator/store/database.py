@@ -4,6 +4,7 @@ PostgreSQL when `AGGREGATOR_DATABASE_URL` says so."""
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 # Alembic announces its plugins and migration context at INFO on every start; that is noise for users.
@@ -18,12 +19,38 @@ from sqlmodel import create_engine  # noqa: E402
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        _owner_only_sqlite_files(engine.url.database)
         _serialize_sqlite_writers(engine)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _owner_only_sqlite_files(database: str | None) -> None:
+    """The database file (and its WAL, shared-memory and journal files) readable by its owner only.
+
+    SQLite creates a new file with the umask's mode (0644 usually) and gives its side files the main
+    file's mode, so the main file is made 0600 before SQLite first opens it, and files an older
+    version left 0644 are closed on the way. Nothing to do for an in-memory database.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        return  # SQLite reports the missing folder itself, as before
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite takes an empty file as a new database
+    for candidate in (path, *(path.with_name(path.name + suffix) for suffix in SQLITE_SIDE_FILES)):
+        try:
+            if candidate.stat().st_mode & 0o077 and candidate.stat().st_uid == os.getuid():
+                candidate.chmod(0o600)
+        except FileNotFoundError:
+            continue
 
 
 def _serialize_sqlite_writers(engine: Engine) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+import psutil
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -34,6 +37,45 @@ GENESIS_HASH = "0" * 64
 EVIDENCE_CHAIN_LOCK = 0x45564944  # "EVID": the advisory lock key that serializes chain appends
 
 
+INTERRUPTED = "interrupted"  # the outcome of a lookup whose process died before it finished
+INTERRUPTED_REASON = ("interrupted: the process running this lookup stopped before it finished (killed, crashed or "
+                      "the machine restarted); ask again")
+
+
+def process_owner() -> str:
+    """This process, as lookups record it: host, pid and start time (a reused pid is another process).
+    Not cached: a forked child is another process."""
+    return f"{_host()}:{os.getpid()}:{_started(os.getpid())}"
+
+
+def _host() -> str:
+    return socket.gethostname()[:80]  # the owner column holds 120 characters
+
+
+def _started(pid: int) -> int:
+    return int(psutil.Process(pid).create_time())
+
+
+def owner_is_gone(owner: str | None) -> bool:
+    """True when the process that `owner` names has certainly ended; a process on another host (a shared
+    PostgreSQL) cannot be checked from here and counts as alive. A lookup without an owner was left by a
+    release before owners were recorded: nothing still runs it."""
+    if owner is None:
+        return True
+    parts = owner.rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        return False  # not an owner this code wrote: leave it alone
+    host, pid, started = parts[0], int(parts[1]), parts[2]
+    if host != _host():
+        return False
+    try:
+        return abs(_started(pid) - int(started)) > 1  # the pid now belongs to a process started later
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return True
+    except psutil.Error:  # no permission to look: it exists
+        return False
+
+
 def new_id() -> str:
     return uuid.uuid4().hex
 
@@ -49,9 +91,12 @@ class Repository:
 
     @classmethod
     def open(cls, url: str) -> Repository:
+        """Engine, schema brought to the latest migration, and lookups a dead process left open closed."""
         engine = make_engine(url)
         migrate(engine)
-        return cls(engine)
+        repository = cls(engine)
+        repository.close_interrupted_lookups()
+        return repository
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -65,7 +110,7 @@ class Repository:
             id=new_id(), flow=flow, carrier=carrier, member_id=getattr(query, "member_id", None),
             date_of_birth=getattr(query, "date_of_birth", None),
             service_date=getattr(query, "service_date", None) or getattr(query, "service_to", None),
-            query=query.model_dump_json(), source=source, requested_at=utcnow(),
+            query=query.model_dump_json(), source=source, requested_at=utcnow(), owner=process_owner(),
         )
         with self.session() as s:
             s.add(row)
@@ -90,7 +135,25 @@ class Repository:
 
     def finish_lookup(self, lookup_id: str, outcome: Outcome, reason: str | None, reason_code: str | None) -> LookupRow:
         return self._update_lookup(lookup_id, outcome=outcome.value, reason=reason[:500] if reason else None,
-                                   reason_code=reason_code, finished_at=utcnow())
+                                   reason_code=reason_code, finished_at=utcnow(), owner=None)
+
+    def close_interrupted_lookups(self) -> int:
+        """Lookups without an outcome whose process has ended get the outcome "interrupted" (not a
+        "pending" shown forever). Lookups of live processes, here or on another host, are left alone.
+        Returns how many were closed; run at every open, so a restart cleans up after a kill."""
+        with self.session() as s:
+            open_rows = list(s.exec(select(LookupRow).where(col(LookupRow.outcome).is_(None))))
+            closed = 0
+            for row in open_rows:
+                if not owner_is_gone(row.owner):
+                    continue
+                row.outcome, row.reason, row.reason_code = INTERRUPTED, INTERRUPTED_REASON, INTERRUPTED
+                row.finished_at, row.owner = utcnow(), None
+                s.add(row)
+                closed += 1
+            if closed:
+                s.commit()
+            return closed
 
     def get_lookup(self, lookup_id: str) -> LookupRow | None:
         with self.session() as s:

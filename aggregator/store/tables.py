@@ -30,6 +30,9 @@ class LookupRow(SQLModel, table=True):
     reason_code: str | None = Field(default=None, max_length=60)
     # What changed since the previous answer on the same subject (JSON list of flows.changes.Change).
     changes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The process running it ("host:pid:start time", store.repository.process_owner) while it has no
+    # outcome: a later start closes it as interrupted when that process is gone. None: made before 0007.
+    owner: str | None = Field(default=None, max_length=120)
 
 
 class RecordRow(SQLModel, table=True):
@@ -75,6 +78,10 @@ class EvidenceRow(SQLModel, table=True):
     document_path: str | None = Field(default=None, max_length=300)
     document_sha256: str | None = Field(default=None, max_length=64)
     document_media_type: str | None = Field(default=None, max_length=100)
+    # Where the portal showed what non-admin viewers must not see (e.g. "Logged in as <portal user>"): a
+    # JSON list of [x, y, width, height] boxes in screenshot pixels, found at capture from the carrier
+    # manifest's evidence masks. None: not recorded (captured before masks existed).
+    mask_boxes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class RecordEvidenceRow(SQLModel, table=True):
@@ -192,6 +199,7 @@ class WebApiTokenRow(SQLModel, table=True):
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    expires_at: datetime | None = None  # None: made before tokens expired; then created_at + the default lifetime
 
 
 class WebLoginFailureRow(SQLModel, table=True):

@@ -7,9 +7,10 @@ in `aggregator.web.auth` and arrives here already hashed.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import and_, delete, func, or_, update
 from sqlmodel import col, select
 
 from aggregator.store.repository import Repository, new_id, utcnow
@@ -28,6 +29,17 @@ from aggregator.store.tables import (
 )
 
 ROLES = ("admin", "staff", "auditor")
+DEFAULT_TOKEN_DAYS = 90  # API tokens made before tokens had an expiry end this long after they were made
+
+
+def check_name(field: str, value: str) -> None:
+    """Names people read (user names, display names, labels) are plain text: no control characters (NUL,
+    newlines, escapes) and no invisible format characters (bidirectional overrides, zero-width marks) that
+    make one name look like another or reorder what is shown around it."""
+    if not value.strip():
+        raise ValueError(f"{field} is empty")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in value):
+        raise ValueError(f"{field} may not contain control, bidirectional or invisible characters")
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -40,6 +52,8 @@ def as_utc(moment: datetime) -> datetime:
 def add_user(repository: Repository, *, username: str, display_name: str, role: str, password_hash: str) -> WebUserRow:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    check_name("user name", username)
+    check_name("display name", display_name)
     now = utcnow()
     row = WebUserRow(id=new_id(), username=username, display_name=display_name, role=role,
                      password_hash=password_hash, created_at=now, updated_at=now)
@@ -82,8 +96,13 @@ def update_user(repository: Repository, user_id: str, **fields: object) -> WebUs
         row.updated_at = utcnow()
         s.add(row)
         if fields.get("disabled") or "password_hash" in fields:
-            # A disabled user or a changed password ends every session and (when disabled) every token use.
+            # A disabled user or a changed password ends every session.
             s.exec(delete(WebSessionRow).where(col(WebSessionRow.user_id) == user_id))  # type: ignore[call-overload]
+        if fields.get("disabled"):
+            # ...and disabling revokes every token for good: enabling the user again must not bring back
+            # tokens that may have leaked with the reason they were disabled.
+            s.exec(update(WebApiTokenRow).where(col(WebApiTokenRow.user_id) == user_id,  # type: ignore[call-overload]
+                                                col(WebApiTokenRow.revoked_at).is_(None)).values(revoked_at=utcnow()))
         s.commit()
         return row
 
@@ -129,8 +148,13 @@ def end_session(repository: Repository, session_hash: str) -> None:
 
 # --- API tokens ----------------------------------------------------------------------------------------
 
-def add_token(repository: Repository, *, user_id: str, name: str, token_hash: str) -> WebApiTokenRow:
-    row = WebApiTokenRow(id=new_id(), user_id=user_id, name=name, token_hash=token_hash, created_at=utcnow())
+def add_token(repository: Repository, *, user_id: str, name: str, token_hash: str,
+              days: int = DEFAULT_TOKEN_DAYS) -> WebApiTokenRow:
+    if days < 1:
+        raise ValueError("a token must last at least one day")
+    now = utcnow()
+    row = WebApiTokenRow(id=new_id(), user_id=user_id, name=name, token_hash=token_hash, created_at=now,
+                         expires_at=now + timedelta(days=days))
     with repository.session() as s:
         s.add(row)
         s.commit()
@@ -145,12 +169,20 @@ def tokens(repository: Repository, user_id: str | None = None) -> list[WebApiTok
         return list(s.exec(query))
 
 
-def user_for_token(repository: Repository, token_hash: str) -> WebUserRow | None:
-    """The active user owning an unrevoked token (and the token's last use is recorded)."""
+def token_expiry(token: WebApiTokenRow) -> datetime:
+    return as_utc(token.expires_at) if token.expires_at else as_utc(token.created_at) + timedelta(days=DEFAULT_TOKEN_DAYS)
+
+
+def user_for_token(repository: Repository, token_hash: str, now: datetime | None = None) -> WebUserRow | None:
+    """The active user owning an unrevoked, unexpired token (and the token's last use is recorded)."""
+    now = now or utcnow()
+    unexpired = or_(col(WebApiTokenRow.expires_at) > now,
+                    and_(col(WebApiTokenRow.expires_at).is_(None),
+                         col(WebApiTokenRow.created_at) > now - timedelta(days=DEFAULT_TOKEN_DAYS)))
     with repository.session() as s:
         found = s.exec(select(WebApiTokenRow, WebUserRow).join(WebUserRow, col(WebUserRow.id) == WebApiTokenRow.user_id)
                        .where(WebApiTokenRow.token_hash == token_hash, col(WebApiTokenRow.revoked_at).is_(None),
-                              col(WebUserRow.disabled).is_(False))).first()
+                              unexpired, col(WebUserRow.disabled).is_(False))).first()
         if found is None:
             return None
         token, user = found
@@ -234,7 +266,7 @@ def find_evidence(repository: Repository, *, date_from: date | None = None, date
                  .order_by(col(EvidenceRow.seq).desc()).limit(limit))
         if date_from:
             query = query.where(EvidenceRow.captured_at >= datetime.combine(date_from, time.min, UTC))
-        if date_to:
+        if date_to and date_to < date.max:  # the last day of the calendar has no "next day" to stop before
             query = query.where(EvidenceRow.captured_at < datetime.combine(date_to + timedelta(days=1), time.min, UTC))
         if carrier:
             query = query.where(EvidenceRow.carrier == carrier)

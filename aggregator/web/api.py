@@ -17,13 +17,13 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from aggregator.evidence import verify_entry
-from aggregator.models import normalize_member_id
 from aggregator.store import web as store
 from aggregator.store.tables import EvidenceRow, LookupRow
 from aggregator.web import access_log
 from aggregator.web.auth import AUDIT, DESK, EVERYONE, Principal, api, context_of
 from aggregator.web.lookups import LookupRequest
-from aggregator.web.routes_staff import RERUNNABLE, worklist_rows
+from aggregator.web.routes_audit import member_filter
+from aggregator.web.routes_staff import RERUNNABLE, viewable_job, worklist_rows
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -176,9 +176,8 @@ async def start_lookup(request: Request, body: LookupRequest, principal: Annotat
 
 @router.get("/lookups/jobs/{job_id}", response_model=Job, summary="Progress and outcome of an on-demand lookup")
 async def lookup_job(request: Request, job_id: str, principal: Annotated[Principal, Depends(api(DESK))]) -> Job:
-    job = context_of(request).jobs.get(job_id)
-    if job is None:
-        raise HTTPException(404, "no such lookup job")
+    job = viewable_job(request, principal, job_id)
+    access_log.record(request, principal, "api_read", "lookup_job", job_id)
     return Job(**job.status(), authorization_answer=job.auth_answer)
 
 
@@ -208,7 +207,7 @@ async def find_evidence(request: Request, principal: Annotated[Principal, Depend
                         date_from: date | None = None, date_to: date | None = None, carrier: str | None = None,
                         member_id: str | None = None, flow: str | None = None, limit: int = 200) -> list[Evidence]:
     found = store.find_evidence(context_of(request).repository, date_from=date_from, date_to=date_to, carrier=carrier,
-                                member_id=normalize_member_id(member_id) if member_id else None, flow=flow,
+                                member_id=member_filter(member_id), flow=flow,
                                 limit=max(1, min(limit, 1000)))
     access_log.record(request, principal, "api_search", "evidence", f"{len(found)} results")
     return [Evidence.of(e) for e, _ in found]

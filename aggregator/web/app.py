@@ -16,13 +16,16 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aggregator.evidence import SnapshotFiles
+from aggregator.logging import get_logger
 from aggregator.settings import Settings
 from aggregator.store import Repository
 from aggregator.web import views
@@ -31,6 +34,7 @@ from aggregator.web.csrf import CsrfRejected
 from aggregator.web.lookups import LookupJobs, RunnerHolder, RunnerProvider
 
 HERE = Path(__file__).parent
+log = get_logger(__name__)
 # Pages carry PHI: nothing is cached, nothing is framed, only our own scripts and styles run.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -115,7 +119,34 @@ def create_app(settings: Settings, *, base_urls: dict[str, str] | None = None,
         app.router.routes.extend(module.router.routes)
     _refuse_unruled_routes(app)
     _install_handlers(app, templates)
+    # Outside Starlette's own error middleware, so its 500s (and every 404/405 the router makes) carry the
+    # headers too; a middleware added with add_middleware sits inside it and never sees those answers.
+    build_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: SecurityHeaders(build_stack())  # type: ignore[method-assign]
     return app
+
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS to every HTTP answer that does not set its own value (the evidence HTML sets
+    a stricter CSP)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _refuse_unruled_routes(app: FastAPI) -> None:
@@ -129,12 +160,17 @@ def _wants_json(request: Request) -> bool:
 
 
 def _install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        # The route template, not the URL: a query string may hold a member id.
+        route = getattr(request.scope.get("route"), "path", None)
+        log.error("web_request_crashed", method=request.method, route=route, error=type(exc).__name__)
+        if _wants_json(request):
+            return JSONResponse({"detail": "internal error"}, status_code=500)
+        try:
+            return views.error_page(request, 500, "Something went wrong on our side; the error was logged.")
+        except Exception:  # noqa: BLE001 - the error page itself failed (a template bug): still answer
+            return PlainTextResponse("internal error", status_code=500)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:

@@ -175,9 +175,9 @@ def token_principal(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise HTTPException(401, "an API token is needed: Authorization: Bearer <token>",
                             headers={"WWW-Authenticate": "Bearer"})
-    user = store.user_for_token(ctx.repository, keyed_hash(ctx.secret_key, token.strip()))
+    user = store.user_for_token(ctx.repository, keyed_hash(ctx.secret_key, token.strip()), ctx.now())
     if user is None:
-        raise HTTPException(401, "unknown or revoked API token", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(401, "unknown, expired or revoked API token", headers={"WWW-Authenticate": "Bearer"})
     principal = Principal(user=user, session=None, client_ip=client_ip(request))
     request.state.principal = principal
     return principal

@@ -10,12 +10,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from aggregator.store import web as store
 from aggregator.web import views
 from aggregator.web.auth import ADMINS, Principal, context_of, form, hash_password, page
 
 router = APIRouter(include_in_schema=False)
+# Portals set their own rules; this only stops a slip of the finger (a one-character password would lock
+# the account at the next sign-in, as the portal rejects it).
+MIN_PORTAL_PASSWORD_LENGTH = 8
 
 
 def _accounts(request: Request) -> tuple[list, str | None]:
@@ -55,6 +59,11 @@ async def update_account(request: Request, account_id: str, principal: Annotated
             answers[question] = value
     if answers:
         answers = {**{q: a.get_secret_value() for q, a in account.security_answers.items()}, **answers}
+    problem = _credential_problem(password, totp_secret, answers)
+    if problem:
+        accounts, vault_problem = _accounts(request)
+        return views.render(request, "admin_accounts.html", status_code=422, accounts=accounts, problem=vault_problem,
+                            notice=f"{account.display_name}: {problem}; nothing was changed")
     try:
         vault.update_account(account_id, password=password or None, totp_secret=totp_secret or None,
                              security_answers=answers or None, unfreeze=bool(unfreeze))
@@ -70,6 +79,16 @@ async def update_account(request: Request, account_id: str, principal: Annotated
     return RedirectResponse(f"/admin/accounts?notice={notice}", status_code=303)
 
 
+def _credential_problem(password: str, totp_secret: str, answers: dict[str, str]) -> str | None:
+    """What is wrong with new credentials, as a sentence that names the field and never the value."""
+    if password and len(password) < MIN_PORTAL_PASSWORD_LENGTH:
+        return f"a portal password needs at least {MIN_PORTAL_PASSWORD_LENGTH} characters"
+    for name, value in (("portal password", password), ("TOTP seed", totp_secret), *(("security answer", a) for a in answers.values())):
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            return f"the {name} contains a control character"
+    return None
+
+
 @router.get("/admin/users")
 async def users_page(request: Request, principal: Annotated[Principal, Depends(page(ADMINS))]) -> Response:
     return _users(request)
@@ -80,7 +99,8 @@ def _users(request: Request, status_code: int = 200, notice: str | None = None) 
     users = store.users(repository)
     names = {u.id: u.username for u in users}
     return views.render(request, "admin_users.html", status_code=status_code, users=users,
-                        tokens=store.tokens(repository), names=names, notice=notice or request.query_params.get("notice"))
+                        tokens=store.tokens(repository), names=names, notice=notice or request.query_params.get("notice"),
+                        expiry=store.token_expiry, now=context_of(request).now())
 
 
 @router.post("/admin/users")
@@ -88,8 +108,11 @@ async def add_user(request: Request, principal: Annotated[Principal, Depends(for
                    username: Annotated[str, Form(max_length=80)], display_name: Annotated[str, Form(max_length=120)],
                    role: Annotated[str, Form()], password: Annotated[str, Form(max_length=200)]) -> Response:
     try:
+        store.check_name("user name", username)
+        store.check_name("display name", display_name)
+        password_hash = await run_in_threadpool(hash_password, password)  # scrypt: off the event loop
         store.add_user(context_of(request).repository, username=username.strip(), display_name=display_name.strip(),
-                       role=role, password_hash=hash_password(password))
+                       role=role, password_hash=password_hash)
     except ValueError as error:
         return _users(request, 422, str(error))
     return RedirectResponse(f"/admin/users?notice=added {username.strip()}", status_code=303)

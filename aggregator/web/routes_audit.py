@@ -19,6 +19,16 @@ router = APIRouter(include_in_schema=False)
 FLOWS = ("eligibility", "authorization", "claim_status")
 
 
+def member_filter(value: str | None) -> str | None:
+    """A member id search term, normalized; one that can be no member id is a 422 naming the rule."""
+    if not value or not value.strip():
+        return None
+    try:
+        return normalize_member_id(value)
+    except ValueError as error:  # its message names the rule, never the value
+        raise HTTPException(422, f"member_id: {error}") from None
+
+
 def _date(value: str | None, name: str) -> date | None:
     if not value:
         return None
@@ -33,7 +43,7 @@ async def evidence_browser(request: Request, principal: Annotated[Principal, Dep
                            date_from: str | None = None, date_to: str | None = None, carrier: str | None = None,
                            member_id: str | None = None, flow: str | None = None) -> Response:
     ctx = context_of(request)
-    member = normalize_member_id(member_id) if member_id and member_id.strip() else None
+    member = member_filter(member_id)
     found = store.find_evidence(ctx.repository, date_from=_date(date_from, "from"), date_to=_date(date_to, "to"),
                                 carrier=carrier or None, member_id=member, flow=flow or None)
     # The list shows member ids (PHI): the search itself is an access.

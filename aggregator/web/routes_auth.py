@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from aggregator.store import web as store
 from aggregator.web import views
@@ -68,9 +69,13 @@ async def login(request: Request, username: Annotated[str, Form(max_length=80)],
         # for good (the window slides), so an attacker cannot lock staff out for longer than that.
         return _login_page(request, 429, f"Too many failed sign-ins. Try again in {FAILURE_WINDOW.seconds // 60} minutes.")
     user = store.user_by_name(ctx.repository, username)
+    # scrypt takes ~0.1 s of CPU by design: in a worker thread, so other requests go on meanwhile.
     if user is None:
-        burn_time(password)
-    if user is None or user.disabled or not verify_password(password, user.password_hash):
+        await run_in_threadpool(burn_time, password)
+        verified = False
+    else:
+        verified = await run_in_threadpool(verify_password, password, user.password_hash)
+    if user is None or user.disabled or not verified:
         store.record_login_failure(ctx.repository, username, address)
         return _login_page(request, 401, "Wrong user name or password.")
     store.clear_login_failures(ctx.repository, username)

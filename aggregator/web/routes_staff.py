@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from aggregator.evidence_mask import boxes_from_json, mask_html, mask_png, rules_for
 from aggregator.store import web as store
 from aggregator.store.tables import EvidenceRow
 from aggregator.web import access_log, views
-from aggregator.web.auth import DESK, EVERYONE, Principal, context_of, form, page
-from aggregator.web.lookups import CHECKS, LookupRequest
+from aggregator.web.auth import ADMIN, AUDITOR, DESK, EVERYONE, Principal, context_of, form, page
+from aggregator.web.lookups import CHECKS, LookupJob, LookupRequest
 
 router = APIRouter(include_in_schema=False)
 ITEM_STATES = ("pending", "running", "deferred", "verified", "verified_with_changes", "not_found", "needs_human",
@@ -140,11 +143,20 @@ async def start_lookup(request: Request, principal: Annotated[Principal, Depends
     return RedirectResponse(f"/lookups/jobs/{job.id}", status_code=303)
 
 
+def viewable_job(request: Request, principal: Principal, job_id: str, missing: str = "no such lookup job") -> LookupJob:
+    """The job if this user started it; admins may see any job. Someone else's job is answered exactly like
+    a missing one, so job ids cannot be probed."""
+    job = context_of(request).jobs.get(job_id)
+    if job is None or (job.user_id != principal.user.id and principal.role != ADMIN):
+        raise HTTPException(404, missing)
+    return job
+
+
 @router.get("/lookups/jobs/{job_id}")
 async def lookup_job(request: Request, job_id: str, principal: Annotated[Principal, Depends(page(DESK))]) -> Response:
-    job = context_of(request).jobs.get(job_id)
-    if job is None:
-        raise HTTPException(404, "no such lookup job (jobs are kept in memory until the app restarts)")
+    job = viewable_job(request, principal, job_id, "no such lookup job (jobs are kept in memory until the app restarts)")
+    # The page shows the member id and the prior-auth answer: a view of PHI like any lookup page.
+    access_log.record(request, principal, "view", "lookup_job", job_id)
     lookups = []
     if job.state in ("done", "failed"):
         lookups = [lk for lk in (lookup_view(request, principal, i) for i in job.lookup_ids.values()) if lk]
@@ -154,9 +166,9 @@ async def lookup_job(request: Request, job_id: str, principal: Annotated[Princip
 @router.get("/lookups/jobs/{job_id}/status")
 async def lookup_job_status(request: Request, job_id: str,
                             principal: Annotated[Principal, Depends(page(DESK))]) -> Response:
-    job = context_of(request).jobs.get(job_id)
-    if job is None:
-        raise HTTPException(404, "no such lookup job")
+    # Progress only (state, step, counts, outcome codes): no PHI, so polling is not logged; still only
+    # for whoever may see the job.
+    job = viewable_job(request, principal, job_id)
     return JSONResponse(job.status())
 
 
@@ -189,32 +201,58 @@ def _evidence(request: Request, evidence_id: str) -> EvidenceRow:
     return row
 
 
-def _file(request: Request, relative: str) -> FileResponse:
+def _path(request: Request, relative: str) -> Path:
     files = context_of(request).files
     path = files.path(relative).resolve()
     if not path.is_relative_to(files.root.resolve()) or not path.is_file():
         raise HTTPException(404, "the evidence file is missing from the store")
-    return FileResponse(path)
+    return path
+
+
+def _file(request: Request, relative: str) -> FileResponse:
+    return FileResponse(_path(request, relative))
+
+
+def sees_originals(principal: Principal) -> bool:
+    """Admins and auditors see evidence as captured; everyone else a copy with the portal's masked places
+    (the signed-in portal user, aggregator/evidence_mask.py) blacked out."""
+    return principal.role in (ADMIN, AUDITOR)
 
 
 @router.get("/evidence/{evidence_id}/screenshot")
 async def evidence_screenshot(request: Request, evidence_id: str,
                               principal: Annotated[Principal, Depends(page(EVERYONE))]) -> Response:
     row = _evidence(request, evidence_id)
-    access_log.record(request, principal, "view_screenshot", "evidence", evidence_id)
-    response = _file(request, row.screenshot_path)
-    response.media_type = "image/png"
-    response.headers["content-type"] = "image/png"
-    return response
+    if sees_originals(principal):
+        access_log.record(request, principal, "view_screenshot", "evidence", evidence_id)
+        response = _file(request, row.screenshot_path)
+        response.media_type = "image/png"
+        response.headers["content-type"] = "image/png"
+        return response
+    boxes = boxes_from_json(row.mask_boxes)
+    if boxes is None:
+        # Captured before masks were recorded (or the page could not be searched): no safe copy exists.
+        raise HTTPException(404, "this screenshot has no masked copy for staff; an auditor or admin can view it")
+    path = _path(request, row.screenshot_path)
+    access_log.record(request, principal, "view_screenshot_masked", "evidence", evidence_id)
+    data = await run_in_threadpool(lambda: mask_png(path.read_bytes(), boxes) if boxes else path.read_bytes())
+    return Response(data, media_type="image/png")
 
 
 @router.get("/evidence/{evidence_id}/html")
 async def evidence_html(request: Request, evidence_id: str,
                         principal: Annotated[Principal, Depends(page(EVERYONE))]) -> Response:
     row = _evidence(request, evidence_id)
-    access_log.record(request, principal, "view_html", "evidence", evidence_id)
+    path = _path(request, row.html_path)
+    if sees_originals(principal):
+        access_log.record(request, principal, "view_html", "evidence", evidence_id)
+        response: Response = _file(request, row.html_path)
+    else:
+        access_log.record(request, principal, "view_html_masked", "evidence", evidence_id)
+        rules = rules_for(row.carrier)
+        text = await run_in_threadpool(lambda: mask_html(path.read_text(encoding="utf-8", errors="replace"), rules))
+        response = Response(text)
     # The portal's HTML is shown as text, never run on our origin.
-    response = _file(request, row.html_path)
     response.headers["content-type"] = "text/plain; charset=utf-8"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response

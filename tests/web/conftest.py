@@ -73,6 +73,7 @@ class Seed:
     token_id: str
     api_tokens: dict[str, str]  # role -> token value
     secrets: list[str] = field(default_factory=list)  # values no page may ever show
+    portal_user: str = ""  # shown in the evidence originals (admins, auditors), masked for staff
 
 
 def seed_data(settings: Settings) -> Seed:
@@ -91,12 +92,17 @@ def seed_data(settings: Settings) -> Seed:
         api_tokens[role] = value
 
     data = dataset()
+    inputs = vault_inputs(data, ["ridgeline", "cascade"])
+    portal_user = next(i for i in inputs if i.carrier == "ridgeline").username.get_secret_value()
     sample = sample_members(data, "ridgeline", 1, kinds=("active_subscriber",))[0]
     lookup = repository.create_lookup(flow="eligibility", carrier="ridgeline", query=sample.query, source="web")
     recorder = EvidenceRecorder(SnapshotFiles(settings.resolved_snapshots_dir), repository)
-    evidence_ids = [recorder.record(CapturedPage(url=f"http://127.0.0.1:9/page{n}", html=f"<p>page {n}</p>",
+    # Each page names the signed-in portal user as Ridgeline's header does; the browser recorded the box
+    # of that name (here: the top-left pixel), so staff get a masked copy.
+    evidence_ids = [recorder.record(CapturedPage(url=f"http://127.0.0.1:9/page{n}", html=evidence_html(n, portal_user),
                                                  screenshot_png=tiny_png(n), carrier="ridgeline",
-                                                 account_label="frontdesk", flow="eligibility", label=f"page {n}"),
+                                                 account_label="frontdesk", flow="eligibility", label=f"page {n}",
+                                                 mask_boxes=((0, 0, 1, 1),)),
                                     lookup.id) for n in range(3)]
     answer = sample.expected.model_copy(update={"provenance": Provenance(
         carrier="ridgeline", portal_account="frontdesk", fetched_at=datetime.now(UTC), evidence_ids=evidence_ids[-1:])})
@@ -121,7 +127,6 @@ def seed_data(settings: Settings) -> Seed:
     vault_key = MasterKey.generate()
     vault_key.write_key_file(settings.resolved_data_dir / "vault.key")
     vault = Vault.create(settings.resolved_vault_path, vault_key)
-    inputs = vault_inputs(data, ["ridgeline", "cascade"])
     vault.upsert_accounts(inputs)
     account = vault.accounts("cascade")[0]
     vault.freeze(account.account_id, "the portal rejected the password")
@@ -133,7 +138,12 @@ def seed_data(settings: Settings) -> Seed:
         secrets += [a.get_secret_value() for a in (entry.security_answers or {}).values()]
     return Seed(settings=settings, repository=repository, users=users, lookup_id=lookup.id, record_id=record_id,
                 evidence_ids=evidence_ids, appointment_id="appt-1", item_id=item.id, account_id=account.account_id,
-                token_id=token_id, api_tokens=api_tokens, secrets=secrets)
+                token_id=token_id, api_tokens=api_tokens, secrets=secrets, portal_user=portal_user)
+
+
+def evidence_html(n: int, portal_user: str) -> str:
+    return (f'<html><body><table><tr><td>Ridgeline Mutual</td><td align="right"><font size="1">Logged in as&nbsp;'
+            f'<b>{portal_user}</b></font></td></tr></table><p>page {n}</p></body></html>')
 
 
 async def no_runner():

@@ -20,7 +20,14 @@ class _Server(uvicorn.Server):
 
 @asynccontextmanager
 async def serving(app: FastAPI) -> AsyncIterator[str]:
-    server = _Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False))
+    async with serving_config(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False)) as url:
+        yield url
+
+
+@asynccontextmanager
+async def serving_config(config: uvicorn.Config) -> AsyncIterator[str]:
+    """Serve with exactly this uvicorn configuration (its port should be 0: an ephemeral one is used)."""
+    server = _Server(config)
     task = asyncio.get_running_loop().create_task(server.serve())
     try:
         for _ in range(500):

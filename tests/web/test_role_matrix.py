@@ -13,10 +13,13 @@ from __future__ import annotations
 import pytest
 from fastapi.routing import APIRoute
 
+from aggregator.evidence import sha256_hex
+from aggregator.store import web as store
 from aggregator.web.auth import rule_of
 from tests.web.conftest import PASSWORDS, Seed, csrf_of, login
 
 ROLES = ("admin", "staff", "auditor")
+ORIGINAL_VIEWERS = ("admin", "auditor")  # see evidence as captured; staff get the masked copy
 A, S, U = "admin", "staff", "auditor"
 PUBLIC = "public"
 
@@ -142,7 +145,10 @@ def test_each_role_gets_exactly_its_routes(app, client, seed: Seed, role: str):
         api = path.startswith("/api/")
         response = call(client, method, url, csrf=csrf, token=seed.api_tokens[role] if api else None)
         where = f"{role} {method} {url}"
-        assert_no_secret(response.text, secrets, where)
+        # Admins and auditors see the evidence HTML as captured, portal user name included (by design;
+        # test_evidence_files_for_each_role checks both sides); staff's copy has it masked.
+        shown = {seed.portal_user} if role in ORIGINAL_VIEWERS and path == "/evidence/{evidence_id}/html" else set()
+        assert_no_secret(response.text, [s for s in secrets if s not in shown], where)
         if path == "/logout":  # last in the order: the session ends, and with it every page
             assert response.status_code == 303 and response.headers["location"] == "/login"
             assert is_login_redirect(client.get("/", follow_redirects=False))
@@ -192,3 +198,37 @@ def test_sign_in_form_needs_its_csrf_pair(client):
     response = client.post("/login", data={"username": "admin", "password": PASSWORDS["admin"]}, follow_redirects=False)
     assert response.status_code == 403
     assert "aggregator_session" not in client.cookies
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_evidence_files_for_each_role(client, seed: Seed, role: str):
+    """Admins and auditors get the captured files byte for byte (what the hash chain covers); staff get the
+    HTML with the portal user's name replaced and the PNG with its recorded box blacked out."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    login(client, role)
+    for evidence_id in seed.evidence_ids:
+        row = seed.repository.evidence(evidence_id)
+        html = client.get(f"/evidence/{evidence_id}/html")
+        png = client.get(f"/evidence/{evidence_id}/screenshot")
+        assert html.status_code == png.status_code == 200, role
+        assert html.headers["content-type"].startswith("text/plain") and png.headers["content-type"] == "image/png"
+        assert "sandbox" in html.headers["content-security-policy"]
+        original = (seed.settings.resolved_snapshots_dir / row.screenshot_path).read_bytes()
+        pixels = Image.open(BytesIO(png.content)).convert("RGB")
+        if role in ORIGINAL_VIEWERS:
+            assert sha256_hex(html.content) == row.html_sha256 and seed.portal_user in html.text
+            assert sha256_hex(png.content) == row.screenshot_sha256
+        else:
+            assert seed.portal_user not in html.text and "Logged in as" not in html.text
+            assert "•••" in html.text and f"page {seed.evidence_ids.index(evidence_id)}" in html.text
+            assert sha256_hex(png.content) != row.screenshot_sha256
+            assert pixels.getpixel((0, 0)) == (0, 0, 0)  # the recorded box
+            assert pixels.getpixel((1, 1)) == Image.open(BytesIO(original)).convert("RGB").getpixel((1, 1))
+    actions = {r.action for r in store.access_log(seed.repository, username=role, object_type="evidence")}
+    if role in ORIGINAL_VIEWERS:
+        assert actions == {"view_html", "view_screenshot"}
+    else:
+        assert actions == {"view_html_masked", "view_screenshot_masked"}

@@ -95,8 +95,11 @@ async def test_staff_lookup_then_auditor_verifies_and_sees_own_view(tmp_path, sa
             assert [r.without_provenance() for r in stored] == [expected]  # the page shows what was stored: the truth
             image = page.locator(".thumbs img").first
             await image.wait_for()
+            # Wait for the image to finish loading (staff's copy is masked on request, so it takes a moment).
+            await image.evaluate("img => img.complete || new Promise(done => { img.onload = img.onerror = done; })")
             assert await image.evaluate("img => img.complete && img.naturalWidth > 100")
             evidence_id = re.search(r"/evidence/([0-9a-f]{32})/screenshot", await image.get_attribute("src") or "").group(1)  # type: ignore[union-attr]
+            await staff_sees_masked_evidence(page, base, settings, repository, evidence_id)
             await page.click("text=Sign out")
             assert "/login" in page.url
 
@@ -121,6 +124,39 @@ async def test_staff_lookup_then_auditor_verifies_and_sees_own_view(tmp_path, sa
         await context.close()
         for runner in runners:
             await runner.close()
+
+
+async def staff_sees_masked_evidence(page, base: str, settings: Settings, repository: Repository,  # type: ignore[no-untyped-def]
+                                     evidence_id: str) -> None:
+    """The portal's header says "Logged in as <portal user>": the boxes found at capture black it out in
+    staff's PNG, and staff's HTML has the name replaced; the stored originals still hold it."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    from aggregator.evidence_mask import boxes_from_json
+
+    usernames = [a.username.get_secret_value() for a in
+                 Vault.open(settings.resolved_vault_path, MasterKey.resolve(settings)).accounts("ridgeline")]
+    row = repository.evidence(evidence_id)
+    original_html = (settings.resolved_snapshots_dir / row.html_path).read_text()
+    assert any(name in original_html for name in usernames) and "Logged in as" in original_html
+    boxes = boxes_from_json(row.mask_boxes)
+    assert boxes, "no box recorded for the portal user's name"
+    html = await page.request.get(f"{base}/evidence/{evidence_id}/html")
+    text = await html.text()
+    assert html.ok and "•••" in text
+    assert not any(name in text for name in usernames) and "Logged in as" not in text
+    png = await page.request.get(f"{base}/evidence/{evidence_id}/screenshot")
+    masked = Image.open(BytesIO(await png.body())).convert("RGB")
+    original = Image.open(settings.resolved_snapshots_dir / row.screenshot_path).convert("RGB")
+    assert masked.size == original.size
+    x, y, w, h = boxes[0]
+    inside = [(x + dx, y + dy) for dx in range(0, w, 3) for dy in range(0, h, 3)]
+    assert all(masked.getpixel(p) == (0, 0, 0) for p in inside)
+    assert any(original.getpixel(p) != (0, 0, 0) for p in inside)  # the name was there, in the original
+    # The header's white name on grey: some of its pixels are light in the original.
+    assert max(sum(original.getpixel(p)) for p in inside) > 600
 
 
 def practice_today_of(settings: Settings):  # type: ignore[no-untyped-def]

@@ -25,7 +25,8 @@ def test_every_view_of_evidence_or_phi_is_logged(client, seed: Seed):
     seen = {(r.username, r.action, r.object_type, r.object_id) for r in _log(seed)}
     assert {("staff", "view", "worklist", str(seen and next(r.object_id for r in _log(seed, object_type="worklist")))),
             ("staff", "view", "appointment", seed.appointment_id), ("staff", "view", "lookup", seed.lookup_id),
-            ("staff", "view_screenshot", "evidence", evidence_id), ("staff", "view_html", "evidence", evidence_id)} <= seen
+            ("staff", "view_screenshot_masked", "evidence", evidence_id),
+            ("staff", "view_html_masked", "evidence", evidence_id)} <= seen
     api = client.get(f"/api/lookups/{seed.lookup_id}", headers={"Authorization": f"Bearer {seed.api_tokens['auditor']}"})
     assert api.status_code == 200 and api.json()["records"][0]["kind"] == "eligibility"
     assert [e["id"] for e in api.json()["evidence"]] == seed.evidence_ids

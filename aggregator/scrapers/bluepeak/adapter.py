@@ -1,12 +1,15 @@
 """BluePeak Health adapter: a single-page app. Scripted sign-in, TOTP, a terms-of-use modal once per
 session, then one member search per capability.
 
-Every step clicks, waits for the API response the page's own script asked for, then waits until the
-app's spinners are gone before it classifies the screen (a maintenance, rate-limit or error screen,
-or the sign-in screen after a lost session, can replace any screen). The member search lists the
-whole family on the card; the adapter picks the row whose member id is exactly the one asked for.
-Results render in accordions whose content is drawn only when opened: the adapter opens every one,
-then captures (the screenshot shows every value) with the API responses kept in the evidence HTML.
+Every step waits for the state the next one needs, never for time: a click that calls the API waits
+for the response the page's own script asked for, then for the screen drawn from it (a heading and no
+spinner: the app puts its spinner up before it sends the request) before it classifies the screen (a
+maintenance, rate-limit or error screen, or the sign-in screen after a lost session, can replace any
+screen). The member search lists the whole family on the card; the adapter picks the row whose member
+id is exactly the one asked for. Results render in accordions whose content is drawn only when opened:
+the adapter opens every one, waits until each is expanded with its content drawn and there are as many
+as the list states, then captures (the screenshot shows every value) with the API responses kept in
+the evidence HTML.
 
 - eligibility: search -> candidates -> benefits (one capture of the candidates, one of the answer).
 - authorization / claim status: search -> candidates -> the list, every item opened (claims may also
@@ -42,6 +45,7 @@ from aggregator.models import (
 from aggregator.scrapers.bluepeak import maps
 from aggregator.scrapers.bluepeak.manifest import MANIFEST
 from aggregator.scrapers.bluepeak.pages import (
+    is_candidate_list,
     parse_authorizations,
     parse_claims,
     parse_eligibility,
@@ -49,8 +53,10 @@ from aggregator.scrapers.bluepeak.pages import (
     refusal,
 )
 from aggregator.scrapers.bluepeak.screens import (
-    BUSY,
+    ALL_OPEN,
     INTERRUPTIONS,
+    OPENED,
+    SETTLED,
     TERMS_DIALOG,
     AuthorizationScreen,
     CaptchaScreen,
@@ -170,7 +176,7 @@ class BluepeakAdapter(CarrierAdapter):
         not_found = refusal(doc, query, MANIFEST.slug)
         if not_found is not None:
             return not_found
-        if doc.select("#candidates"):
+        if is_candidate_list(doc):
             if pick_candidate(doc, query.member_id) is None:
                 return MemberNotFound(carrier=MANIFEST.slug, query=query, reject_reason=maps.SEARCH_REFUSALS(
                     "We couldn't find a member with that ID."))
@@ -207,12 +213,16 @@ class BluepeakAdapter(CarrierAdapter):
         return result, self._read(flow, result, query)
 
     async def _answer_capture(self, flow: str, screen: type[PortalPage], response: ApiResponse) -> Capture:
-        """Settle, open every closed section (each draws only when opened), settle, capture."""
+        """Settle, open every closed section (each draws only when opened), wait until every section is
+        open and drawn, classify again, capture."""
         _, doc = await self._screen(screen, label=f"{flow}-result")
         for section in accordions(doc.root, doc):
             if not section.expanded:
                 toggle = next(b for b in doc.select("button[aria-controls]") if text_of(b) == section.title)
-                await self.session.click(f'button[aria-controls="{toggle.get("aria-controls")}"]')
+                controls = toggle.get("aria-controls")
+                await self.session.click(f'button[aria-controls="{controls}"]')
+                await self.session.wait_until(OPENED, controls, what="a section opened")
+        await self.session.wait_until(ALL_OPEN, what="every section open and drawn")
         await self._screen(screen, label=f"{flow}-result")
         return await self.session.capture(f"{flow}-result", appendix=api_appendix(response))
 
@@ -221,12 +231,12 @@ class BluepeakAdapter(CarrierAdapter):
         await self._screen(screen, label=path.rsplit("/", 1)[-1])
 
     async def _screen(self, *expected: type[PortalPage], label: str) -> tuple[type[PortalPage], Document]:
-        """Wait for the app to settle, pass the terms modal, and classify; interruptions raise."""
-        await self.session.wait_until_gone(BUSY)
+        """Wait for the screen to be drawn, pass the terms modal, and classify; interruptions raise."""
+        await self.session.wait_until(SETTLED, what="the screen drawn")
         doc = Document.parse(await self.session.html())
         if doc.select(TERMS_DIALOG):
             await self._accept_terms(doc)
-            await self.session.wait_until_gone(BUSY)
+            await self.session.wait_until(SETTLED, what="the screen drawn")
             doc = Document.parse(await self.session.html())
         page = classify(doc, self.session.url, tuple(dict.fromkeys((*expected, *INTERRUPTIONS))))
         if page is None:

@@ -9,6 +9,7 @@ from aggregator.scrapers.framework import (
     MaintenanceWindow,
     Manifest,
 )
+from aggregator.scrapers.framework.manifest import EvidenceMask
 
 MANIFEST = Manifest(
     slug="bluepeak",
@@ -22,4 +23,5 @@ MANIFEST = Manifest(
     maintenance_windows=(MaintenanceWindow(weekdays=frozenset({5}), start=time(22, 0), end=time(0, 0),
                                            timezone="America/Chicago"),),
     session_lifetime_minutes=15,
+    evidence_masks=(EvidenceMask(selector="header .user"),),  # "Signed in as <portal user>"
 )

@@ -31,6 +31,7 @@ NO_VALUE = "\u2014"  # an em dash: no value of this kind
 NOT_COVERED = "Not covered"  # the service is not covered at this tier: one EB01 = I line
 INACTIVE_NOTICE = "Coverage is not active on the date of service"
 PRIOR_AUTH_TITLE = "Prior authorization required for"
+PRIOR_AUTH_BADGE = "Prior authorization"  # a service's title line: "Prior authorization Required"
 PRIOR_AUTH_NONE = "No services on this plan need prior authorization."
 NO_AUTHORIZATIONS = "No authorizations on file for this member."
 NO_CLAIMS = "No claims match your search."
@@ -119,3 +120,14 @@ CLAIM_STATUS = VocabularyMap("claim status", {
     "Processed, no payment": ClaimStatusCategory.FINALIZED_NO_PAYMENT,
     "More info needed": ClaimStatusCategory.REQUEST_GENERAL, "Records needed": ClaimStatusCategory.REQUEST_DOCUMENTATION,
 })
+# The status codes (STC01-2, code source 508) the portal shows beside each status word: a word and a code
+# that do not belong together (a "Paid" claim coded as denied) are a page that contradicts itself.
+STATUS_CODES_OF: dict[ClaimStatusCategory, frozenset[str]] = {
+    ClaimStatusCategory.RECEIVED: frozenset({"19"}), ClaimStatusCategory.ACCEPTED: frozenset({"20"}),
+    ClaimStatusCategory.RETURNED_UNPROCESSABLE: frozenset({"21"}), ClaimStatusCategory.PENDING: frozenset({"45"}),
+    ClaimStatusCategory.PENDING_IN_PROCESS: frozenset({"20"}), ClaimStatusCategory.PENDING_PAYER_REVIEW: frozenset({"41"}),
+    ClaimStatusCategory.PENDING_PROVIDER_INFO: frozenset({"21"}), ClaimStatusCategory.PENDING_PATIENT_INFO: frozenset({"21"}),
+    ClaimStatusCategory.FINALIZED_PAYMENT: frozenset({"1", "65"}), ClaimStatusCategory.FINALIZED_DENIAL: frozenset({"585"}),
+    ClaimStatusCategory.FINALIZED_REVISED: frozenset({"1"}), ClaimStatusCategory.FINALIZED_NO_PAYMENT: frozenset({"104"}),
+    ClaimStatusCategory.REQUEST_GENERAL: frozenset({"0"}), ClaimStatusCategory.REQUEST_DOCUMENTATION: frozenset({"21"}),
+}

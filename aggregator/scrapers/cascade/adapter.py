@@ -50,6 +50,7 @@ from aggregator.scrapers.cascade.pages_activity import (
     claim_links,
     parse_auth_answer,
     parse_claim_answer,
+    report_received_dates,
 )
 from aggregator.scrapers.framework import CarrierAdapter, Credentials, Document, PortalPage, header_key
 from aggregator.scrapers.framework.activity import authorizations_from_list, check_same_search, links_for_rows
@@ -170,6 +171,7 @@ class CascadeAdapter(CarrierAdapter):
         check_same_search(self, report, query, report_capture, what="claims report")
         links = links_for_rows(self, claim_links, report_capture, (row.claim_number for row in report.rows),
                                what="claims report")
+        received = self.pure(lambda: report_received_dates(Document.parse(report_capture.html)), report_capture)
         captures, claims = [report_capture], []
         for row in report.rows:
             await self.session.click_and_wait(links[row.claim_number].selector)
@@ -180,8 +182,8 @@ class CascadeAdapter(CarrierAdapter):
             captures.append(eob)
             if self.read("claim_status", eob, query, EobOffer).claim_number != row.claim_number:
                 raise self.attach(ParseError("the EOB page is for a different claim than the one opened"), eob)
-            claim = self.pure(lambda data=document.data: parse_eob(data, MANIFEST.slug), eob)
-            if not row.shows(claim):
+            claim = self.pure(lambda data=document.data: self.parse_document("eob", data), eob)
+            if not row.shows(claim) or received.get(row.claim_number, claim.received_date) != claim.received_date:
                 raise self.attach(ParseError("a claim's EOB disagrees with its row in the claims report"),
                                   report_capture, eob)
             claims.append(claim.model_copy(update={"provenance": self.provenance(report_capture, eob)}))
@@ -204,7 +206,7 @@ class CascadeAdapter(CarrierAdapter):
         doc = Document.parse(html)
         if flow == "eligibility":
             if p.EligibilityResultPage.is_current(doc, ""):
-                return p.parse_eligibility(doc, MANIFEST.slug)
+                return p.answer_for(p.parse_eligibility(doc, MANIFEST.slug), query)
             if p.EligibilitySearchPage.is_current(doc, ""):
                 return p.parse_not_found(doc, query, MANIFEST.slug)
             raise UnexpectedPage("the page is neither an eligibility detail nor the inquiry form")

@@ -2,8 +2,10 @@
 
 The document states the claim once in `Label: value` lines (status word and code, dates, totals) and
 again line by line (a SERVICE LINES report, an ADJUSTMENTS report with reductions as negative amounts in
-parentheses). Both must agree (`check_claim_amounts`); the adapter then checks the document against the
-claim's row in the claims report.
+parentheses). Both must agree (`check_claim_amounts`), the status code must be one the portal prints with
+the status word (`maps.STATUS_CODES`), and the dates must follow the claim's life (service, receipt,
+processing, payment); the adapter then checks the document against the claim's row in the claims report.
+The document always ends with the provider-services line: without it the PDF was cut short.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import date, datetime
 from aggregator.errors import ParseError
 from aggregator.models import Adjustment, ClaimLine, ClaimStatus
 from aggregator.scrapers.cascade import maps
+from aggregator.scrapers.cascade.pages import money, written_date
 from aggregator.scrapers.framework import (
     CenturyWindow,
     build,
@@ -21,7 +24,6 @@ from aggregator.scrapers.framework import (
     member_id_of,
     parse_money,
     parse_quantity,
-    parse_short_date,
     read_report,
 )
 from aggregator.scrapers.framework.checks import check_claim_amounts
@@ -41,10 +43,16 @@ def parse_eob(data: bytes, carrier: str) -> ClaimStatus:
     statement = [m.group(1) for line in stripped if (m := _STATEMENT.match(line))]
     if len(statement) != 1:
         raise ParseError("the EOB does not state its statement date once")
-    window = CenturyWindow(datetime.strptime(statement[0], "%B %d, %Y").date(), maps.YEARS_AHEAD)
+    try:
+        window = CenturyWindow(datetime.strptime(statement[0], "%B %d, %Y").date(), maps.YEARS_AHEAD)
+    except ValueError:
+        raise ParseError("the EOB's statement date is not a calendar date") from None
+    closing = [line for line in stripped if line]
+    if not closing or not header_key(closing[-1]).startswith(header_key(maps.EOB_CLOSING)):
+        raise ParseError("the EOB is cut short: its closing line is missing")
 
     def day(text: str, field: str) -> date:
-        return parse_short_date(text, field=field, window=window)
+        return written_date(text, field=field, window=window)
 
     header = _labels(stripped[:stripped.index("SERVICE LINES")] if "SERVICE LINES" in stripped else [])
 
@@ -62,6 +70,9 @@ def parse_eob(data: bytes, carrier: str) -> ClaimStatus:
     status_code = text("Status Code")
     if not _STATUS_CODE.match(status_code):
         raise ParseError("status code is not a claim status code")
+    status = maps.CLAIM_STATUS(text("Claim Status"))
+    if status_code not in maps.STATUS_CODES[status]:
+        raise ParseError("the EOB's status code disagrees with its status word")
     allowed, responsibility = optional("Total Allowed"), optional("Patient Responsibility")
     processed, paid_date = optional("Processed"), optional("Paid Date")
     claim = build(
@@ -72,11 +83,11 @@ def parse_eob(data: bytes, carrier: str) -> ClaimStatus:
         member_id=member_id_of(text("Member ID"), field="member id"),
         service_from=day(first, "service from"),
         service_to=day(last, "service to"),
-        billed=parse_money(text("Total Billed"), field="total billed"),
-        allowed=None if allowed is None else parse_money(allowed, field="total allowed"),
-        paid=parse_money(text("Total Paid"), field="total paid"),
-        patient_responsibility=None if responsibility is None else parse_money(responsibility, field="patient responsibility"),
-        status_category=maps.CLAIM_STATUS(text("Claim Status")),
+        billed=money(text("Total Billed"), field="total billed"),
+        allowed=None if allowed is None else money(allowed, field="total allowed"),
+        paid=money(text("Total Paid"), field="total paid"),
+        patient_responsibility=None if responsibility is None else money(responsibility, field="patient responsibility"),
+        status_category=status,
         status_code=status_code,
         received_date=day(text("Received"), "received"),
         adjudicated_date=None if processed is None else day(processed, "processed"),
@@ -85,7 +96,22 @@ def parse_eob(data: bytes, carrier: str) -> ClaimStatus:
         lines=_lines(lines, day),
     )
     check_claim_amounts(claim)
+    _check_dates(claim)
     return claim
+
+
+def _check_dates(claim: ClaimStatus) -> None:
+    """A claim is served, then received, then processed, then paid: dates out of that order contradict."""
+    steps = [claim.service_from, claim.service_to, claim.received_date, claim.adjudicated_date, claim.paid_date]
+    known = [day for day in steps if day is not None]
+    if known != sorted(known):
+        raise ParseError("the EOB's dates are out of order (service, received, processed, paid)")
+    if claim.paid_date is not None and claim.adjudicated_date is None:
+        raise ParseError("the EOB has a paid date but no processed date")
+    # The claim's service dates are stated again by its lines: they span from the first line's to the last's.
+    days = [line.service_date for line in claim.lines]
+    if (claim.service_from, claim.service_to) != (min(days), max(days)):
+        raise ParseError("the EOB's service dates are not the span of its lines' dates")
 
 
 def _labels(lines: list[str]) -> dict[str, str]:
@@ -115,9 +141,9 @@ def _lines(lines: list[str], day) -> tuple[ClaimLine, ...]:  # type: ignore[no-u
             procedure_code=_alnum(row["PROCEDURE"], f"{field} procedure"),
             service_date=day(row["SVC DATE"], f"{field} date"),
             units=parse_quantity(row["UNITS"], field=f"{field} units"),
-            billed=parse_money(row["BILLED"], field=f"{field} billed"),
-            allowed=parse_money(row["ALLOWED"], field=f"{field} allowed"),
-            paid=parse_money(row["PAID"], field=f"{field} paid"),
+            billed=money(row["BILLED"], field=f"{field} billed"),
+            allowed=money(row["ALLOWED"], field=f"{field} allowed"),
+            paid=money(row["PAID"], field=f"{field} paid"),
             adjustments=tuple(adjustments.pop(int(number), [])),
         ))
     if adjustments:
@@ -140,7 +166,8 @@ def _adjustments(lines: list[str]) -> dict[int, list[Adjustment]]:
         if amount >= 0:
             # Reductions are printed negative, in parentheses; anything else is not what we know.
             raise ParseError("an adjustment is not printed as a reduction")
-        found.setdefault(int(row["LN"]), []).append(Adjustment(
+        found.setdefault(int(row["LN"]), []).append(build(
+            Adjustment, "EOB adjustment",
             group=ADJUSTMENT_GROUPS(row["GROUP"]), reason=ADJUSTMENT_REASONS(row["CARC"]), amount=-amount))
     return found
 

@@ -31,6 +31,7 @@ PRECERT_NONE = "No services"
 NO_AUTHORIZATIONS = "No authorizations found for this member."
 NO_CLAIMS = "NO CLAIMS FOUND FOR THE CRITERIA ENTERED"
 NO_ADJUSTMENTS = "NO ADJUSTMENTS ON THIS CLAIM"
+EOB_CLOSING = "Questions? Call Cascade Care Provider Services"  # the EOB's last line, below every table
 
 RELATIONSHIPS = VocabularyMap("relationship", {"Subscriber": Relationship.SELF, "Spouse": Relationship.SPOUSE,
                                                "Dependent Child": Relationship.CHILD})
@@ -91,6 +92,17 @@ CLAIM_STATUS = VocabularyMap("claim status", {
     "ADJUSTED": ClaimStatusCategory.FINALIZED_REVISED, "APPLIED TO DEDUCTIBLE": ClaimStatusCategory.FINALIZED_NO_PAYMENT,
     "INFO REQUESTED": ClaimStatusCategory.REQUEST_GENERAL, "RECORDS REQUESTED": ClaimStatusCategory.REQUEST_DOCUMENTATION,
 })
+# The claim status codes (X12 code source 508) the portal prints beside each status word. Word and code are
+# the same fact stated twice: a code not listed for the word is a contradiction, never a choice of one.
+STATUS_CODES: dict[ClaimStatusCategory, frozenset[str]] = {
+    ClaimStatusCategory.RECEIVED: frozenset({"19"}), ClaimStatusCategory.ACCEPTED: frozenset({"20"}),
+    ClaimStatusCategory.RETURNED_UNPROCESSABLE: frozenset({"21"}), ClaimStatusCategory.PENDING: frozenset({"45"}),
+    ClaimStatusCategory.PENDING_IN_PROCESS: frozenset({"20"}), ClaimStatusCategory.PENDING_PAYER_REVIEW: frozenset({"41"}),
+    ClaimStatusCategory.PENDING_PROVIDER_INFO: frozenset({"21"}), ClaimStatusCategory.PENDING_PATIENT_INFO: frozenset({"21"}),
+    ClaimStatusCategory.FINALIZED_PAYMENT: frozenset({"65", "1"}), ClaimStatusCategory.FINALIZED_DENIAL: frozenset({"585"}),
+    ClaimStatusCategory.FINALIZED_REVISED: frozenset({"1"}), ClaimStatusCategory.FINALIZED_NO_PAYMENT: frozenset({"104"}),
+    ClaimStatusCategory.REQUEST_GENERAL: frozenset({"0"}), ClaimStatusCategory.REQUEST_DOCUMENTATION: frozenset({"21"}),
+}
 
 # Two-digit years: dates of birth are never after the page's date; other dates reach at most this far ahead.
 YEARS_AHEAD = 20

@@ -22,16 +22,16 @@ from aggregator.models import (
 )
 from aggregator.models.base import Record
 from aggregator.scrapers.cascade import maps
-from aggregator.scrapers.cascade.pages import PageDates, parse_not_found, screen, title_is
+from aggregator.scrapers.cascade.pages import PageDates, birth_as_asked, money, parse_not_found, screen, title_is
 from aggregator.scrapers.framework import (
     Document,
     PortalPage,
     account_number,
     build,
     classify,
+    header_key,
     member_id_of,
     npi_of,
-    parse_money,
     parse_quantity,
     portal_number,
     read_report,
@@ -41,23 +41,26 @@ from aggregator.scrapers.framework.listings import (
     AuthListing,
     AuthListRow,
     ClaimListRow,
+    claim_number_key,
     list_table_rows,
     listed_once,
     listed_rows,
+    searched,
 )
-from aggregator.scrapers.framework.postback import PostBack, postback_of, postbacks_in
+from aggregator.scrapers.framework.postback import PostBack, postbacks_in
 
 LIST_HEADERS = ("Ref #", "Type", "Svc", "Decision", "From", "Thru")
 SERVICE_HEADERS = ("CPT", "Approved", "Used", "Balance", "Unit Type")
 REPORT_HEADERS = ("Claim No.", "Patient Acct", "From", "Thru", "Billed", "Paid", "Status")
 _COUNT = re.compile(r"^\*\*\* (\d+) CLAIM\(S\) LISTED \*\*\*$")
+_RUN_DATE = re.compile(r"^RUN DATE: *(\S+)$")
 _BY_CLAIM = re.compile(r"^CRITERIA: CLAIM (\S+)$")
 _BY_MEMBER = re.compile(r"^CRITERIA: MEMBER (\S+) +DOS (\d\d/\d\d/\d\d) - (\d\d/\d\d/\d\d)$")
 
-AuthSearchPage = screen("authorization search", "Authorization Inquiry", "#txtMemberId")
+AuthSearchPage = screen("authorization search", "Authorization Inquiry", "txtMemberId")
 AuthDetailPage = screen("authorization detail", "Authorization Detail")
-ClaimSearchPage = screen("claim search", "Claim Status Inquiry", "#txtClaimNo")
-EobPage = screen("explanation of benefits", "Explanation of Benefits", "#lnkDownload")
+ClaimSearchPage = screen("claim search", "Claim Status Inquiry", "txtClaimNo")
+EobPage = screen("explanation of benefits", "Explanation of Benefits")
 
 
 class AuthListPage(PortalPage):
@@ -100,12 +103,22 @@ class EobOffer(Record):
 def parse_auth_answer(doc: Document, query: AuthorizationQuery, carrier: str) -> AuthListing | Authorization | MemberNotFound:
     page = classify(doc, "", (AuthListPage, AuthDetailPage, AuthSearchPage))
     if page is AuthListPage:
-        return parse_auth_list(doc)
+        listing = parse_auth_list(doc)
+        _same_member(listing.member_id, query)
+        return listing.model_copy(update={"date_of_birth": birth_as_asked(listing.date_of_birth, query.date_of_birth)})
     if page is AuthDetailPage:
-        return parse_auth_detail(doc, carrier)
+        auth = parse_auth_detail(doc, carrier)
+        _same_member(auth.member_id, query)
+        return auth
     if page is AuthSearchPage:
         return parse_not_found(doc, query, carrier)
     raise UnexpectedPage("the page is none of the authorization summary, detail or search pages")
+
+
+def _same_member(member_id: str, query: AuthorizationQuery) -> None:
+    """A page of the authorization flow names its member: the one searched, or it answers someone else."""
+    if member_id != query.member_id:
+        raise ParseError("the authorization page is for a different member than the one searched")
 
 
 def parse_auth_list(doc: Document) -> AuthListing:
@@ -160,7 +173,12 @@ def parse_auth_detail(doc: Document, carrier: str) -> Authorization:
 def _auth_services(doc: Document) -> tuple[AuthorizedService, ...]:
     table = doc.table_with_headers(*SERVICE_HEADERS, field="authorized services")
     _, rows = read_table(table, name="authorized services", required=SERVICE_HEADERS)
-    return tuple(build(AuthorizedService, f"authorized service {row.text('CPT')}",
+    if not rows:
+        raise ParseError("the authorized services table has no rows")
+    # One row per procedure and unit: a second one (same or other numbers) cannot be told apart.
+    listed_once([f"{header_key(row.text('CPT'))}/{header_key(row.text('Unit Type'))}" for row in rows],
+                what="an authorized procedure")
+    return tuple(build(AuthorizedService, "authorized service",
                        procedure_code=row.text("CPT"), unit=maps.UNITS(row.text("Unit Type")),
                        approved=parse_quantity(row.text("Approved"), field="approved"),
                        used=parse_quantity(row.text("Used"), field="used"),
@@ -173,9 +191,16 @@ def _auth_services(doc: Document) -> tuple[AuthorizedService, ...]:
 def parse_claim_answer(doc: Document, query: ClaimQuery, carrier: str) -> ClaimReport | EobOffer | MemberNotFound:
     page = classify(doc, "", (ClaimReportPage, EobPage, ClaimSearchPage))
     if page is ClaimReportPage:
-        return parse_claim_report(doc)
+        report = parse_claim_report(doc)
+        # The report repeats its criteria: they must be the search made, or it answers another one.
+        if (report.claim_number, report.member_id, report.service_from, report.service_to) != searched(query):
+            raise ParseError("the claims report is for a different search than the one made")
+        return report
     if page is EobPage:
-        return parse_eob_offer(doc)
+        offer = parse_eob_offer(doc)
+        if query.claim_number and offer.claim_number != claim_number_key(query.claim_number):
+            raise ParseError("the EOB page is for a different claim than the one searched")
+        return offer
     if page is ClaimSearchPage:
         if query.claim_number:
             raise ParseError("the portal refused the claim-number search with a message")
@@ -192,6 +217,10 @@ def parse_claim_report(doc: Document) -> ClaimReport:
     dates = PageDates.of(doc)
     lines = _report_lines(doc)
     criteria = _criteria(lines, dates)
+    # The report states its run date as the page states its own: two statements of one day.
+    run_dates = [m.group(1) for line in lines if (m := _RUN_DATE.match(line.strip()))]
+    if len(run_dates) != 1 or dates.day(run_dates[0], "run date") != dates.reference:
+        raise ParseError("the report's run date is missing or disagrees with the page's date")
     if any(line.strip() == maps.NO_CLAIMS for line in lines):
         if any(_COUNT.match(line.strip()) for line in lines) or postbacks_in(doc.one("pre", field="report"), field="claim"):
             raise ParseError("the report says no claims were found and lists claims")
@@ -205,12 +234,28 @@ def parse_claim_report(doc: Document) -> ClaimReport:
                   provider_account_number=account_number(row["Patient Acct"]),
                   service_from=dates.day(row["From"], "from date"),
                   service_to=dates.day(row["Thru"], "thru date"),
-                  billed=parse_money(row["Billed"], field="billed"),
-                  paid=parse_money(row["Paid"], field="paid"),
+                  billed=money(row["Billed"], field="billed"),
+                  paid=money(row["Paid"], field="paid"),
                   status_category=maps.CLAIM_STATUS(row["Status"]))
             for row in table.rows]
     listed_once([r.claim_number for r in rows], what="a claim number")
+    searched = criteria.get("claim_number")
+    if searched is not None and any(r.claim_number != searched for r in rows):
+        raise ParseError("the report for one claim number lists another claim")
     return build(ClaimReport, "claim report", **criteria, rows=tuple(rows))
+
+
+def report_received_dates(doc: Document) -> dict[str, date]:
+    """Claim number -> the received date the report prints, when its layout has that column (the EOB
+    states it too, and the two must agree); empty when the report has no such column."""
+    dates, lines = PageDates.of(doc), _report_lines(doc)
+    if any(line.strip() == maps.NO_CLAIMS for line in lines):
+        return {}
+    table = read_report(lines, name="claims", required=REPORT_HEADERS)
+    if header_key("Received") not in table.headers:
+        return {}
+    return {portal_number(row["Claim No."], field="claim number"): dates.day(row["Received"], "received date")
+            for row in table.rows}
 
 
 def claim_links(doc: Document) -> dict[str, PostBack]:
@@ -225,7 +270,6 @@ def claim_links(doc: Document) -> dict[str, PostBack]:
 
 def parse_eob_offer(doc: Document) -> EobOffer:
     labels = PageDates.of(doc).labels(doc, "EOB page")
-    postback_of(doc.one("#lnkBack", field="return link"), field="return link")
     return build(EobOffer, "EOB page", claim_number=portal_number(labels.text("Claim #:"), field="claim number"))
 
 

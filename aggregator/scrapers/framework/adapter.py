@@ -35,6 +35,7 @@ from aggregator.models import (
     MemberNotFound,
     Provenance,
 )
+from aggregator.scrapers.framework.checked import checked_check, checked_parser, crash_reason, log_crash
 from aggregator.scrapers.framework.html import Document
 from aggregator.scrapers.framework.login import LoginMessages
 from aggregator.scrapers.framework.manifest import Capability, Manifest
@@ -76,10 +77,26 @@ def classify(doc: Document, url: str, candidates: tuple[type[PortalPage], ...]) 
 
 
 class CarrierAdapter(ABC):
+    """Every subclass's parsers (`parse_answer`, `parse_document`) and answers (`check_*`) go through the
+    framework's one checked path (framework/checked.py) without the subclass doing anything: only an
+    `AggregatorError` or a record that keeps every invariant ever leaves them."""
+
     manifest: ClassVar[Manifest]
     # Pages any step of a server-rendered portal may meet instead of the one it asked for (`expect`).
     maintenance_page: ClassVar[type[PortalPage] | None] = None
     login_page: ClassVar[type[PortalPage] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in ("parse_answer", "parse_document"):
+            found = cls.__dict__.get(name)
+            if isinstance(found, (classmethod, staticmethod)):
+                setattr(cls, name, type(found)(checked_parser(found.__func__, name,
+                                                                    takes_class=isinstance(found, classmethod))))
+        for name in ("check_eligibility", "check_authorizations", "check_claims"):
+            found = cls.__dict__.get(name)
+            if callable(found):
+                setattr(cls, name, checked_check(found))
 
     def __init__(self, session: PortalSession, credentials: Credentials) -> None:
         self.session = session
@@ -203,6 +220,9 @@ class CarrierAdapter(ABC):
             fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in error.errors())
             raise self.attach(ParseError(f"the captured pages do not make a valid answer ({fields})"),
                               *captures) from None
+        except Exception as error:  # noqa: BLE001 - a step that crashes on what the pages say is a misread
+            log_crash(self, "pure step", error)
+            raise self.attach(ParseError(crash_reason(error)), *captures) from None
 
     def read(self, flow: str, capture: Capture, query: Any, *expected: type[P]) -> P:
         """Parse the captured HTML; anything but the expected kinds of answer is an error with evidence."""

@@ -13,10 +13,18 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from aggregator.errors import ParseError
-from aggregator.models import Authorization, ClaimQuery, ClaimStatus, ServiceType
+from aggregator.models import (
+    Authorization,
+    AuthorizationQuery,
+    ClaimQuery,
+    ClaimStatus,
+    EligibilityQuery,
+    EligibilityRecord,
+    ServiceType,
+)
 from aggregator.models.base import Record
 from aggregator.models.codes import AuthStatus, ClaimStatusCategory
-from aggregator.scrapers.framework.html import Document, TableRow, read_table
+from aggregator.scrapers.framework.html import Document, TableRow, clean, read_table
 
 
 class AuthListRow(Record):
@@ -96,3 +104,31 @@ def listed_once(numbers: list[str], *, what: str) -> None:
     """A number listed twice cannot be told apart: an error, never a merge."""
     if len(set(numbers)) != len(numbers):
         raise ParseError(f"{what} is listed twice")
+
+
+def check_answers_search(answer: object, query: EligibilityQuery | AuthorizationQuery | ClaimQuery) -> None:
+    """A page read correctly can still be about another member, claim or day than the one asked (a
+    session mixed up, a digit changed): it is no answer. Checks every record a page gives against the
+    search that led to it; list pages repeat their own criteria and are checked where they are read."""
+    if isinstance(answer, EligibilityRecord) and isinstance(query, EligibilityQuery):
+        member = answer.member
+        if (member.member_id, member.date_of_birth, answer.service_date) != (
+                query.member_id, query.date_of_birth, query.service_date):
+            raise ParseError("the benefits page is for another member, birth date or date of service than asked")
+        if query.last_name and clean(member.last_name).casefold() != clean(query.last_name).casefold():
+            raise ParseError("the benefits page is for a member with another last name than asked")
+    elif isinstance(answer, AuthListing) and isinstance(query, AuthorizationQuery):
+        if (answer.member_id, answer.date_of_birth) != (query.member_id, query.date_of_birth):
+            raise ParseError("the authorization list is for another member than the one searched")
+    elif isinstance(answer, Authorization) and isinstance(query, AuthorizationQuery):
+        if answer.member_id != query.member_id:
+            raise ParseError("the authorization belongs to another member than the one searched")
+    elif isinstance(answer, ClaimStatus) and isinstance(query, ClaimQuery):
+        if query.claim_number:
+            if claim_number_key(answer.payer_claim_number) != claim_number_key(query.claim_number):
+                raise ParseError("the claim shown is not the claim number searched")
+        elif answer.member_id != query.member_id:
+            raise ParseError("the claim belongs to another member than the one searched")
+        elif query.service_from and query.service_to and (
+                answer.service_to < query.service_from or answer.service_from > query.service_to):
+            raise ParseError("the claim falls outside the dates of service searched")

@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Capability(str, Enum):
@@ -73,6 +73,22 @@ class Limits(BaseModel):
     min_seconds_between_requests: float = Field(default=0.0, ge=0)
 
 
+class EvidenceMask(BaseModel):
+    """A place on the portal's pages that staff must not see in evidence (e.g. the signed-in portal user):
+    a CSS selector, or the words that introduce it ("Logged in as"). See aggregator/evidence_mask.py."""
+
+    model_config = ConfigDict(frozen=True)
+
+    selector: str | None = None
+    text: str | None = Field(default=None, min_length=3)
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> EvidenceMask:
+        if (self.selector is None) == (self.text is None):
+            raise ValueError("an evidence mask is either a selector or a text")
+        return self
+
+
 class Manifest(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -85,6 +101,8 @@ class Manifest(BaseModel):
     maintenance_windows: tuple[MaintenanceWindow, ...] = ()
     session_lifetime_minutes: int = Field(default=30, ge=1, description="how long a saved session is worth trying")
     status: AdapterStatus = AdapterStatus.WORKING
+    # Masked in the evidence shown to staff (admins and auditors see the original); added to the defaults.
+    evidence_masks: tuple[EvidenceMask, ...] = ()
 
     def in_maintenance(self, moment: datetime) -> MaintenanceWindow | None:
         return next((w for w in self.maintenance_windows if w.contains(moment)), None)

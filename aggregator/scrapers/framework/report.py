@@ -20,6 +20,7 @@ from aggregator.errors import ParseError
 from aggregator.scrapers.framework.html import clean, header_key
 
 _RULE = re.compile(r"-+")
+_FOOTNOTE = re.compile(r"^\s*[*\u2020\u2021\u00a7]")
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ def _is_rule(line: str) -> bool:
 def read_report(lines: list[str], *, name: str, required: tuple[str, ...]) -> ReportTable:
     """Find the one header line holding every `required` header over a dash ruler, and read its rows.
 
-    Rows are the lines after the ruler up to the first blank line (or the end).
+    Rows are the lines after the ruler up to the first blank line, footnote line (`* ...`, `† ...`) or
+    the end: a footnote printed under the rows is not a row, and whatever follows it is the caller's.
     """
     wanted = [header_key(h) for h in required]
     found: list[ReportTable] = []
@@ -71,7 +73,7 @@ def read_report(lines: list[str], *, name: str, required: tuple[str, ...]) -> Re
             raise ParseError(f"{name} report has duplicated column headers")
         rows: list[ReportRow] = []
         end = index + 2
-        while end < len(lines) and lines[end].strip():
+        while end < len(lines) and lines[end].strip() and not _FOOTNOTE.match(lines[end]):
             line = lines[end]
             if _outside(line, spans):
                 raise ParseError(f"{name} report has a row with text outside its columns")

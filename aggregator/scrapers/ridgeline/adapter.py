@@ -33,6 +33,7 @@ from aggregator.models import (
 )
 from aggregator.scrapers.framework import CarrierAdapter, Document
 from aggregator.scrapers.framework.activity import authorizations_from_list, check_same_search, links_for_rows
+from aggregator.scrapers.framework.listings import check_answers_search
 from aggregator.scrapers.ridgeline import maps
 from aggregator.scrapers.ridgeline.manifest import MANIFEST
 from aggregator.scrapers.ridgeline.pages import (
@@ -67,6 +68,11 @@ from aggregator.scrapers.ridgeline.pages_claims import (
 )
 
 US_DATE = "%m/%d/%Y"
+# Buttons by the form field they submit (the portal reads the name; an id is only presentation), with
+# the id the portal prints today as the first choice.
+LOGIN_BUTTON = "#loginButton, input[type=submit][name=login]"
+VERIFY_BUTTON = "#verifyButton, input[type=submit][name=verify]"
+SEARCH_BUTTON = "#searchButton, input[type=submit][name=search]"
 PageAnswer = (EligibilityAnswer | AuthListing | Authorization | ClaimResultsListing | ClaimStatus)
 
 
@@ -81,13 +87,13 @@ class RidgelineAdapter(CarrierAdapter):
         await self.expect(LoginPage, label="login")
         await self.session.fill("input[name=username]", self.credentials.username)
         await self.session.fill("input[name=password]", self.credentials.password)
-        await self.session.click_and_wait("#loginButton")
+        await self.session.click_and_wait(LOGIN_BUTTON)
         page, doc = await self.expect(MfaPage, LoginPage, CaptchaPage, HomePage, label="after-password")
         if page is LoginPage:
             await self.login_refused(page_message(doc), LOGIN_MESSAGES)
         if page is MfaPage:
             await self.session.fill("input[name=otp]", code)
-            await self.session.click_and_wait("#verifyButton")
+            await self.session.click_and_wait(VERIFY_BUTTON)
             page, doc = await self.expect(HomePage, MfaPage, CaptchaPage, LoginPage, label="after-code")
             if page is MfaPage:
                 # A fresh, never-used code was refused: the seed is wrong. Retrying risks a lockout.
@@ -106,7 +112,7 @@ class RidgelineAdapter(CarrierAdapter):
         await self.session.fill("input[name=dob]", query.date_of_birth.strftime(US_DATE))
         await self.session.fill("input[name=lastName]", query.last_name or "")
         await self.session.fill("input[name=dos]", query.service_date.strftime(US_DATE))
-        await self.session.click_and_wait("#searchButton")
+        await self.session.click_and_wait(SEARCH_BUTTON)
         await self.expect(BenefitsPage, SearchPage, label="search-result")
         _, capture = await self.capture("eligibility-result")
         answer = self.read("eligibility", capture, query, EligibilityRecord, MemberNotFound)
@@ -117,7 +123,7 @@ class RidgelineAdapter(CarrierAdapter):
         await self.expect(AuthSearchPage, label="authorization-search")
         await self.session.fill("input[name=memberId]", query.member_id)
         await self.session.fill("input[name=dob]", query.date_of_birth.strftime(US_DATE))
-        await self.session.click_and_wait("#searchButton")
+        await self.session.click_and_wait(SEARCH_BUTTON)
         await self.expect(AuthListPage, AuthSearchPage, label="authorization-search-result")
         _, listed = await self.capture("authorization-search-result")
         return await authorizations_from_list(self, query, listed, what="authorization list", read_links=auth_links,
@@ -141,7 +147,7 @@ class RidgelineAdapter(CarrierAdapter):
             await self.session.fill("input[name=dob]", query.date_of_birth.strftime(US_DATE))
             await self.session.fill("input[name=fromDate]", query.service_from.strftime(US_DATE))
             await self.session.fill("input[name=toDate]", query.service_to.strftime(US_DATE))
-        await self.session.click_and_wait("#searchButton")
+        await self.session.click_and_wait(SEARCH_BUTTON)
         await self.expect(ClaimResultsPage, ClaimSearchPage, label="claim-search-result")
         _, first = await self.capture("claim-results-page-1")
         answer = self.read("claim_status", first, query, ClaimResultsListing, MemberNotFound)
@@ -205,7 +211,12 @@ class RidgelineAdapter(CarrierAdapter):
         claim_status: a results page -> ClaimResultsListing, a detail page -> ClaimStatus, the search ->
         MemberNotFound (member searches only).
         """
-        doc = Document.parse(html)
+        answer = cls._parse_page(flow, Document.parse(html), query)
+        check_answers_search(answer, query)  # a page about another member or claim is no answer
+        return answer
+
+    @staticmethod
+    def _parse_page(flow: str, doc: Document, query: Any) -> PageAnswer:
         if flow == "eligibility":
             if BenefitsPage.is_current(doc, ""):
                 return parse_benefits(doc, MANIFEST.slug)

@@ -9,6 +9,7 @@ from aggregator.scrapers.framework import (
     MaintenanceWindow,
     Manifest,
 )
+from aggregator.scrapers.framework.manifest import EvidenceMask
 
 MANIFEST = Manifest(
     slug="ridgeline",
@@ -21,4 +22,5 @@ MANIFEST = Manifest(
     maintenance_windows=(MaintenanceWindow(weekdays=frozenset({6}), start=time(0, 0), end=time(6, 0),
                                            timezone="America/New_York"),),
     session_lifetime_minutes=15,  # the portal's idle timeout
+    evidence_masks=(EvidenceMask(text="Logged in as"),),  # the header names the portal user
 )

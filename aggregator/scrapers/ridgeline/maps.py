@@ -75,6 +75,9 @@ OPEN_ENDED_DATE = "12/31/9999"  # how the portal writes "no termination date"
 PRIOR_AUTH_PREFIX = "Prior authorization required for:"
 PRIOR_AUTH_NONE = "None"
 INACTIVE_NOTICE = "Benefit information is not available because coverage is not active"
+# The footer the portal draws below the content of every screen ("(c) 2003-2026 Ridgeline Mutual
+# Insurance Company. All rights reserved."): the end marker of every page an answer is read from.
+PORTAL_FOOTER = "Ridgeline Mutual Insurance Company. All rights reserved."
 
 
 # --- authorizations ---------------------------------------------------------------------------------
@@ -145,4 +148,5 @@ UNADJUDICATED_STATUS_CODES = frozenset({"19", "20"})
 NO_CLAIMS = "No claims found for the criteria entered."
 PAGE_NEXT = "Next >"
 PAGE_PREV = "< Prev"
+CLAIMS_PER_PAGE = 10  # every results page but the last lists exactly this many claims
 MAX_RESULT_PAGES = 50  # more than this is a loop or a runaway search, never a real answer

@@ -32,6 +32,8 @@ from aggregator.scrapers.ridgeline.pages import (
     link_in,
     page_labels,
     parse_not_found,
+    require_footer_after,
+    saying,
     title_is,
 )
 
@@ -84,8 +86,15 @@ def parse_auth_answer(doc: Document, query: AuthorizationQuery, carrier: str) ->
 
 
 def parse_auth_list(doc: Document) -> AuthListing:
+    """The list page; complete when the portal's footer follows the list table (the page shows no count
+    or pager), so a list cut short is an error, never a shorter list."""
     labels = page_labels(doc, "authorization list")
     rows = listed_rows(doc, LIST_HEADERS, name="authorization list", none_message=maps.NO_AUTHORIZATIONS)
+    tables = doc.tables_with_headers(*LIST_HEADERS)
+    end = tables[0] if tables else saying(doc, maps.NO_AUTHORIZATIONS)
+    if end is None:
+        raise ParseError("the authorization list shows neither a list nor its 'none on file' message")
+    require_footer_after(doc, end, what="the authorization list")
     listed = [build(
         AuthListRow, "authorization list row",
         auth_number=portal_number(row.text("Auth #"), field="authorization number"),
@@ -132,7 +141,9 @@ def parse_auth_detail(doc: Document, carrier: str) -> Authorization:
 
 
 def _parse_services(doc: Document) -> tuple[AuthorizedService, ...]:
+    """The authorized services table; complete when the portal's footer follows it."""
     table = doc.table_with_headers(*SERVICE_HEADERS, field="authorized services")
+    require_footer_after(doc, table, what="the authorized services table")
     headers, rows = read_table(table, name="authorized services", required=SERVICE_HEADERS)
     has_notes = header_key(NOTES_HEADER) in headers
     services = []
@@ -148,6 +159,9 @@ def _parse_services(doc: Document) -> tuple[AuthorizedService, ...]:
                 raise ParseError(f"{code}: the 'Exhausted' note disagrees with the remaining quantity")
         services.append(build(AuthorizedService, f"authorized service {code}", procedure_code=code,
                               unit=maps.UNITS(row.text("Unit")), approved=approved, used=used, remaining=remaining))
+    if not services:
+        # Every request is for at least one procedure: an empty table is a page that lost its rows.
+        raise ParseError("the authorized services table lists no service")
     return tuple(services)
 
 

@@ -10,6 +10,7 @@ the page number. A disagreement is a `ParseError`, never a choice between the tw
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from typing import Literal
@@ -31,25 +32,36 @@ from aggregator.scrapers.framework import (
     parse_quantity,
     portal_number,
     read_table,
+    text_of,
 )
 from aggregator.scrapers.framework.checks import check_claim_amounts
-from aggregator.scrapers.framework.listings import ClaimListRow, list_table_rows, listed_once
+from aggregator.scrapers.framework.completeness import require_count
+from aggregator.scrapers.framework.listings import (
+    ClaimListRow,
+    claim_number_key,
+    list_table_rows,
+    listed_once,
+    searched,
+)
 from aggregator.scrapers.framework.maps import ADJUSTMENT_GROUPS, ADJUSTMENT_REASONS
+from aggregator.scrapers.framework.reading import parse_amount
 from aggregator.scrapers.ridgeline import maps
 from aggregator.scrapers.ridgeline.pages import (
-    innermost_matching,
+    innermost_elements,
     link_in,
     links_titled,
     page_labels,
     parse_date_range,
     parse_not_found,
+    require_footer_after,
+    saying,
     title_is,
 )
 
 RESULT_HEADERS = ("Claim #", "Patient Acct #", "Service Dates", "Billed", "Paid", "Status")
 LINE_HEADERS = ("Line", "Procedure", "Date", "Units", "Billed", "Allowed", "Paid", "Adjustments")
-_COUNT = re.compile(r"^(\d+) claim\(s\) found\.$")
-_PAGER = re.compile(r"^Page (\d+) of (\d+)$")
+_COUNT = re.compile(r"^(\d+) claim\(s\) found\.$", re.IGNORECASE)
+_PAGER = re.compile(r"^Page (\d+) of (\d+)$", re.IGNORECASE)
 _ADJUSTMENT = re.compile(r"^(?P<group>[A-Za-z]{2})-(?P<reason>[0-9A-Za-z]{1,5}) (?P<amount>\S+)$")
 _STATUS_CODE = re.compile(r"^\d{1,5}$")
 
@@ -109,7 +121,12 @@ def parse_claim_answer(doc: Document, query: ClaimQuery, carrier: str) -> ClaimR
     """Any page a claim lookup reads an answer from: a results page, a detail page, or "not found"."""
     page = classify(doc, "", (ClaimResultsPage, ClaimDetailPage, ClaimSearchPage))
     if page is ClaimResultsPage:
-        return parse_claim_results(doc)
+        listing = parse_claim_results(doc)
+        if (listing.claim_number, listing.member_id, listing.service_from, listing.service_to) != searched(query):
+            raise ParseError("the results page repeats another search than the one made")
+        if query.claim_number and any(claim_number_key(r.claim_number) != listing.claim_number for r in listing.rows):
+            raise ParseError("the results of a claim-number search list another claim")
+        return listing
     if page is ClaimDetailPage:
         return parse_claim_detail(doc, carrier)
     if page is ClaimSearchPage:
@@ -121,14 +138,21 @@ def parse_claim_answer(doc: Document, query: ClaimQuery, carrier: str) -> ClaimR
 
 
 def parse_claim_results(doc: Document) -> ClaimResultsListing:
+    """One results page. Complete means: "N claim(s) found." above the list, the "Page N of M" pager
+    below it, the portal's footer below that, and as many rows as the count and the portal's page size
+    leave for this page. Anything else is a page cut short or a list we cannot trust."""
     criteria = _parse_criteria(doc)
     tables = doc.tables_with_headers(*RESULT_HEADERS)
-    pagers = innermost_matching(doc, lambda text: bool(_PAGER.match(text)))
-    counts = innermost_matching(doc, lambda text: bool(_COUNT.match(text)))
+    pagers = innermost_elements(doc, lambda text: bool(_PAGER.match(text)), word="page")
+    counts = innermost_elements(doc, lambda text: bool(_COUNT.match(text)), word="found")
     next_links, prev_links = links_titled(doc, maps.PAGE_NEXT), links_titled(doc, maps.PAGE_PREV)
     if doc.has_text(maps.NO_CLAIMS):
         if tables or pagers or counts or next_links or prev_links:
             raise ParseError("the results page says no claims were found and shows claims or pages")
+        message = saying(doc, maps.NO_CLAIMS)
+        if message is None:
+            raise ParseError("the results page's 'no claims' message is not a message of its own")
+        require_footer_after(doc, message, what="the claim results page")
         return build(ClaimResultsListing, "claim results", **criteria, total=0, page=1, pages=1, has_next=False)
     if len(tables) != 1:
         raise ParseError(f"expected one claim list table, found {len(tables)}")
@@ -136,15 +160,23 @@ def parse_claim_results(doc: Document) -> ClaimResultsListing:
         raise ParseError("the results page lacks its 'N claim(s) found' line or its 'Page N of M' pager")
     if len(next_links) > 1 or len(prev_links) > 1:
         raise ParseError("the results page has more than one 'Next' or 'Prev' link")
-    page, pages = (int(n) for n in _PAGER.match(pagers[0]).groups())  # type: ignore[union-attr]
-    total = int(_COUNT.match(counts[0]).group(1))  # type: ignore[union-attr]
+    if pagers[0] not in tables[0].xpath("following::*"):
+        raise ParseError("the claim list is cut short: its pager is not drawn below it")
+    require_footer_after(doc, pagers[0], what="the claim results page")
+    page, pages = (int(n) for n in _PAGER.match(text_of(pagers[0])).groups())  # type: ignore[union-attr]
+    total = int(_COUNT.match(text_of(counts[0])).group(1))  # type: ignore[union-attr]
     if not 1 <= page <= pages:
         raise ParseError("the pager shows a page outside its own range")
     if bool(next_links) != (page < pages) or bool(prev_links) != (page > 1):
         raise ParseError("the pager's links disagree with 'Page N of M'")
+    if pages > maps.MAX_RESULT_PAGES:
+        raise ParseError(f"the search has {pages} result pages, more than the {maps.MAX_RESULT_PAGES} a real "
+                         f"answer has")
+    if pages != max(1, math.ceil(total / maps.CLAIMS_PER_PAGE)):
+        raise ParseError("the number of pages disagrees with the number of claims found")
     _, rows = read_table(tables[0], name="claim list", required=RESULT_HEADERS)
-    if not rows or len(rows) > total:
-        raise ParseError("the claim list's rows disagree with the number of claims found")
+    shown = min(maps.CLAIMS_PER_PAGE, total - (page - 1) * maps.CLAIMS_PER_PAGE)
+    require_count(shown, len(rows), what="the claim list page")
     listed = [_result_row(row) for row in rows]
     listed_once([r.claim_number for r in listed], what="a claim number on one page")
     return build(ClaimResultsListing, "claim results", **criteria, total=total, page=page, pages=pages,
@@ -189,8 +221,8 @@ def _result_row(row: TableRow) -> ClaimListRow:
         provider_account_number=account_number(row.text("Patient Acct #")),
         service_from=service_from,
         service_to=service_to,
-        billed=parse_money(row.text("Billed"), field="claim billed"),
-        paid=parse_money(row.text("Paid"), field="claim paid"),
+        billed=parse_amount(row.text("Billed"), field="claim billed"),
+        paid=parse_amount(row.text("Paid"), field="claim paid"),
         status_category=maps.CLAIM_STATUS(row.text("Status")),
     )
 
@@ -210,10 +242,10 @@ def parse_claim_detail(doc: Document, carrier: str) -> ClaimStatus:
         member_id=member_id_of(labels.text("Member ID:"), field="member id"),
         service_from=service_from,
         service_to=service_to,
-        billed=labels.money("Total Billed:"),
-        allowed=labels.optional_money("Total Allowed:"),
-        paid=labels.money("Total Paid:"),
-        patient_responsibility=labels.optional_money("Patient Responsibility:"),
+        billed=labels.amount("Total Billed:"),
+        allowed=labels.optional_amount("Total Allowed:"),
+        paid=labels.amount("Total Paid:"),
+        patient_responsibility=labels.optional_amount("Patient Responsibility:"),
         status_category=category,
         status_code=status_code,
         received_date=labels.day("Received Date:"),
@@ -228,12 +260,15 @@ def parse_claim_detail(doc: Document, carrier: str) -> ClaimStatus:
 
 
 def _parse_lines(doc: Document) -> tuple[ClaimLine, ...]:
+    """The service lines; complete when the portal's footer follows the table (the totals above it are
+    checked against the lines too)."""
     table = doc.table_with_headers(*LINE_HEADERS, field="service lines")
+    require_footer_after(doc, table, what="the service lines table")
     _, rows = read_table(table, name="service lines", required=LINE_HEADERS)
     lines = []
     for row in rows:
         number = row.text("Line")
-        if not number.isdigit():
+        if not (number.isascii() and number.isdigit()):
             raise ParseError("a service line number is not a number")
         field = f"line {number}"
         lines.append(build(
@@ -242,9 +277,9 @@ def _parse_lines(doc: Document) -> tuple[ClaimLine, ...]:
             procedure_code=_procedure_code(row.text("Procedure")),
             service_date=parse_date(row.text("Date"), field=f"{field} date"),
             units=parse_quantity(row.text("Units"), field=f"{field} units"),
-            billed=parse_money(row.text("Billed"), field=f"{field} billed"),
-            allowed=parse_money(row.text("Allowed"), field=f"{field} allowed"),
-            paid=parse_money(row.text("Paid"), field=f"{field} paid"),
+            billed=parse_amount(row.text("Billed"), field=f"{field} billed"),
+            allowed=parse_amount(row.text("Allowed"), field=f"{field} allowed"),
+            paid=parse_amount(row.text("Paid"), field=f"{field} paid"),
             adjustments=parse_adjustments(row.text("Adjustments"), field=f"{field} adjustments"),
         ))
     return tuple(lines)  # no lines, or a line number twice, fails `check_claim_amounts`
@@ -260,7 +295,8 @@ def parse_adjustments(text: str, *, field: str) -> tuple[Adjustment, ...]:
         match = _ADJUSTMENT.match(part.strip())
         if not match:
             raise ParseError(f"{field}: not written as 'GROUP-REASON $amount'")
-        adjustments.append(Adjustment(
+        adjustments.append(build(
+            Adjustment, f"{field} adjustment",
             group=ADJUSTMENT_GROUPS(match.group("group")),
             reason=ADJUSTMENT_REASONS(match.group("reason")),
             amount=parse_money(match.group("amount"), field=field),
@@ -278,6 +314,6 @@ def _check_status_code(claim: ClaimStatus) -> None:
 
 
 def _procedure_code(text: str) -> str:
-    if not text or not text.isalnum() or len(text) > 8:
+    if not text or not (text.isascii() and text.isalnum()) or len(text) > 8:
         raise ParseError("procedure code is not a code")
     return text
