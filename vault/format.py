@@ -53,6 +53,13 @@ def _first_words(error: ValueError) -> str:
     return "its JSON holds a value that cannot be read"
 
 
+def _loc_part(part: int | str) -> str:
+    """A path element of a validation error, fit for a one-line message: a key the file itself chose
+    (a record id) may hold line breaks or control characters, so only short printable keys are shown."""
+    text = str(part)
+    return text if text.isprintable() and len(text) <= 64 else "<key>"
+
+
 def _is_b64(value: str) -> str:
     try:
         unb64(value)
@@ -146,7 +153,7 @@ def parse(raw: bytes, path: Path) -> VaultDoc:
         return VaultDoc.model_validate(data)
     except ValidationError as error:
         first = error.errors(include_input=False)[0]
-        where = ".".join(str(part) for part in first["loc"])
+        where = ".".join(_loc_part(part) for part in first["loc"])
         raise VaultCorrupted(f"vault file {path} is corrupted: {where}: {first['msg']}") from None
 
 

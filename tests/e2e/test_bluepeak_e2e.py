@@ -41,8 +41,13 @@ async def test_eligibility_of_32_members_equals_ground_truth(make_runner, sandbo
     for sample, result in zip(samples, results, strict=True):
         assert result.answer is not None, (sample.kind, result.outcome, result.reason)
         assert result.answer.without_provenance() == sample.expected, sample.kind  # field by field
-        labels = [e.label for e in result.evidence]
-        assert sorted(result.answer.provenance.evidence_ids) == sorted(e.id for e in result.evidence)
+        captured = {e.id: e.label for e in result.evidence}
+        named = result.answer.provenance.evidence_ids
+        assert set(named) <= set(captured)
+        labels = [captured[i] for i in named]
+        # Evidence the answer does not name can only be of the same steps, from an attempt the runner retried
+        # after a portal timeout (a busy machine): never an error screen or another kind of page.
+        assert {label for i, label in captured.items() if i not in named} <= set(labels)
         if isinstance(sample.expected, EligibilityRecord):
             assert result.outcome is Outcome.FOUND and labels == ["eligibility-candidates", "eligibility-result"]
             household = sandbox.dataset.carrier(CARRIER).household(sample.member)

@@ -72,9 +72,23 @@ def body(root: HtmlElement) -> HtmlElement:
     return found if found is not None else root
 
 
+def _walk(root: HtmlElement) -> Iterator[tuple[HtmlElement, bool, bool, bool, bool]]:
+    """Every node of the body in document order, with (in a <pre>, hidden) for the node itself and for its
+    parent (a tail belongs to the parent). One pass instead of a walk up the ancestors per node."""
+    start = body(root)
+    stack = [(start, start.tag == "pre", start.tag in INVISIBLE, False, False)]
+    while stack:
+        node, pre, hidden, parent_pre, parent_hidden = stack.pop()
+        yield node, pre, hidden, parent_pre, parent_hidden
+        if isinstance(node.tag, str):
+            for child in reversed(node):
+                tag = child.tag if isinstance(child.tag, str) else ""
+                stack.append((child, pre or tag == "pre", hidden or tag in INVISIBLE, pre, hidden))
+
+
 def elements(root: HtmlElement) -> list[HtmlElement]:
     """Visible elements of the body, document order."""
-    return [el for el in body(root).iter() if is_element(el) and not invisible(el)]
+    return [node for node, _, hidden, _, _ in _walk(root) if isinstance(node.tag, str) and not hidden]
 
 
 @dataclass
@@ -110,16 +124,16 @@ class Slot:
 
 def slots(root: HtmlElement, *, pre: bool = True) -> Iterator[Slot]:
     """Every non-empty visible text node of the body (in document order)."""
-    for el in body(root).iter():
-        if not isinstance(el.tag, str):  # comment or processing instruction: only its tail is content
-            if el.tail and el.tail.strip() and not invisible(el.getparent()) and (pre or not in_pre(el.getparent())):
-                yield Slot(el, "tail")
+    for node, node_pre, hidden, parent_pre, parent_hidden in _walk(root):
+        if not isinstance(node.tag, str):  # a comment: only its tail is content (of the comment's parent)
+            if node.tail and node.tail.strip() and not hidden and (pre or not node_pre):
+                yield Slot(node, "tail")
             continue
-        if el.text and el.text.strip() and not invisible(el) and (pre or not in_pre(el)):
-            yield Slot(el, "text")
-        parent = el.getparent()
-        if el.tail and el.tail.strip() and parent is not None and not invisible(parent) and (pre or not in_pre(parent)):
-            yield Slot(el, "tail")
+        if node.text and node.text.strip() and not hidden and (pre or not node_pre):
+            yield Slot(node, "text")
+        if node.tail and node.tail.strip() and node.getparent() is not None and not parent_hidden \
+                and (pre or not parent_pre):
+            yield Slot(node, "tail")
 
 
 def text_of(el: HtmlElement) -> str:
@@ -139,10 +153,17 @@ def own_slots(el: HtmlElement) -> list[Slot]:
 
 # --- labels, tables --------------------------------------------------------------------------------
 
+LABEL_TAGS = ("th", "dt", "td", "label", "span", "b")
+
+
 def is_label(el: HtmlElement) -> bool:
     """A header or label cell: <th>, <dt>, a <td>/<label>/<span> whose text ends with a colon, or one the
     portal marks as a label by class."""
-    if not is_element(el) or invisible(el) or in_pre(el):
+    return is_element(el) and el.tag in LABEL_TAGS and not invisible(el) and not in_pre(el) and _label_like(el)
+
+
+def _label_like(el: HtmlElement) -> bool:
+    if el.tag not in LABEL_TAGS:
         return False
     text = text_of(el)
     if not text or len(text) > 60:
@@ -156,7 +177,8 @@ def is_label(el: HtmlElement) -> bool:
 
 
 def labels(root: HtmlElement) -> list[HtmlElement]:
-    return [el for el in elements(root) if is_label(el)]
+    return [node for node, pre, hidden, _, _ in _walk(root)
+            if isinstance(node.tag, str) and not hidden and not pre and _label_like(node)]
 
 
 def direct_rows(table: HtmlElement) -> list[HtmlElement]:
