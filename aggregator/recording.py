@@ -740,26 +740,33 @@ class _Live:
     problems: list[str] = field(default_factory=list)
 
 
-async def _record_live(handle: Any, carrier: str, plan: list[RecordingCase],
-                       kinds: list[tuple[Expect, EligibilityRecord | MemberNotFound]],
-                       activity: list[tuple[ActivityCase, ActivityTruth]], data_dir: Path,
-                       on_case: OnCase | None) -> tuple[list[RecordedCase], list[str]]:
-    from aggregator.browser import BrowserPool
-    from aggregator.runner import Runner
+def _throwaway_environment(handle: Any, carrier: str, data_dir: Path) -> tuple[Any, Any, Any]:
+    """Settings, a vault holding the sandbox carrier's accounts, and a repository, all in `data_dir`.
+
+    Every path is explicit: nothing from the user's AGGREGATOR_* environment (a real database or vault)
+    is touched. Browser settings (executable, headless) still come from the environment."""
     from aggregator.settings import Settings
     from aggregator.store import Repository
     from sandbox.accounts import vault_inputs
     from vault import MasterKey, Vault
 
-    # Every path explicit: nothing from the user's AGGREGATOR_* environment (a real database or vault)
-    # is touched. Browser settings (executable, headless) still come from the environment.
     settings = Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'aggregator.db'}",
                         snapshots_dir=data_dir / "snapshots", vault_path=data_dir / "vault.json")
     key = MasterKey.generate()
     key.write_key_file(data_dir / "vault.key")
     vault = Vault.create(settings.resolved_vault_path, key)
     vault.upsert_accounts(vault_inputs(handle.dataset, [carrier]))
-    repository = Repository.open(settings.resolved_database_url)
+    return settings, vault, Repository.open(settings.resolved_database_url)
+
+
+async def _record_live(handle: Any, carrier: str, plan: list[RecordingCase],
+                       kinds: list[tuple[Expect, EligibilityRecord | MemberNotFound]],
+                       activity: list[tuple[ActivityCase, ActivityTruth]], data_dir: Path,
+                       on_case: OnCase | None) -> tuple[list[RecordedCase], list[str]]:
+    from aggregator.browser import BrowserPool
+    from aggregator.runner import Runner
+
+    settings, vault, repository = _throwaway_environment(handle, carrier, data_dir)
     state = handle.states[carrier]
     live = _Live()
     total = len(plan) + len(activity)
@@ -917,19 +924,8 @@ async def _record_declared_live(handle: Any, carrier: str, cases: Sequence[Any],
                                 on_case: OnCase | None) -> tuple[list[tuple[Any, bytes, dict[str, Any]]], list[str]]:
     from aggregator.browser import BrowserPool
     from aggregator.runner import Runner
-    from aggregator.settings import Settings
-    from aggregator.store import Repository
-    from sandbox.accounts import vault_inputs
-    from vault import MasterKey, Vault
 
-    # Every path explicit: nothing from the user's AGGREGATOR_* environment is touched (see _record_live).
-    settings = Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'aggregator.db'}",
-                        snapshots_dir=data_dir / "snapshots", vault_path=data_dir / "vault.json")
-    key = MasterKey.generate()
-    key.write_key_file(data_dir / "vault.key")
-    vault = Vault.create(settings.resolved_vault_path, key)
-    vault.upsert_accounts(vault_inputs(handle.dataset, [carrier]))
-    repository = Repository.open(settings.resolved_database_url)
+    settings, vault, repository = _throwaway_environment(handle, carrier, data_dir)
     state = handle.states[carrier]
     recorded: list[tuple[Any, bytes, dict[str, Any]]] = []
     problems: list[str] = []

@@ -24,8 +24,16 @@ from lxml.html import HtmlElement
 
 from aggregator.browser import ApiResponse
 from aggregator.errors import AggregatorError, ParseError
-from aggregator.scrapers.framework.html import Document, clean, header_key, parse_date, parse_money, text_of
+from aggregator.scrapers.framework.html import (
+    Document,
+    clean,
+    header_key,
+    next_element,
+    parse_date,
+    text_of,
+)
 from aggregator.scrapers.framework.maps import VocabularyMap
+from aggregator.scrapers.framework.reading import Labels
 
 SNAPSHOT_ATTRIBUTE = "data-aggregator-api"  # marks a kept API response inside captured HTML
 T = TypeVar("T")
@@ -272,7 +280,7 @@ def definitions(scope: HtmlElement, *, name: str) -> dict[str, HtmlElement]:
     return values
 
 
-class Definitions:
+class Definitions(Labels):
     """A scope's definition lists read by label words (case, spacing, hyphens and footnote markers ignored,
     as `header_key` compares): the `Labels` readers (text / optional / day / money) over `<dt>`/`<dd>`.
 
@@ -282,49 +290,14 @@ class Definitions:
 
     def __init__(self, scope: HtmlElement, page: str, *, absent: str,
                  dates: Callable[[str, str], date] | None = None) -> None:
+        # Not Labels.__init__: the values come from <dt>/<dd> pairs in `scope`, not `Label:` cells.
         self.values = definitions(scope, name=page)
         self.page = page
         self.absent = absent
         self._dates = dates or (lambda text, field: parse_date(text, field=field))
 
-    def has(self, label: str) -> bool:
-        return header_key(label) in self.values
-
-    def text(self, label: str) -> str:
-        cell = self.values.get(header_key(label))
-        if cell is None:
-            raise ParseError(f"{self.page} lacks '{label}'")
-        value = text_of(cell)
-        if not value:
-            raise ParseError(f"{self.page}: '{label}' is empty")
-        return value
-
-    def optional(self, label: str) -> str | None:
-        """A label always drawn whose value may be the app's "no value" word."""
-        value = self.text(label)
-        return None if header_key(value) == header_key(self.absent) else value
-
-    def day(self, label: str) -> date:
-        return self._dates(self.text(label), label)
-
-    def optional_day(self, label: str) -> date | None:
-        value = self.optional(label)
-        return None if value is None else self._dates(value, label)
-
-    def money(self, label: str) -> Decimal:
-        return parse_money(self.text(label), field=label)
-
-    def optional_money(self, label: str) -> Decimal | None:
-        value = self.optional(label)
-        return None if value is None else parse_money(value, field=label)
-
-
-def next_element(element: HtmlElement) -> HtmlElement | None:
-    """The next sibling that is an element (comments and processing instructions between are skipped)."""
-    sibling = element.getnext()
-    while sibling is not None and not isinstance(sibling.tag, str):
-        sibling = sibling.getnext()
-    return sibling
+    def _cell(self, label: str) -> HtmlElement | None:
+        return self.values.get(header_key(label))
 
 
 TOGGLES = "button[aria-controls][aria-expanded]"
