@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from aggregator.appointments import COLUMNS, Appointment, AppointmentFileError, RowProblem, read_csv, read_fhir_bundle
 
 from .budget import fuzz_settings
+from .json_tree import element_paths, replace_each
 
 FUZZ = fuzz_settings(250)
 
@@ -109,26 +110,7 @@ def good_bundle() -> dict[str, Any]:
     ]}
 
 
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, child in node.items():
-            found += _paths(child, (*prefix, key))
-    elif isinstance(node, list):
-        for index, child in enumerate(node):
-            found += _paths(child, (*prefix, index))
-    return found
-
-
-PATHS = _paths(good_bundle())[1:]
-
-
-def _replace(document: Any, path: tuple[Any, ...], value: Any) -> Any:
-    node = document
-    for step in path[:-1]:
-        node = node[step]
-    node[path[-1]] = value
-    return document
+PATHS = element_paths(good_bundle())[1:]
 
 
 def test_the_unmutated_bundle_imports():
@@ -139,12 +121,7 @@ def test_the_unmutated_bundle_imports():
 @FUZZ
 @given(st.lists(st.tuples(st.sampled_from(PATHS), JSON), min_size=1, max_size=3))
 def test_fhir_bundle_with_elements_replaced_by_any_json(changes: list[tuple[tuple[Any, ...], Any]]):
-    document = good_bundle()
-    for path, value in changes:
-        try:
-            _replace(document, path, value)
-        except (KeyError, IndexError, TypeError):
-            continue  # an earlier change removed the path
+    document = replace_each(good_bundle(), changes)
     _read_all(read_fhir_bundle, _write(json.dumps(document).encode(), ".json"))
 
 

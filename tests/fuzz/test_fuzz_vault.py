@@ -20,6 +20,7 @@ from vault import MasterKey, Vault
 from vault.format import VaultDoc, parse
 
 from .budget import fuzz_settings
+from .json_tree import element_paths, replace_each
 
 FUZZ = fuzz_settings(250)
 PATH = Path("vault.json")
@@ -40,18 +41,7 @@ JSON = st.recursive(
 )
 
 
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, child in node.items():
-            found += _paths(child, (*prefix, key))
-    elif isinstance(node, list):
-        for index, child in enumerate(node):
-            found += _paths(child, (*prefix, index))
-    return found
-
-
-PATHS = _paths(GOOD)[1:]
+PATHS = element_paths(GOOD)[1:]
 
 
 def parsed_or_vault_error(raw: bytes) -> VaultDoc | None:
@@ -92,15 +82,7 @@ def test_a_damaged_vault_file_never_opens_silently(patch: bytes, at: int, how: s
 @FUZZ
 @given(st.lists(st.tuples(st.sampled_from(PATHS), JSON), min_size=1, max_size=3))
 def test_vault_json_with_elements_replaced_by_any_json(changes: list[tuple[tuple[Any, ...], Any]]):
-    document = json.loads(GOOD_BYTES)
-    for path, value in changes:
-        node = document
-        try:
-            for step in path[:-1]:
-                node = node[step]
-            node[path[-1]] = value
-        except (KeyError, IndexError, TypeError):
-            continue
+    document = replace_each(json.loads(GOOD_BYTES), changes)
     parsed_or_vault_error(json.dumps(document).encode())
     _open_or_vault_error(json.dumps(document).encode())
 
