@@ -39,7 +39,6 @@ from aggregator.flows.eligibility import validate_answer
 from aggregator.logging import get_logger, register_secret
 from aggregator.models import AuthorizationQuery, ClaimQuery, EligibilityQuery, MemberNotFound
 from aggregator.scrapers.framework import Capability, CarrierAdapter, Credentials
-from aggregator.scrapers.framework.invariants import check_answer
 from aggregator.scrapers.registry import adapter_for
 from aggregator.settings import Settings
 from aggregator.store import Repository
@@ -169,9 +168,6 @@ class Runner:
         result = LookupResult(lookup_id=lookup.id, carrier=slug, outcome=Outcome.FAILED)
         try:
             answer = await self._run(adapter_cls, capability, step, lookup.id, account_label, result)
-            # Records assembled from several pages keep every invariant too (a violation: needs attention,
-            # with the answer's evidence), whichever adapter made them.
-            check_answer(answer)
             answer = validate(query, answer)
             subject = subject_of(query)
             previous = self.repository.previous_record(carrier=slug, kind=answer.kind, subject=subject,
