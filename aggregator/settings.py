@@ -43,7 +43,7 @@ class Settings(BaseSettings):
 
     # Off only for the sandbox, which imitates maintenance with a fault switch, not with the real hours.
     respect_maintenance_windows: bool = True
-    # The overnight run (aggregator/schedule.py): practice-local times in this IANA zone.
+    # The overnight run (aggregator/overnight/schedule.py): practice-local times in this IANA zone.
     timezone: str = Field(default="America/New_York", description="the practice's time zone")
     nightly_run_time: str = Field(default="02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
                                   description="when the nightly run checks the next business day")

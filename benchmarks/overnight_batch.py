@@ -95,12 +95,12 @@ def portal_bound_limit(urls: dict[str, str]) -> tuple[float, dict[str, float]]:
 def prepare(data_dir: Path, urls: dict[str, str], count: int):  # type: ignore[no-untyped-def]
     from rich.console import Console
 
-    from aggregator.appointments import import_appointments
-    from aggregator.demo import vault_accounts
+    from aggregator.overnight.appointments import import_appointments
     from aggregator.settings import Settings
     from aggregator.store import Repository
     from sandbox.appointments import appointment_list, write_csv
     from sandbox.dataset import generate_dataset
+    from sandbox.demo import vault_accounts
 
     settings = Settings(data_dir=data_dir, respect_maintenance_windows=False)
     settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
@@ -113,7 +113,7 @@ def prepare(data_dir: Path, urls: dict[str, str], count: int):  # type: ignore[n
 
 
 async def batch(settings, urls: dict[str, str], sandbox_pid: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    from aggregator.batch import BatchOptions, BatchRun
+    from aggregator.overnight.batch import BatchOptions, BatchRun
     from aggregator.runner import Runner
     from aggregator.store import batches
 
@@ -149,7 +149,7 @@ async def batch(settings, urls: dict[str, str], sandbox_pid: int) -> dict[str, o
 
 async def naive(settings, urls: dict[str, str], per_account: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
     """A fresh context and a login for every check, each account working its share in parallel."""
-    from aggregator.batch import job_for, run_job
+    from aggregator.overnight.batch import job_for, run_job
     from aggregator.runner import Runner
     from aggregator.store import batches
 
@@ -184,9 +184,9 @@ def main() -> int:
     parser.add_argument("--appointments", type=int, default=300)
     parser.add_argument("--naive-per-account", type=int, default=4, help="naive-baseline checks per account")
     args = parser.parse_args()
-    from aggregator.demo import demo_carriers
     from aggregator.logging import configure_logging
     from sandbox.carriers import CARRIER_ORDER
+    from sandbox.demo import demo_carriers
 
     configure_logging("console", "WARNING")
     port = free_port()

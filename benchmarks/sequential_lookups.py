@@ -66,11 +66,11 @@ async def measure(lookups: int, base_url: str, data_dir: Path, sandbox_pid: int)
     sys.path.insert(0, str(ROOT))
     from rich.console import Console
 
-    from aggregator.demo import vault_accounts
     from aggregator.logging import configure_logging
     from aggregator.runner import Runner
     from aggregator.settings import Settings
     from sandbox.dataset import generate_dataset
+    from sandbox.demo import vault_accounts
     from sandbox.ground_truth import sample_members
 
     configure_logging("console", "WARNING")

@@ -9,7 +9,7 @@ authorizations, so "is there an approved one that covers the visit" gets every a
 between 08:00 and 16:45 (15-minute slots); the provider is the dataset's practice NPI; the carrier is
 written as its slug or, for about a quarter of the rows, its display name.
 
-Each row is a dict with the import columns (`aggregator.appointments.COLUMNS`; `appointment_start` a
+Each row is a dict with the import columns (`aggregator.overnight.appointments.COLUMNS`; `appointment_start` a
 datetime, `patient_dob` a date, `procedure_codes` a list) plus fields the writers leave out
 (`HIDDEN_FIELDS`): `kind` (the `sandbox.ground_truth` sample kinds: active_subscriber, dependent, termed,
 future, not_found, wrong_dob), `needs_prior_auth` (the plan lists the visit's service; None when the
@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from aggregator.appointments import COLUMNS
 from aggregator.models import ServiceType
+from aggregator.overnight.appointments import COLUMNS
 from sandbox import names
 from sandbox.activity import AuthorizationData
 from sandbox.carriers import CARRIER_ORDER, PROFILES

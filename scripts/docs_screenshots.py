@@ -27,7 +27,7 @@ USERS = {"morgan": ("Morgan Admin", "admin"), "dana": ("Dana Desk", "staff"), "a
 
 
 def prepare(settings: Settings, sandbox) -> None:  # type: ignore[no-untyped-def]
-    from aggregator.appointments import import_appointments
+    from aggregator.overnight.appointments import import_appointments
     from aggregator.store import Repository
     from aggregator.store import web as store
     from aggregator.web.auth import hash_password
@@ -48,7 +48,7 @@ def prepare(settings: Settings, sandbox) -> None:  # type: ignore[no-untyped-def
 
 
 async def capture(settings: Settings, sandbox) -> list[Path]:  # type: ignore[no-untyped-def]
-    from aggregator.batch import BatchRun
+    from aggregator.overnight.batch import BatchRun
     from aggregator.runner import Runner
     from aggregator.web import create_app
     from sandbox.ground_truth import sample_members

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from aggregator.appointments import COLUMNS
 from aggregator.cli import app
+from aggregator.overnight.appointments import COLUMNS
 
 runner = CliRunner()
 GOOD = "A1,2026-11-30T09:15,Okafor,Grace,1980-02-03,ridgeline,RM123456789,1234567893,99213,98"

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from aggregator.recorded_cases import (
+from aggregator.scrapers.registry import adapter_for
+from sandbox.recorded_cases import (
     CARRIERS,
     declared_cases,
     ground_truth_problems,
@@ -26,7 +27,6 @@ from aggregator.recorded_cases import (
     page_truth,
     recording_dataset,
 )
-from aggregator.scrapers.registry import adapter_for
 from tests.test_recorded_pages import QUERY_MODELS, parse_case
 
 ROOT = Path(__file__).parent / "recorded_pages"

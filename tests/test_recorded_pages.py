@@ -66,7 +66,7 @@ def update_refusal(html_path: Path, actual: dict) -> str | None:
     """Why the parser's output may not be written as the expected file (None: it may): a record must
     equal the sandbox's ground truth of the declared case; a refusal must be the one the case declares
     (a hand-made page: needs attention); a page no case declares has no ground truth to write."""
-    from aggregator.recorded_cases import (
+    from sandbox.recorded_cases import (
         HAND_MADE_PREFIX,
         declared_case_for,
         differing_fields,

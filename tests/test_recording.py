@@ -15,7 +15,9 @@ import pytest
 from aggregator import errors
 from aggregator.errors import Outcome
 from aggregator.models import AuthorizationQuery, ClaimQuery, EligibilityQuery
-from aggregator.recording import (
+from sandbox.dataset import generate_dataset
+from sandbox.ground_truth import eligibility
+from sandbox.recorder import (
     ACTIVITY_FLOWS,
     CASE_NAMES,
     FLOW_CASE_NAMES,
@@ -26,8 +28,6 @@ from aggregator.recording import (
     plan_cases,
     truth_kind,
 )
-from sandbox.dataset import generate_dataset
-from sandbox.ground_truth import eligibility
 
 ROOT = Path(__file__).parent / "recorded_pages"
 CARRIER = "ridgeline"
@@ -164,7 +164,7 @@ def test_no_account_secret_in_recorded_pages(dataset) -> None:  # type: ignore[n
 # --- the one recorder (record_declared): its check, offline, on every declared case of every carrier ----
 
 def _declared() -> list[tuple[str, object]]:
-    from aggregator.recorded_cases import CARRIERS, declared_cases
+    from sandbox.recorded_cases import CARRIERS, declared_cases
 
     return [(carrier, case) for carrier in CARRIERS for case in declared_cases(carrier)]
 
@@ -174,7 +174,7 @@ DECLARED = _declared()
 
 def _live_agreeing(carrier: str, case) -> SimpleNamespace:  # type: ignore[no-untyped-def]
     from aggregator.models import MemberNotFound
-    from aggregator.recorded_cases import answer_truth, recording_dataset
+    from sandbox.recorded_cases import answer_truth, recording_dataset
 
     if case.refusal is not None:
         return SimpleNamespace(outcome=case.refusal.live, answer=None, reason="x", reason_code="x")
@@ -185,8 +185,8 @@ def _live_agreeing(carrier: str, case) -> SimpleNamespace:  # type: ignore[no-un
 
 @pytest.mark.parametrize(("carrier", "case"), DECLARED, ids=[f"{c}/{k.stem}" for c, k in DECLARED])  # type: ignore[attr-defined]
 def test_record_declared_writes_the_committed_expected_file(carrier: str, case) -> None:  # type: ignore[no-untyped-def]
-    from aggregator.recorded_cases import recording_dataset
-    from aggregator.recording import check_declared_case
+    from sandbox.recorded_cases import recording_dataset
+    from sandbox.recorder import check_declared_case
 
     path = ROOT / carrier / case.flow / f"{case.name}{case.suffix}"
     content, problem = check_declared_case(recording_dataset(carrier), carrier, case,
@@ -199,8 +199,8 @@ def test_record_declared_writes_the_committed_expected_file(carrier: str, case) 
 
 
 def test_record_declared_refuses_disagreements() -> None:
-    from aggregator.recorded_cases import declared_cases, recording_dataset
-    from aggregator.recording import check_declared_case
+    from sandbox.recorded_cases import declared_cases, recording_dataset
+    from sandbox.recorder import check_declared_case
 
     dataset = recording_dataset("cascade")
     cases = {c.stem: c for c in declared_cases("cascade")}

@@ -20,7 +20,7 @@ from aggregator.store.repository import Repository, utcnow
 from aggregator.store.tables import AppointmentRow
 
 if TYPE_CHECKING:
-    from aggregator.appointments import Appointment
+    from aggregator.overnight.appointments import Appointment
 
 CHUNK_SIZE = 500
 _TABLE = AppointmentRow.__table__  # type: ignore[attr-defined]

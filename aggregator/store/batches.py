@@ -18,7 +18,7 @@ from aggregator.store.appointments import appointments_on, get_appointment  # no
 from aggregator.store.repository import Repository, new_id, utcnow
 from aggregator.store.tables import AppointmentRow, BatchItemRow, BatchRunRow
 
-# Mirrors aggregator.batch.ItemState (kept as strings here so the store knows nothing of the batch).
+# Mirrors aggregator.overnight.batch.ItemState (kept as strings here so the store knows nothing of the batch).
 PENDING, RUNNING, DEFERRED, FAILED = "pending", "running", "deferred", "failed"
 UNFINISHED = (PENDING, RUNNING, DEFERRED)
 

@@ -116,7 +116,7 @@ class AccessEntry(BaseModel):
 class Worklist(BaseModel):
     date: date
     counts: dict[str, int]
-    rows: list[dict[str, Any]]  # aggregator.worklist.WorklistRow as JSON
+    rows: list[dict[str, Any]]  # aggregator.overnight.worklist.WorklistRow as JSON
 
 
 class RerunResult(BaseModel):
@@ -147,7 +147,7 @@ async def worklist(request: Request, principal: Annotated[Principal, Depends(api
     day = day or practice_today(request)
     rows, counts = worklist_rows(request, day)
     if rows is None:
-        raise HTTPException(503, "the worklist needs the batch (aggregator/worklist.py), which is not installed")
+        raise HTTPException(503, "the worklist needs the batch (aggregator/overnight/worklist.py), which is not installed")
     access_log.record(request, principal, "api_read", "worklist", day.isoformat())
     return Worklist(date=day, counts=counts, rows=[json.loads(r.model_dump_json()) for r in rows])
 
@@ -161,9 +161,9 @@ async def rerun(request: Request, item_id: str, principal: Annotated[Principal, 
     if item.state not in RERUNNABLE:
         raise HTTPException(409, f"an item that is {item.state} is not re-run")
     try:
-        from aggregator.batch import rerun_item
+        from aggregator.overnight.batch import rerun_item
     except ImportError:
-        raise HTTPException(503, "re-running needs the batch (aggregator/batch.py), which is not installed") from None
+        raise HTTPException(503, "re-running needs the batch (aggregator/overnight/batch.py), which is not installed") from None
     row = await rerun_item(await ctx.runners.get(), item_id)
     return RerunResult(item_id=row.id, state=row.state, reason=row.reason)
 

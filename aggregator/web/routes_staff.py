@@ -42,9 +42,9 @@ def parse_day(value: str | None, request: Request) -> date:
 
 
 def worklist_rows(request: Request, day: date):  # type: ignore[no-untyped-def]
-    """The batch's worklist (aggregator/worklist.py, owned by the batch); None while it is not installed."""
+    """The batch's worklist (aggregator/overnight/worklist.py, owned by the batch); None while it is not installed."""
     try:
-        from aggregator.worklist import state_counts, worklist
+        from aggregator.overnight.worklist import state_counts, worklist
     except ImportError:
         return None, {}
     rows = worklist(context_of(request).repository, day)
@@ -96,9 +96,9 @@ async def rerun(request: Request, item_id: str, principal: Annotated[Principal, 
     if item is None:
         raise HTTPException(404, "no such worklist item")
     try:
-        from aggregator.batch import rerun_item
+        from aggregator.overnight.batch import rerun_item
     except ImportError:
-        raise HTTPException(503, "re-running needs the batch (aggregator/batch.py), which is not installed") from None
+        raise HTTPException(503, "re-running needs the batch (aggregator/overnight/batch.py), which is not installed") from None
     if item.state not in RERUNNABLE:
         raise HTTPException(409, f"an item that is {item.state.replace('_', ' ')} is not re-run")
     runner = await ctx.runners.get()

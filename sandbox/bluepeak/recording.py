@@ -1,5 +1,5 @@
-"""BluePeak's recorded-page cases, declared for the one recorder (aggregator.recording.record_declared)
-and the ground-truth check (aggregator.recorded_cases).
+"""BluePeak's recorded-page cases, declared for the one recorder (sandbox.recorder.record_declared)
+and the ground-truth check (sandbox.recorded_cases).
 
     .venv/bin/aggregator sandbox record-pages --carrier bluepeak
 
@@ -17,10 +17,10 @@ from typing import Any
 from aggregator.errors import Outcome
 from aggregator.models import AuthorizationQuery, ClaimQuery
 from aggregator.models.codes import ClaimStatusCategory
-from aggregator.recorded_cases import DeclaredCase, Refusal
 from sandbox import ground_truth
 from sandbox.bluepeak.api_views import meaning_change_for
 from sandbox.dataset import DEFAULT_AS_OF, DEFAULT_SEED, Dataset
+from sandbox.recorded_cases import DeclaredCase, Refusal
 
 __all__ = ["HAND_MADE", "RECORDED_WITH", "cases", "meaning_change_for"]
 

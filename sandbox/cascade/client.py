@@ -1,6 +1,6 @@
 """An in-process, logged-in client of the Cascade sandbox (Starlette's test client, no browser), for
 the sandbox's own tests. Recorded pages are never made with it: they come from Chromium
-(aggregator.recording.record_declared)."""
+(sandbox.recorder.record_declared)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Ridgeline's recorded-page cases, declared for the recorder (aggregator.recording) and the ground-truth
-check (aggregator.recorded_cases). Which members the cases use is chosen in aggregator.recording
+"""Ridgeline's recorded-page cases, declared for the recorder (sandbox.recorder) and the ground-truth
+check (sandbox.recorded_cases). Which members the cases use is chosen in sandbox.recorder
 (`plan_cases`, `plan_activity_cases`); this module only says, per case, which page is kept and what a
 correct adapter must do with it.
 """
@@ -10,8 +10,8 @@ import re
 from typing import Any
 
 from aggregator.errors import Outcome
-from aggregator.recorded_cases import DeclaredCase, HandMadeCase, Refusal
 from sandbox.dataset import DEFAULT_AS_OF, DEFAULT_SEED
+from sandbox.recorded_cases import DeclaredCase, HandMadeCase, Refusal
 from sandbox.ridgeline.benefits_view import meaning_change_for
 
 __all__ = ["HAND_MADE", "RECORDED_WITH", "cases", "meaning_change_for"]
@@ -38,7 +38,7 @@ HAND_MADE = (
 
 
 def cases(dataset: Any) -> list[DeclaredCase]:
-    from aggregator.recording import (
+    from sandbox.recorder import (
         ACTIVITY_FLOWS,
         EVIDENCE_LABELS,
         activity_truth,
@@ -61,7 +61,7 @@ def cases(dataset: Any) -> list[DeclaredCase]:
 
 
 def _page(flow: str, page: str) -> str:
-    """aggregator.recording's page names -> sandbox.ground_truth.recorded_page's."""
+    """sandbox.recorder's page names -> sandbox.ground_truth.recorded_page's."""
     if page == "search":
         return "auth-list" if flow == "authorization" else "answer"
     if page.startswith("results:"):

@@ -19,14 +19,14 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from aggregator.appointments import import_appointments
-from aggregator.batch import TERMINAL_STATES, BatchOptions, BatchRun, ItemState
-from aggregator.demo import demo_carriers
+from aggregator.overnight.appointments import import_appointments
+from aggregator.overnight.batch import TERMINAL_STATES, BatchOptions, BatchRun, ItemState
 from aggregator.store import Repository
 from aggregator.store import batches as store
 from aggregator.store.tables import LookupRow
 from sandbox.appointments import appointment_list, write_csv
 from sandbox.batch_truth import item_problems
+from sandbox.demo import demo_carriers
 from tests.e2e.conftest import account_stats
 
 DAY = date(2026, 12, 1)

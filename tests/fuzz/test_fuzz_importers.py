@@ -17,7 +17,14 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aggregator.appointments import COLUMNS, Appointment, AppointmentFileError, RowProblem, read_csv, read_fhir_bundle
+from aggregator.overnight.appointments import (
+    COLUMNS,
+    Appointment,
+    AppointmentFileError,
+    RowProblem,
+    read_csv,
+    read_fhir_bundle,
+)
 
 from .budget import fuzz_settings
 from .json_tree import element_paths, replace_each
@@ -145,7 +152,7 @@ _STORE = Path(tempfile.mkdtemp(prefix="fuzz-import-"))
 @given(st.lists(st.lists(CELL, min_size=7, max_size=10), min_size=1, max_size=5))
 def test_csv_import_into_the_store_counts_every_row(rows: list[list[str]]):
     """Through `import_appointments` into a real database: the counts add up and nothing escapes."""
-    from aggregator.appointments import import_appointments
+    from aggregator.overnight.appointments import import_appointments
     from aggregator.store import Repository
 
     out = io.StringIO()

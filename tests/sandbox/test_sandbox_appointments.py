@@ -9,8 +9,8 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from aggregator.appointments import COLUMNS, Appointment, RowProblem, read_csv, read_fhir_bundle
 from aggregator.models import Relationship, ServiceType
+from aggregator.overnight.appointments import COLUMNS, Appointment, RowProblem, read_csv, read_fhir_bundle
 from aggregator.scrapers.registry import all_adapters
 from sandbox.appointments import HIDDEN_FIELDS, appointment_list, write_csv, write_fhir_bundle
 from sandbox.carriers import PROFILES

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from aggregator.cli_sandbox import sandbox_app
+from sandbox.cli import sandbox_app
 from sandbox.server import PORTALS, require_loopback, start_sandbox
 
 

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aggregator.appointments import (
+from aggregator.models import ServiceType
+from aggregator.overnight.appointments import (
     COLUMNS,
     Appointment,
     AppointmentFileError,
@@ -19,7 +20,6 @@ from aggregator.appointments import (
     npi_valid,
     read_csv,
 )
-from aggregator.models import ServiceType
 from sandbox.identifiers import npi_valid as sandbox_npi_valid
 
 HEADER = ",".join(COLUMNS)

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aggregator.appointments import Appointment, AppointmentFileError, RowProblem, read_fhir_bundle
 from aggregator.models import ServiceType
+from aggregator.overnight.appointments import Appointment, AppointmentFileError, RowProblem, read_fhir_bundle
 
 NPI = "1234567893"
 X12 = "https://x12.org/codes/service-type-codes"

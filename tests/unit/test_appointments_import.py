@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, func, text
 from sqlmodel import select
 
-from aggregator.appointments import COLUMNS, AppointmentFileError, detect_format, import_appointments
+from aggregator.overnight.appointments import COLUMNS, AppointmentFileError, detect_format, import_appointments
 from aggregator.store import Repository
 from aggregator.store.appointments import appointments_on, get_appointment, upsert_appointments
 from aggregator.store.tables import AppointmentRow
@@ -109,7 +109,7 @@ def test_format_by_extension_or_content(tmp_path):
 
 
 def test_duplicate_ids_in_one_upsert_are_refused(repository):
-    from aggregator.appointments import Appointment
+    from aggregator.overnight.appointments import Appointment
 
     one = Appointment(id="A1", starts_at=datetime(2026, 11, 30, 9), patient_last_name="L", patient_first_name="F",
                       patient_dob=date(1980, 1, 1), carrier="ridgeline", member_id="RM1")

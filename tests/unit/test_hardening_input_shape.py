@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from aggregator.appointments import read_fhir_bundle
 from aggregator.cli import app
-from aggregator.cli_vault import vault_app
+from aggregator.cli.vault import vault_app
+from aggregator.overnight.appointments import read_fhir_bundle
 from vault import MasterKey, Vault
 
 from .test_appointments_fhir import appointment, coverage, patient

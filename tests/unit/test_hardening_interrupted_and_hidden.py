@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.appointments import COLUMNS, Appointment, RowProblem, read_csv, read_fhir_bundle
 from aggregator.models import EligibilityQuery
+from aggregator.overnight.appointments import COLUMNS, Appointment, RowProblem, read_csv, read_fhir_bundle
 from aggregator.store import Repository
 from aggregator.store.repository import INTERRUPTED, process_owner
 

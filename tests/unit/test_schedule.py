@@ -11,7 +11,7 @@ import apscheduler.executors.base
 import apscheduler.schedulers.base
 import pytest
 
-from aggregator.schedule import (
+from aggregator.overnight.schedule import (
     NIGHTLY_JOB,
     RETRY_JOB,
     BatchService,

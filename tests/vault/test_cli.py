@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from aggregator.cli_vault import mask, vault_app
+from aggregator.cli.vault import mask, vault_app
 from vault import MasterKey, Vault
 
 PASSWORD = "Pa55word-For-Ridgeline"

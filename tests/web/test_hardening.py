@@ -47,7 +47,7 @@ def _config_of_serve(settings, monkeypatch):  # type: ignore[no-untyped-def]
     """The uvicorn configuration `aggregator serve` really uses (its server is stopped before it starts)."""
     import uvicorn
 
-    from aggregator import serve
+    from aggregator.cli import serve
 
     captured = {}
 

@@ -19,14 +19,14 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
-from aggregator.cli_appointments import appointments_app
-from aggregator.cli_output import show_authorization_answer, show_result
-from aggregator.cli_sandbox import sandbox_app
-from aggregator.cli_vault import vault_app
+from aggregator.cli.appointments import appointments_app
+from aggregator.cli.output import show_authorization_answer, show_result
+from aggregator.cli.vault import vault_app
 from aggregator.errors import AggregatorError, Outcome
 from aggregator.logging import configure_logging
 from aggregator.models import AuthorizationQuery, ClaimQuery, EligibilityQuery, ServiceType
 from aggregator.settings import Settings, private_dirs, private_umask
+from sandbox.cli import sandbox_app
 
 if TYPE_CHECKING:  # Playwright is imported only by commands that browse
     from aggregator.runner import LookupResult, Runner
@@ -40,7 +40,7 @@ app.add_typer(evidence_app, name="evidence")
 app.add_typer(vault_app, name="vault")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(appointments_app, name="appointments")
-app.add_typer(__import__("aggregator.cli_users", fromlist=["users_app"]).users_app, name="users")  # web users
+app.add_typer(__import__("aggregator.cli.users", fromlist=["users_app"]).users_app, name="users")  # web users
 
 
 @app.callback()
@@ -244,7 +244,7 @@ def demo(
     data_dir: Annotated[Path, typer.Option("--data-dir", help="where the demo keeps its state")] = Path("demo-data"),
 ) -> None:
     """Start the sandbox, import a day's appointments, run the overnight batch, print the worklist."""
-    from aggregator.demo import run_demo
+    from sandbox.demo import run_demo
 
     if data_dir.is_dir() and data_dir.stat().st_mode & 0o077 and data_dir.stat().st_uid == os.getuid():
         # The demo's folder holds only the sandbox's invented patients; one made by an older version
@@ -260,4 +260,4 @@ def main() -> None:  # pragma: no cover - console entry point
 
 
 # Commands defined in their own modules register on `app` when imported (after everything above exists).
-from aggregator import cli_batch  # noqa: E402,F401
+from aggregator.cli import batch as cli_batch  # noqa: E402,F401

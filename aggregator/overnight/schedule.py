@@ -11,7 +11,7 @@ Times are wall-clock in `settings.timezone`, so the run stays at 02:00 across da
 (on a spring-forward night whose 02:00 does not exist it runs once, at 03:00). A run missed while the
 machine was off still starts on the next start within `misfire_grace_minutes`, once (coalesced).
 
-Jobs are stored by reference (`aggregator.schedule:nightly_job`) with plain arguments; what they run
+Jobs are stored by reference (`aggregator.overnight.schedule:nightly_job`) with plain arguments; what they run
 is the process's `BatchService`, registered by `start_scheduler`, so the web app and the scheduler
 share one runner (one browser, one session per portal account).
 """
@@ -36,7 +36,7 @@ from aggregator.logging import get_logger
 from aggregator.settings import Settings
 
 if TYPE_CHECKING:
-    from aggregator.batch import BatchSummary
+    from aggregator.overnight.batch import BatchSummary
     from aggregator.runner import Runner
 
 log = get_logger(__name__)
@@ -92,12 +92,12 @@ class BatchService:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     async def run(self, day: date, trigger: str, *, retry_failed: bool = False) -> BatchSummary:
-        from aggregator.batch import BatchRun
+        from aggregator.overnight.batch import BatchRun
 
         runner = await self.runner()
         summary = await BatchRun(runner, day, trigger=trigger, retry_failed=retry_failed).run()
         if summary.deferred_until is not None and self.scheduler is not None:
-            self.scheduler.add_job("aggregator.schedule:resume_job", DateTrigger(summary.deferred_until),
+            self.scheduler.add_job("aggregator.overnight.schedule:resume_job", DateTrigger(summary.deferred_until),
                                    args=[day.isoformat()], id=f"resume-{day.isoformat()}", replace_existing=True,
                                    misfire_grace_time=self.settings.misfire_grace_minutes * 60, coalesce=True)
         return summary
@@ -139,8 +139,8 @@ def install_jobs(scheduler: BaseScheduler, settings: Settings) -> None:
     common = dict(replace_existing=True, misfire_grace_time=grace, coalesce=True, max_instances=1)
     # A job whose trigger is unchanged keeps its stored next run time, so a run missed while the
     # machine was off is still due when the scheduler starts (replacing it would skip the missed run).
-    for job_id, func, at in ((NIGHTLY_JOB, "aggregator.schedule:nightly_job", settings.nightly_run_time),
-                             (RETRY_JOB, "aggregator.schedule:retry_job", settings.retry_pass_time)):
+    for job_id, func, at in ((NIGHTLY_JOB, "aggregator.overnight.schedule:nightly_job", settings.nightly_run_time),
+                             (RETRY_JOB, "aggregator.overnight.schedule:retry_job", settings.retry_pass_time)):
         trigger = _trigger(at, settings)
         existing = scheduler.get_job(job_id)
         if existing is not None and str(existing.trigger) == str(trigger) and existing.func_ref == func:

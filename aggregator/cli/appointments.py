@@ -58,7 +58,7 @@ def import_command(
     data_dir: DataDirOption = None,
 ) -> None:
     """Import appointments: good rows are stored, bad rows are listed with row, field and reason."""
-    from aggregator.appointments import AppointmentFileError, import_appointments, load_mapping
+    from aggregator.overnight.appointments import AppointmentFileError, import_appointments, load_mapping
     from aggregator.store import Repository
 
     settings = _settings(data_dir)

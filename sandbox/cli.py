@@ -137,8 +137,8 @@ def record_pages_command(
 
     from aggregator.errors import AggregatorError
     from aggregator.logging import configure_logging
-    from aggregator.recorded_cases import CARRIERS, declared_cases
-    from aggregator.recording import RecordingMismatch, record_declared
+    from sandbox.recorded_cases import CARRIERS, declared_cases
+    from sandbox.recorder import RecordingMismatch, record_declared
 
     configure_logging("console", "INFO" if verbose else "ERROR")
     carriers = tuple(dict.fromkeys(carrier)) if carrier else CARRIERS

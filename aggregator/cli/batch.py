@@ -33,7 +33,7 @@ def run_batch(
     data_dir: DataDirOption = None,
 ) -> None:
     """Verify every appointment of a date: eligibility, and prior auth when the visit names procedures."""
-    from aggregator.batch import BatchRun, BatchSummary
+    from aggregator.overnight.batch import BatchRun, BatchSummary
     from aggregator.runner import Runner
     from aggregator.store import batches
 
@@ -101,7 +101,7 @@ def show_worklist(
     data_dir: DataDirOption = None,
 ) -> None:
     """One row per appointment: state, coverage, the patient's cost share, the auth answer, what changed."""
-    from aggregator import worklist
+    from aggregator.overnight import worklist
     from aggregator.store import Repository
 
     if as_csv and as_json:
@@ -119,7 +119,7 @@ def show_worklist(
 
 
 def render_worklist(rows, day: date) -> Table:  # type: ignore[no-untyped-def]
-    from aggregator import worklist
+    from aggregator.overnight import worklist
 
     table = Table(title=f"Worklist {day}: " + ", ".join(f"{k.replace('_', ' ')} {v}"
                                                        for k, v in worklist.state_counts(rows).items()))
@@ -155,7 +155,7 @@ def _money(value) -> str:  # type: ignore[no-untyped-def]
 @schedule_app.command("show")
 def schedule_show(data_dir: DataDirOption = None) -> None:
     """List the scheduled jobs and when each runs next (practice-local time)."""
-    from aggregator.schedule import scheduled_jobs
+    from aggregator.overnight.schedule import scheduled_jobs
 
     settings = load_settings(data_dir)
     settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
@@ -177,7 +177,7 @@ def serve(
     data_dir: DataDirOption = None,
 ) -> None:
     """Run the scheduler (nightly run, retry pass) and the web app until interrupted."""
-    from aggregator.serve import serve_forever
+    from aggregator.cli.serve import serve_forever
 
     settings = load_settings(data_dir)
     settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)

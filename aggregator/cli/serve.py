@@ -12,7 +12,7 @@ from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING
 
 from aggregator.logging import get_logger
-from aggregator.schedule import BatchService, start_scheduler
+from aggregator.overnight.schedule import BatchService, start_scheduler
 from aggregator.settings import Settings
 
 if TYPE_CHECKING:

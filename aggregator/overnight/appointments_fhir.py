@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from aggregator.appointments import RowProblem
+from aggregator.overnight.appointments import RowProblem
 
 X12_SERVICE_TYPE_SYSTEMS = frozenset({
     "https://x12.org/codes/service-type-codes", "https://codesystem.x12.org/005010/1365",

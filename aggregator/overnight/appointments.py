@@ -439,7 +439,7 @@ def read_fhir_bundle(path: Path, *, timezone: tzinfo | None = None) -> Iterator[
     The bundle is parsed whole (resources refer to each other in any order); appointments are then
     produced one at a time. Rules in docs/appointments.md.
     """
-    from aggregator.appointments_fhir import BundleIndex, ShapeError, appointment_values
+    from aggregator.overnight.appointments_fhir import BundleIndex, ShapeError, appointment_values
 
     try:
         bundle = loads_bounded(Path(path).read_text(encoding="utf-8-sig"), max_depth=FHIR_MAX_DEPTH)

@@ -33,7 +33,7 @@ def demo_carriers() -> tuple[str, ...]:
 
 
 def run_demo(settings: Settings, *, appointments: int, console: Console) -> int:
-    from aggregator.appointments import import_appointments
+    from aggregator.overnight.appointments import import_appointments
     from aggregator.store import Repository
     from aggregator.store import batches as store
     from sandbox.appointments import appointment_list, write_csv
@@ -56,8 +56,8 @@ def run_demo(settings: Settings, *, appointments: int, console: Console) -> int:
             console.print(f"starting {DEMO_DAY} over: {cleared} item(s) of a previous demo run cleared")
         summary = asyncio.run(_batch(settings, handle.urls, len(rows), console))
         problems = _truth_check(repository, handle.dataset)
-    from aggregator import worklist
-    from aggregator.cli_batch import render_worklist
+    from aggregator.cli.batch import render_worklist
+    from aggregator.overnight import worklist
 
     console.print(render_worklist(worklist.worklist(repository, DEMO_DAY), DEMO_DAY))
     console.print(f"{summary.total} appointments in {summary.seconds:.0f} s with {summary.logins} login(s): "
@@ -97,7 +97,7 @@ def vault_accounts(settings: Settings, dataset, console: Console,  # type: ignor
 
 
 async def _batch(settings: Settings, urls: dict[str, str], total: int, console: Console):  # type: ignore[no-untyped-def]
-    from aggregator.batch import BatchRun
+    from aggregator.overnight.batch import BatchRun
     from aggregator.runner import Runner
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

@@ -1,7 +1,7 @@
 """Record the sandbox's pages as offline test cases, each checked live against the sandbox's ground truth.
 
 The recorder of every carrier is `record_declared` (at the end of this module; `aggregator sandbox
-record-pages`): it records the cases a carrier declares (aggregator.recorded_cases,
+record-pages`): it records the cases a carrier declares (sandbox.recorded_cases,
 sandbox/<carrier>/recording.py). What follows first is Ridgeline's case selection, which its declaration
 uses, and `record_pages`, Ridgeline's original entry point of the same design, kept for its tests.
 
@@ -836,7 +836,7 @@ async def _record_live(handle: Any, carrier: str, plan: list[RecordingCase],
 
 # --- the one recorder: declared cases of any carrier ------------------------------------------------
 #
-# A carrier declares its cases (sandbox/<carrier>/recording.py, see aggregator.recorded_cases); this
+# A carrier declares its cases (sandbox/<carrier>/recording.py, see sandbox.recorded_cases); this
 # drives each one live: sandbox portal on loopback, a throwaway vault, the real runner + adapter + a real
 # Chromium, one fresh sign-in per case (state reset: a portal's one-session-per-account rule and its
 # counters start clean). The captured page the case names is kept byte for byte (a document case keeps
@@ -849,7 +849,7 @@ async def record_declared(out_dir: Path, carrier: str, *, names: Sequence[str] |
     """Record the declared cases of `carrier` (all, or those whose name or flow/name is in `names`) into
     <out_dir>/<carrier>/<flow>/; returns the page or document paths written. RecordingMismatch when any
     case disagrees with the ground truth (nothing written)."""
-    from aggregator.recorded_cases import declared_cases, recorded_with, refusal_problem
+    from sandbox.recorded_cases import declared_cases, recorded_with, refusal_problem
     from sandbox.server import start_sandbox
 
     seed, as_of = recorded_with(carrier)
@@ -893,11 +893,11 @@ async def record_declared(out_dir: Path, carrier: str, *, names: Sequence[str] |
 
 def derive_hand_made(carrier: str, recorded: dict[str, tuple[Any, bytes, dict[str, Any]]]
                      ) -> tuple[list[tuple[str, bytes, dict[str, Any]]], list[str]]:
-    """The hand-made pages (aggregator.recorded_cases.HandMadeCase) whose base case is in `recorded`
+    """The hand-made pages (sandbox.recorded_cases.HandMadeCase) whose base case is in `recorded`
     ({stem: (case, page, expected)}), re-derived from the fresh base page: (stem, page, expected) each,
     and the problems (an edit that no longer applies, an edited page the parser does not refuse with
     needs_attention). The expected error's type and reason are the adapter's; the outcome is fixed."""
-    from aggregator.recorded_cases import hand_made_cases
+    from sandbox.recorded_cases import hand_made_cases
 
     derived: list[tuple[str, bytes, dict[str, Any]]] = []
     problems: list[str] = []
@@ -1004,7 +1004,7 @@ def check_declared_case(dataset: Any, carrier: str, case: Any, result: Any,
     """(expected-file content, None) when the live lookup and the kept page agree with the ground truth
     (or give the declared refusal); else (None, why). The content is built from the ground truth and the
     declaration; of the adapter only an undeclared refusal's error type and its reason wording are kept."""
-    from aggregator.recorded_cases import answer_truth, page_truth
+    from sandbox.recorded_cases import answer_truth, page_truth
 
     refusal = case.refusal
     query_json = case.query_json()
@@ -1049,7 +1049,7 @@ def _offline_declared(carrier: str, case: Any, kept: bytes) -> dict[str, Any]:
 
 def _summary(offline: dict[str, Any], truth: dict[str, Any] | None = None) -> str:
     """Value-free: which error, or which fields of the record differ."""
-    from aggregator.recorded_cases import differing_fields
+    from sandbox.recorded_cases import differing_fields
 
     if "error" in offline:
         return f"{offline['error']['type']} ({offline['error']['outcome']})"
