@@ -8,10 +8,10 @@ STAMP  := $(VENV)/.installed-stamp
 
 setup: $(STAMP) browser
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml sandbox/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./sandbox
 	@touch $(STAMP)
 
 browser: $(STAMP)
@@ -20,18 +20,22 @@ browser: $(STAMP)
 demo: setup  ## sandbox + vault, import a day's appointments, run the overnight batch, print the worklist
 	$(BIN)/aggregator demo --data-dir demo-data
 
-test: setup  ## unit, recorded-page and end-to-end tests (real sandbox, real Chromium)
+test: setup  ## types and import layers, then unit, recorded-page and end-to-end tests (real sandbox, real Chromium)
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 test-load: setup  ## the end-to-end suite with two CPU hogs busy beside it for its whole run (no test may assume an idle machine)
-	$(BIN)/python scripts/cpu_hogs.py --procs 2 -- $(BIN)/python -m pytest tests/e2e
+	$(BIN)/python scripts/cpu_hogs.py --procs 2 -- $(BIN)/python -m pytest -m e2e
 
 bench: setup  ## overnight batch (300 appointments, 250 ms per request) and sequential lookups
 	$(BIN)/python benchmarks/overnight_batch.py
 	$(BIN)/python benchmarks/sequential_lookups.py
 
-lint: setup
-	$(BIN)/ruff check aggregator vault sandbox tests benchmarks
+lint: setup  ## ruff, mypy (types) and import-linter (imports run one way down the layers)
+	$(BIN)/ruff check aggregator vault sandbox tests benchmarks scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 docs-screenshots: setup  ## sandbox + web app with demo data: capture the main pages into docs/screenshots/
 	$(BIN)/python scripts/docs_screenshots.py

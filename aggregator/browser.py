@@ -16,10 +16,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urljoin
 
-from playwright.async_api import Browser, BrowserContext, Frame, Page, Response, async_playwright
+from playwright.async_api import Browser, BrowserContext, Frame, Page, Response, StorageState, async_playwright
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 from pydantic import SecretStr
@@ -166,11 +166,12 @@ class BrowserPool:
             await self._playwright.stop()
             self._playwright = None
 
-    async def new_context(self, storage_state: dict | None = None) -> BrowserContext:
+    async def new_context(self, storage_state: dict[str, Any] | None = None) -> BrowserContext:
         await self.start()
         assert self._browser is not None
         context = await self._browser.new_context(
-            storage_state=storage_state,  # type: ignore[arg-type]
+            # The vault keeps, as JSON, what PortalSession.storage_state returned: Playwright's own shape.
+            storage_state=cast(StorageState, storage_state),
             viewport={"width": 1280, "height": 900},
             locale="en-US",
             timezone_id="America/New_York",
@@ -234,7 +235,7 @@ class PortalSession:
         carrier: str,
         account_label: str,
         evidence_sink: EvidenceSink,
-        storage_state: dict | None = None,
+        storage_state: dict[str, Any] | None = None,
         min_request_interval: float = 0.0,
     ) -> PortalSession:
         context = await pool.new_context(storage_state)
@@ -456,8 +457,8 @@ class PortalSession:
             raise PortalUnavailable(f"{self.carrier} portal download failed ({_first_line(exc)})") from None
         return Downloaded(data=data, filename=filename)
 
-    async def storage_state(self) -> dict:
-        return await self._context.storage_state()
+    async def storage_state(self) -> dict[str, object]:
+        return dict(await self._context.storage_state())
 
     async def cookie_values(self) -> list[str]:
         return [c["value"] for c in await self._context.cookies() if c.get("value")]

@@ -20,6 +20,7 @@ class Outcome(str, Enum):
     NEEDS_HUMAN = "needs_human"  # a person must act on the account or portal first
     RETRY_LATER = "retry_later"  # the portal is unavailable now; nothing is wrong with the request
     FAILED = "failed"  # anything else, after the retries it deserved
+    NOT_AVAILABLE = "not_available"  # the carrier's portal does not answer this question: call the payer
 
 
 class AggregatorError(Exception):
@@ -135,6 +136,21 @@ class UnmappedValue(ParseError):
         super().__init__(reason, evidence_ids=evidence_ids)
         self.field = field
         self.value = value
+
+
+# --- the portal cannot answer this question ----------------------------------------------------------
+
+class NotAvailableAtCarrier(AggregatorError):
+    """The carrier's manifest does not declare this capability: its portal is never asked (no login), and
+    staff get the call-the-payer checklist item instead. A fact about the carrier, not a failure: retrying
+    cannot help and nothing needs fixing."""
+
+    outcome = Outcome.NOT_AVAILABLE
+
+    def __init__(self, reason: str, *, capability: str, call_the_payer: str) -> None:
+        super().__init__(reason)
+        self.capability = capability
+        self.call_the_payer = call_the_payer
 
 
 # --- our side ----------------------------------------------------------------------------------------

@@ -23,6 +23,10 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 MASK_TEXT = "•••"
 # Masked whatever the manifest says: the phrases portals put before the signed-in user's name.
@@ -41,18 +45,6 @@ class MaskRules:
     @property
     def empty(self) -> bool:
         return not self.selectors and not self.texts
-
-
-def rules_for(carrier: str) -> MaskRules:
-    """The masks for a carrier slug (only the defaults for an unknown or retired carrier)."""
-    from aggregator.errors import ConfigurationError
-    from aggregator.scrapers.registry import adapter_for
-
-    try:
-        manifest = adapter_for(carrier).manifest
-    except ConfigurationError:
-        return MaskRules()
-    return rules_of(manifest)
 
 
 def rules_of(manifest: object) -> MaskRules:
@@ -127,7 +119,7 @@ def boxes_to_json(boxes: Sequence[Box] | None) -> str | None:
 def boxes_from_json(value: str | None) -> list[Box] | None:
     if value is None:
         return None
-    return [tuple(int(v) for v in item) for item in json.loads(value)]  # type: ignore[misc]
+    return [(int(x), int(y), int(w), int(h)) for x, y, w, h in json.loads(value)]
 
 
 # --- the masked copies -------------------------------------------------------------------------------------------
@@ -158,6 +150,7 @@ def mask_html(html: str, rules: MaskRules) -> str:
     """The HTML with each matching element's text (and its children) replaced by MASK_TEXT."""
     import lxml.html
     from lxml import etree
+    from lxml.html import HtmlElement
 
     if rules.empty or not html.strip():
         return html
@@ -165,17 +158,17 @@ def mask_html(html: str, rules: MaskRules) -> str:
         root = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError):
         return MASK_TEXT  # unreadable: nothing of it is shown rather than something unmasked
-    found: list = []
+    found: list[HtmlElement] = []
     for selector in rules.selectors:
         try:
-            found.extend(root.cssselect(selector))
+            found.extend(e for e in root.cssselect(selector) if isinstance(e, HtmlElement))
         except Exception:  # noqa: BLE001 - a bad selector in a manifest masks nothing, as in the browser
             continue
     phrases = [p for p in (_norm(t) for t in rules.texts) if p]
     body = root.find("body")
     if phrases and body is not None:
         for element in body.iter():
-            if not isinstance(element.tag, str):
+            if not isinstance(element, HtmlElement) or not isinstance(element.tag, str):
                 continue  # comments and processing instructions hold no shown text
             # Text nodes owned by this element: its own text, and the tails of its children.
             owned = [element.text, *(child.tail for child in element)]
@@ -187,7 +180,7 @@ def mask_html(html: str, rules: MaskRules) -> str:
     return lxml.html.tostring(root, encoding="unicode", doctype="<!DOCTYPE html>")
 
 
-def _climb(element, phrase: str, body):  # type: ignore[no-untyped-def]
+def _climb(element: HtmlElement, phrase: str, body: HtmlElement) -> HtmlElement:
     for _ in range(MAX_CLIMB):
         parent = element.getparent()
         if parent is None or parent is body or not _ends_with_phrase(_norm(element.text_content()), phrase):
@@ -204,7 +197,7 @@ def _ends_with_phrase(text: str, phrase: str) -> bool:
     return phrase in text and not _WORD_CHARACTER.search(text[text.rindex(phrase) + len(phrase):])
 
 
-def _blank(element) -> None:  # type: ignore[no-untyped-def]
+def _blank(element: HtmlElement) -> None:
     for child in list(element):
         element.remove(child)  # children's tails go too: they are inside the masked element
     element.text = MASK_TEXT

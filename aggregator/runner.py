@@ -3,6 +3,7 @@
 The runner owns the login discipline: one session per portal account at a time (a lock per account),
 a saved session tried before any login, at most one login per expired session, and an account frozen
 in the vault the moment a portal rejects its login, so no second attempt is ever made without a person.
+A question the carrier's manifest does not declare is never asked: `NotAvailableAtCarrier`, no session.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict, TypeVar, Unpack
 
 from aggregator import evidence_mask
 from aggregator.browser import BrowserPool, PortalSession
@@ -21,7 +23,6 @@ from aggregator.errors import (
     AccountFrozen,
     ActionRequired,
     AggregatorError,
-    ConfigurationError,
     CredentialsMissing,
     CredentialsRejected,
     Outcome,
@@ -32,24 +33,37 @@ from aggregator.errors import (
     UnexpectedPage,
 )
 from aggregator.evidence import EvidenceRecorder, SnapshotFiles
+from aggregator.flows import capabilities
 from aggregator.flows.answers import validate_authorizations, validate_claims
 from aggregator.flows.changes import Change
 from aggregator.flows.compare import changes_between
 from aggregator.flows.eligibility import validate_answer
 from aggregator.logging import get_logger, register_secret
 from aggregator.models import AuthorizationQuery, ClaimQuery, EligibilityQuery, MemberNotFound
+from aggregator.models.answers import Answer, Query, subject_of
 from aggregator.scrapers.framework import Capability, CarrierAdapter, Credentials
 from aggregator.scrapers.registry import adapter_for
 from aggregator.settings import Settings
 from aggregator.store import Repository
-from aggregator.store.repository import Answer, Query, subject_of
 from aggregator.store.tables import EvidenceRow
 from vault import MasterKey, PortalAccount, TotpCodes, Vault
 
 log = get_logger(__name__)
 
-Step = Callable[[CarrierAdapter], Awaitable[Answer]]  # one adapter capability call
-Validate = Callable[[Query, Answer], Answer]  # the flow's check that the answer answers the query
+Q = TypeVar("Q", bound=Query)  # one of the three queries
+A = TypeVar("A", bound=Answer)  # the answers that query may get
+T = TypeVar("T")
+Step = Callable[[CarrierAdapter], Awaitable[A]]  # one adapter capability call
+Validate = Callable[[Q, A], A]  # the flow's check that the answer answers the query
+
+
+class RunnerOptions(TypedDict, total=False):
+    """What `Runner.open` passes on to the runner, besides what it opens itself."""
+
+    base_urls: dict[str, str] | None
+    transient_retries: int
+    clock: Callable[[], datetime]
+    respect_maintenance_windows: bool | None
 
 
 @dataclass
@@ -103,12 +117,12 @@ class Runner:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, settings: Settings, **kwargs: object) -> AsyncIterator[Runner]:
+    async def open(cls, settings: Settings, **options: Unpack[RunnerOptions]) -> AsyncIterator[Runner]:
         settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
         repository = Repository.open(settings.resolved_database_url)
         vault = Vault.open(settings.resolved_vault_path, MasterKey.resolve(settings))
         async with BrowserPool(settings) as pool:
-            runner = cls(settings=settings, repository=repository, vault=vault, pool=pool, **kwargs)  # type: ignore[arg-type]
+            runner = cls(settings=settings, repository=repository, vault=vault, pool=pool, **options)
             try:
                 yield runner
             finally:
@@ -154,12 +168,13 @@ class Runner:
         return await self._lookup(Capability.CLAIM_STATUS, carrier, query, lambda a: a.check_claims(query),
                                   validate_claims, source=source, account_label=account_label)
 
-    async def _lookup(self, capability: Capability, carrier: str, query: Query, step: Step, validate: Validate, *,
+    async def _lookup(self, capability: Capability, carrier: str, query: Q, step: Step[A], validate: Validate[Q, A], *,
                       source: str, account_label: str | None) -> LookupResult:
         adapter_cls = adapter_for(carrier)  # unknown carrier: ConfigurationError before anything is stored
         slug = adapter_cls.manifest.slug
-        if capability not in adapter_cls.manifest.capabilities:
-            raise ConfigurationError(f"{adapter_cls.manifest.display_name} has no {capability.value.replace('_', ' ')} lookup")
+        # A question the portal cannot answer: NotAvailableAtCarrier (with the call-the-payer item), before
+        # anything is stored and before any session, so no portal is logged in to for it.
+        capabilities.require(adapter_cls.manifest, capability)
         for value in (getattr(query, "member_id", None), getattr(query, "last_name", None),
                       getattr(query, "date_of_birth", None)):  # a DOB in a portal URL or page text, too
             if value:
@@ -197,9 +212,9 @@ class Runner:
         return result
 
     async def _run(
-        self, adapter_cls: type[CarrierAdapter], capability: Capability, step: Step, lookup_id: str,
+        self, adapter_cls: type[CarrierAdapter], capability: Capability, step: Step[A], lookup_id: str,
         account_label: str | None, result: LookupResult,
-    ) -> Answer:
+    ) -> A:
         manifest = adapter_cls.manifest
         window = manifest.in_maintenance(self.clock()) if self.respect_maintenance_windows else None
         if window is not None:
@@ -264,7 +279,8 @@ class Runner:
                 await self._login(adapter, current, slot)
             yield adapter
 
-    async def _with_one_relogin(self, adapter: CarrierAdapter, account: PortalAccount, step):  # type: ignore[no-untyped-def]
+    async def _with_one_relogin(self, adapter: CarrierAdapter, account: PortalAccount,
+                                step: Callable[[], Awaitable[T]]) -> T:
         try:
             return await step()
         except SessionExpired:

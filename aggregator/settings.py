@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     batch_retry_base_seconds: float = Field(default=30.0, gt=0, description="first backoff; doubles per try")
     batch_deadline_minutes: float = Field(default=240.0, gt=0,
                                           description="a run stops waiting for deferred items after this")
+    canary_enabled: bool = Field(default=True, description="before the batch, one known lookup per portal account "
+                                                           "with a canary member (docs/canary.md)")
     web_host: str = Field(default="127.0.0.1", description="address `aggregator serve` listens on")
     web_port: int = Field(default=8000, ge=0, le=65535)
     web_idle_timeout_minutes: int = Field(default=15, gt=0, description="web sessions end after this long unused")

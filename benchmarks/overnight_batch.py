@@ -185,13 +185,13 @@ def main() -> int:
     parser.add_argument("--naive-per-account", type=int, default=4, help="naive-baseline checks per account")
     args = parser.parse_args()
     from aggregator.logging import configure_logging
-    from sandbox.carriers import CARRIER_ORDER
     from sandbox.demo import demo_carriers
+    from sandbox.server import ports_from
 
     configure_logging("console", "WARNING")
     port = free_port()
     slugs = list(demo_carriers())
-    urls = {s: f"http://127.0.0.1:{port + CARRIER_ORDER.index(s)}" for s in slugs}
+    urls = {s: f"http://127.0.0.1:{p}" for s, p in ports_from(port, slugs).items()}
     sandbox = subprocess.Popen([sys.executable, "-m", "aggregator", "sandbox", "up", "--port-base", str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     try:

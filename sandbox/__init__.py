@@ -7,7 +7,8 @@
   (pass a portal's `PortalState` instead of the dataset to get the truth after run-time changes).
 - `sandbox.data_changes`: run-time changes (`POST /_sandbox/data`) and `replay` of a change log.
 - `sandbox.server.start_sandbox(...)`: run the portals on loopback (tests, demo, benchmarks).
-- `sandbox.ridgeline.create_app(dataset, state)`: the Ridgeline Mutual portal as an ASGI app.
+- `sandbox.carriers.profiles()`: the sandbox carriers, discovered from their folders `sandbox/<slug>/`
+  (each exports `PROFILE` and `create_app(dataset, state)`, its portal as an ASGI app).
 
 See sandbox/README.md for the dataset shape, routes, fault controls and the v2 layout.
 """

@@ -199,11 +199,13 @@ class ActivityFormat:
     check_number: Callable[[random.Random], str]
 
 
-def _julian(day: date) -> str:
+def julian(day: date) -> str:
+    """YYDDD: the Julian date many payers build claim numbers from."""
     return f"{day:%y}{day.timetuple().tm_yday:03d}"
 
 
-def _check_or_eft(prefix_check: str, eft_digits: int) -> Callable[[random.Random], str]:
+def check_or_eft(prefix_check: str, eft_digits: int) -> Callable[[random.Random], str]:
+    """A payment number: a paper check (prefix + digits, 8 long) 40% of the time, else an EFT trace."""
     def make(rng: random.Random) -> str:
         if rng.random() < 0.4:  # paper check
             return prefix_check + digits(rng, 8 - len(prefix_check))
@@ -211,28 +213,13 @@ def _check_or_eft(prefix_check: str, eft_digits: int) -> Callable[[random.Random
     return make
 
 
-FORMATS: dict[str, ActivityFormat] = {
-    # Ridgeline: auth "RA" + year + 6 digits; claim = Julian receipt date (YYDDD) + 6 digits.
-    "ridgeline": ActivityFormat(
-        auth_number=lambda rng, day: f"RA{day:%y}{digits(rng, 6)}",
-        claim_number=lambda rng, day: _julian(day) + digits(rng, 6),
-        check_number=_check_or_eft("00", 12),
-    ),
-    "bluepeak": ActivityFormat(
-        auth_number=lambda rng, day: f"BPA-{day:%Y}-{digits(rng, 6)}",
-        claim_number=lambda rng, day: f"BP{day:%y%m%d}{digits(rng, 7)}",
-        check_number=_check_or_eft("7", 15),
-    ),
-    "cascade": ActivityFormat(
-        auth_number=lambda rng, day: f"CCA{digits(rng, 8)}",
-        claim_number=lambda rng, day: f"C{_julian(day)}{digits(rng, 7)}",
-        check_number=_check_or_eft("5", 10),
-    ),
-}
-
-
-def format_for(carrier: str) -> ActivityFormat:
-    return FORMATS.get(carrier, FORMATS["ridgeline"])
+# What a carrier whose profile names no format of its own gets (each sandbox carrier's profile.py may
+# declare its own `activity=ActivityFormat(...)`).
+DEFAULT_ACTIVITY_FORMAT = ActivityFormat(
+    auth_number=lambda rng, day: f"PA{day:%y}{digits(rng, 8)}",
+    claim_number=lambda rng, day: julian(day) + digits(rng, 8),
+    check_number=check_or_eft("3", 12),
+)
 
 
 # --- catalogues ------------------------------------------------------------------------------------
@@ -301,12 +288,11 @@ _ENCOUNTER_WEIGHTS: dict[ServiceType, int] = {
 # --- generation ----------------------------------------------------------------------------------
 
 def generate_activity(seed: int, as_of: date, carrier: str, members: Sequence[MemberData],
-                      plan_for: Callable[[MemberData], PlanDesign]
+                      plan_for: Callable[[MemberData], PlanDesign], fmt: ActivityFormat
                       ) -> tuple[dict[str, AuthorizationData], dict[str, ClaimData]]:
-    """Authorizations and claims of one carrier (by number, in generation order)."""
+    """Authorizations and claims of one carrier (by number, in generation order), numbered as `fmt` says."""
     from sandbox.dataset import rng_for  # the dataset module imports this one
 
-    fmt = format_for(carrier)
     providers = _servicing_providers(rng_for(seed, carrier, "servicing-providers"))
     auths = _authorizations(rng_for(seed, carrier, "authorizations"), as_of, fmt, members, plan_for, providers)
     claims = _claims(rng_for(seed, carrier, "claims"), as_of, fmt, members, plan_for)
@@ -574,6 +560,7 @@ def _one_claim(rng: random.Random, as_of: date, fmt: ActivityFormat, member: Mem
         last_day = _random_day(rng, low, high)
         received = min(as_of, last_day + timedelta(days=rng.randint(2, 25)))
         category = _natural_category(rng, (as_of - received).days)
+    assert category is not None  # chosen with `received`: either above or from the natural mix
     first_day = max(low, last_day - timedelta(days=span))
     days = sorted({first_day, last_day} | ({_random_day(rng, first_day, last_day)} if span else set()))
 
@@ -672,8 +659,9 @@ def deny_line(line: ClaimLineData, group: AdjustmentGroup, reason: AdjustmentRea
     return _with(line, allowed=money(0), paid=money(0), adjustments=(_adj(group, reason, line.billed),))
 
 
-def _with(line: ClaimLineData, **changes: object) -> ClaimLineData:
-    return replace(line, **changes)  # type: ignore[arg-type]
+def _with(line: ClaimLineData, *, allowed: Decimal, paid: Decimal, adjustments: tuple[AdjustmentData, ...]
+          ) -> ClaimLineData:
+    return replace(line, allowed=allowed, paid=paid, adjustments=adjustments)
 
 
 def cost_share(plan: PlanDesign, service: ServiceType) -> tuple[Decimal, Decimal]:

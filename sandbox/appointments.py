@@ -31,7 +31,7 @@ from aggregator.models import ServiceType
 from aggregator.overnight.appointments import COLUMNS
 from sandbox import names
 from sandbox.activity import AuthorizationData
-from sandbox.carriers import CARRIER_ORDER, PROFILES
+from sandbox.carriers import profiles
 from sandbox.dataset import CarrierData, Dataset, MemberData, rng_for
 
 S = ServiceType
@@ -69,11 +69,11 @@ FHIR_SYSTEMS = {
 def appointment_list(dataset: Dataset, day: date, count: int, carriers: Sequence[str] | None = None,
                      seed: int | None = None) -> list[dict[str, Any]]:
     """`count` appointments on `day`, sorted by start time; ids `A<yymmdd>-<nnnn>` in that order."""
-    slugs = tuple(carriers) if carriers is not None else tuple(s for s in CARRIER_ORDER if s in dataset.carriers)
+    slugs = tuple(carriers) if carriers is not None else tuple(s for s in profiles() if s in dataset.carriers)
     if not slugs:
         raise ValueError("no carriers to book appointments with")
     rng = rng_for(dataset.seed if seed is None else seed, "appointments", day.isoformat(), ",".join(slugs))
-    kinds = _kinds(count, rng)
+    kinds = _every_carrier_gets_an_authorization_visit(_kinds(count, rng), len(slugs))
     pools = {slug: _pools(dataset.carrier(slug), day, rng) for slug in slugs}
     used: dict[str, set[str]] = {slug: set() for slug in slugs}
     taken: dict[tuple[str, str], int] = {}
@@ -81,7 +81,10 @@ def appointment_list(dataset: Dataset, day: date, count: int, carriers: Sequence
     for index, kind in enumerate(kinds):
         slug = slugs[index % len(slugs)]
         data = dataset.carrier(slug)
-        wants_prior_auth = index % 3 == 0  # kinds are shuffled, so every third is a random third
+        # Each carrier's 1st, 4th, 7th ... visit is one its plan lists for prior authorization (about a third of
+        # the day), and its first one goes to an active member, so every carrier's prior-auth answer (or, at a
+        # carrier without authorizations, "not available at this carrier") is on every demo day.
+        wants_prior_auth = (index // len(slugs)) % 3 == 0
         if kind == "not_found":
             position = taken.get((slug, kind), 0)
             taken[(slug, kind)] = position + 1
@@ -102,6 +105,19 @@ def appointment_list(dataset: Dataset, day: date, count: int, carriers: Sequence
     for number, row in enumerate(rows, start=1):
         row["appointment_id"] = f"A{day:%y%m%d}-{number:04d}"
     return [{column: row.get(column) for column in (*COLUMNS, *HIDDEN_FIELDS)} for row in rows]
+
+
+def _every_carrier_gets_an_authorization_visit(kinds: list[str], carriers: int) -> list[str]:
+    """Swap active members into the first round (one row per carrier) so each carrier's first visit, which
+    wants prior authorization, is one a portal can answer; the mix of kinds is unchanged."""
+    kinds = list(kinds)
+    for first in range(min(carriers, len(kinds))):
+        if kinds[first] in _AUTH_POOL_KINDS:
+            continue
+        swap = next((i for i in range(carriers, len(kinds)) if kinds[i] in _AUTH_POOL_KINDS), None)
+        if swap is not None:
+            kinds[first], kinds[swap] = kinds[swap], kinds[first]
+    return kinds
 
 
 def _kinds(count: int, rng: random.Random) -> list[str]:
@@ -251,7 +267,8 @@ def _entry(resource: dict[str, Any]) -> dict[str, Any]:
 
 def _patient_entries(row: dict[str, Any], patient_id: str) -> list[dict[str, Any]]:
     carrier = row["carrier"]
-    payor = PROFILES[carrier].display_name if carrier in PROFILES else carrier
+    known = profiles()
+    payor = known[carrier].display_name if carrier in known else carrier
     patient = {"resourceType": "Patient", "id": patient_id,
                "name": [{"use": "official", "family": row["patient_last_name"], "given": [row["patient_first_name"]]}],
                "birthDate": _cell(row["patient_dob"], "iso")}

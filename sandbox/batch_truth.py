@@ -3,6 +3,11 @@
 Used by the demo, the e2e batch tests and the benchmark: for each appointment, the eligibility record
 the portal shows (or why the member was not found), the authorization list and the three answers when
 the visit names procedures or a service type, all from the ground truth, never from the product.
+
+Capability-aware: what is expected follows the carrier's manifest (`capabilities`). A carrier that does not
+declare authorizations must end the authorization part "not available at this carrier" (no portal lookup,
+the answers from eligibility alone, the call-the-payer item as the action); one that does declare them must
+never say so. A carrier without eligibility must end as needs_human, not available, before any lookup.
 """
 
 from __future__ import annotations
@@ -11,13 +16,18 @@ import json
 from datetime import date
 from typing import Any
 
+from aggregator.flows import capabilities
 from aggregator.flows.authorization import AuthorizationAnswer, answer_authorization
-from aggregator.models import AuthorizationList, EligibilityQuery, MemberNotFound, ServiceType
+from aggregator.models import AuthorizationList, EligibilityQuery, EligibilityRecord, MemberNotFound, ServiceType
+from aggregator.scrapers.framework import Capability
+from aggregator.scrapers.framework.manifest import Manifest
+from aggregator.scrapers.registry import adapter_for
 from sandbox.ground_truth import DatasetSource
 from sandbox.ground_truth import authorizations as truth_authorizations
 from sandbox.ground_truth import eligibility as truth_eligibility
 
 VERIFIED = ("verified", "verified_with_changes")
+NOT_AVAILABLE = "not_available_at_carrier"  # NotAvailableAtCarrier's code: the item's reason_code
 
 
 def item_problems(repository: Any, dataset: DatasetSource, item: Any, appointment: Any) -> list[str]:
@@ -26,6 +36,10 @@ def item_problems(repository: Any, dataset: DatasetSource, item: Any, appointmen
     `item` is a BatchItemRow, `appointment` its AppointmentRow; `repository` the product's Repository.
     """
     day: date = appointment.service_date
+    manifest = adapter_for(appointment.carrier).manifest
+    if not capabilities.declares(manifest, Capability.ELIGIBILITY):
+        return _not_available_problems(item, manifest, Capability.ELIGIBILITY, state="needs_human",
+                                       lookups=(item.eligibility_lookup_id, item.authorization_lookup_id))
     query = EligibilityQuery(member_id=appointment.member_id, date_of_birth=appointment.patient_dob,
                              service_date=day, last_name=appointment.patient_last_name)
     truth = truth_eligibility(dataset, appointment.carrier, query)
@@ -42,6 +56,12 @@ def item_problems(repository: Any, dataset: DatasetSource, item: Any, appointmen
     service = ServiceType(appointment.service_type) if appointment.service_type else None
     if not codes and service is None:
         return [] if item.authorization_lookup_id is None else ["authorizations were asked for a plain visit"]
+    answers = [AuthorizationAnswer.model_validate(a) for a in json.loads(item.auth_answer or "[]")]
+    if not capabilities.declares(manifest, Capability.AUTHORIZATION):
+        return _without_authorizations_problems(item, manifest, truth, answers, day, service, codes)
+    if item.reason_code == NOT_AVAILABLE:
+        return [f"'not available at this carrier' for authorizations, but {manifest.display_name}'s manifest "
+                "declares them"]
     auths = truth_authorizations(dataset, appointment.carrier, appointment.member_id, appointment.patient_dob)
     assert isinstance(auths, AuthorizationList)
     stored_auths = repository.records_for_lookup(item.authorization_lookup_id) if item.authorization_lookup_id else []
@@ -49,5 +69,39 @@ def item_problems(repository: Any, dataset: DatasetSource, item: Any, appointmen
         return ["the stored authorization list differs from what the portal shows"]
     expected = [answer_authorization(truth, auths, service_date=day, service_type=service, procedure_code=code)
                 for code in codes or (None,)]
-    answers = [AuthorizationAnswer.model_validate(a) for a in json.loads(item.auth_answer or "[]")]
     return [] if answers == expected else ["the authorization answers differ from the ground truth's"]
+
+
+def _without_authorizations_problems(item: Any, manifest: Manifest, truth: EligibilityRecord,
+                                     answers: list[AuthorizationAnswer], day: date, service: ServiceType | None,
+                                     codes: tuple[str, ...]) -> list[str]:
+    """A visit at a carrier whose manifest lacks authorizations: the portal is never asked, the answers come
+    from the (true) eligibility record alone, and an answer it cannot settle says "not available"."""
+    if item.authorization_lookup_id is not None:
+        return [f"authorizations were looked up, but {manifest.display_name}'s manifest does not declare them"]
+    expected = capabilities.visit_answers_without_authorizations(
+        truth, manifest, service_date=day, service_type=service, procedure_codes=codes)
+    if answers != expected:
+        return ["the answers without authorizations differ from the ground truth's"]
+    if any(a.status == "not_available" for a in expected):
+        return _not_available_problems(item, manifest, Capability.AUTHORIZATION, state=item.state, lookups=(),
+                                       service=service)
+    return [] if item.reason_code != NOT_AVAILABLE else [
+        "'not available at this carrier', but the eligibility record alone settles every answer"]
+
+
+def _not_available_problems(item: Any, manifest: Manifest, capability: Capability, *, state: str,
+                            lookups: tuple[str | None, ...], service: ServiceType | None = None) -> list[str]:
+    """The item says exactly the carrier's 'not available' reason and call-the-payer item (for the visit's
+    service type, when it names one), asked no portal."""
+    gap = capabilities.not_available(manifest, capability, service)
+    found = []
+    if item.state != state:
+        found.append(f"{capability.value} is not available at {manifest.display_name}: expected {state}, "
+                     f"not {item.state}")
+    if (item.reason_code, item.reason, item.action) != (gap.code, gap.reason, gap.call_the_payer):
+        found.append(f"the item does not say {capability.value} is not available at this carrier "
+                     f"(reason code {item.reason_code})")
+    if any(lookups):
+        found.append(f"a portal lookup was made, but {manifest.display_name} does not declare {capability.value}")
+    return found

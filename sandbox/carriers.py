@@ -1,4 +1,12 @@
-"""Carrier profiles: what makes each sandbox carrier's data its own (ids, payer, plan catalogue, MFA).
+"""Carrier profiles: what makes each sandbox carrier's data its own (ids, payer, plan catalogue, MFA), and
+the discovery of the sandbox carriers.
+
+A sandbox carrier is its folder: the package `sandbox/<slug>/` with a `profile.py` that defines
+`PROFILE = CarrierProfile(...)` and an `__init__.py` that exports `PROFILE` and `create_app(dataset, state)`
+(the portal). `profiles()` finds them by walking the subpackages of `sandbox`; nothing else lists the
+carriers. Their order, everywhere (dataset, ports, demo, appointment lists), is ascending `port_offset`,
+which is also what keeps `aggregator sandbox up --port-base B` serving each carrier on the same port
+(B + port_offset) when another carrier is added.
 
 A profile is pure description; `dataset.generate_dataset` turns it into members with a random stream
 of its own (seeded from the dataset seed and the slug), so adding a carrier never changes another
@@ -7,15 +15,32 @@ carrier's data.
 
 from __future__ import annotations
 
+import importlib
+import os
+import pkgutil
 import random
 import re
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-from aggregator.models import InsuranceType
-from aggregator.models import ServiceType as S
+from sandbox.activity import DEFAULT_ACTIVITY_FORMAT, ActivityFormat
 from sandbox.identifiers import digits
 from sandbox.plans import PlanSpec
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+# The MFA kinds the sandbox can generate accounts for (sandbox.accounts) and its portals implement. A new
+# carrier that reuses one of them names it as a string; only a new kind of MFA is added here.
+MFA_KINDS: tuple[str, ...] = ("totp", "security_questions")
+PROFILE_MODULE = "profile"  # a sandbox subpackage with this module is a carrier folder
+_SLUG = re.compile(r"[a-z][a-z0-9_]*")
+# Field metadata: how the sandbox is served or how numbers are made, not generated data; left out of
+# `dataset.dataset_fingerprint` so such fields can be added without changing any carrier's fingerprint.
+NOT_DATA = {"fingerprint": False}
 
 
 @dataclass(frozen=True)
@@ -31,9 +56,26 @@ class CarrierProfile:
     dependent_suffix: bool
     group_number_digits: int
     plans: tuple[PlanSpec, ...]
-    mfa: Literal["totp", "security_questions"]
+    mfa: str  # one of MFA_KINDS
+    # `aggregator sandbox up --port-base B` serves this carrier on B + port_offset. Unique per carrier and
+    # never changed once given, so a carrier keeps its port when others are added; also the carriers' order.
+    port_offset: int = field(metadata=NOT_DATA)
     account_roles: tuple[str, ...] = ("frontdesk", "billing")
     households: int = 110  # enough households for >= 200 members with the household mix used
+    # How authorizations, claims and payments are numbered (sandbox.activity).
+    activity: ActivityFormat = field(default=DEFAULT_ACTIVITY_FORMAT, metadata=NOT_DATA)
+
+    def __post_init__(self) -> None:
+        if not _SLUG.fullmatch(self.slug):
+            raise ValueError(f"carrier slug '{self.slug}': use lowercase letters, digits and '_', starting "
+                             "with a letter")
+        if self.mfa not in MFA_KINDS:
+            raise ValueError(f"carrier '{self.slug}': unknown MFA kind '{self.mfa}' (the sandbox supports: "
+                             f"{', '.join(MFA_KINDS)})")
+        if self.port_offset < 0:
+            raise ValueError(f"carrier '{self.slug}': port_offset must be 0 or more, not {self.port_offset}")
+        if not self.plans:
+            raise ValueError(f"carrier '{self.slug}': a profile needs at least one plan")
 
     def new_member_id(self, rng: random.Random) -> str:
         return self.member_id_prefix + digits(rng, self.member_id_digits)
@@ -47,87 +89,105 @@ class CarrierProfile:
         return re.fullmatch(rf"{self.member_id_prefix}\d{{{self.member_id_digits}}}{suffix}", value) is not None
 
 
-_COPAYS_GOLD = {"office": 20, "urgent": 40, "emergency": 200, "therapy": 30, "mental": 20, "chiro": 25}
-_COPAYS_SILVER = {"office": 30, "urgent": 60, "emergency": 300, "therapy": 40, "mental": 30, "chiro": 35}
-_COPAYS_HMO = {"office": 15, "urgent": 35, "emergency": 150, "therapy": 25, "mental": 15, "chiro": 20}
-_COPAYS_POS = {"office": 25, "urgent": 50, "emergency": 250, "therapy": 35, "mental": 25, "chiro": 30}
-_COPAYS_EPO = {"office": 20, "urgent": 45, "emergency": 250, "therapy": 30, "mental": 20, "chiro": 25}
+# Copay tables (dollars per visit kind) shared by the carriers' plan catalogues.
+COPAYS_GOLD = {"office": 20, "urgent": 40, "emergency": 200, "therapy": 30, "mental": 20, "chiro": 25}
+COPAYS_SILVER = {"office": 30, "urgent": 60, "emergency": 300, "therapy": 40, "mental": 30, "chiro": 35}
+COPAYS_HMO = {"office": 15, "urgent": 35, "emergency": 150, "therapy": 25, "mental": 15, "chiro": 20}
+COPAYS_POS = {"office": 25, "urgent": 50, "emergency": 250, "therapy": 35, "mental": 25, "chiro": 30}
+COPAYS_EPO = {"office": 20, "urgent": 45, "emergency": 250, "therapy": 30, "mental": 20, "chiro": 25}
 
-RIDGELINE = CarrierProfile(
-    slug="ridgeline",
-    display_name="Ridgeline Mutual",
-    payer_name="Ridgeline Mutual Insurance Company",
-    payer_id="RDGM1",
-    member_id_prefix="RM",
-    member_id_digits=9,
-    dependent_suffix=False,
-    group_number_digits=7,
-    mfa="totp",
-    plans=(
-        PlanSpec("RGP500", "Ridgeline Gold PPO 500", InsuranceType.PPO, (500, 1000), (3000, 6000),
-                 _COPAYS_GOLD, ("0.10", "0.30"), (30, 15), (20, 10), (S.MRI_CAT_SCAN, S.PHYSICAL_THERAPY)),
-        PlanSpec("RSP1500", "Ridgeline Silver PPO 1500", InsuranceType.PPO, (1500, 3000), (5000, 10000),
-                 _COPAYS_SILVER, ("0.20", "0.40"), (20, 10), (12, 6),
-                 (S.MRI_CAT_SCAN, S.PHYSICAL_THERAPY, S.CHIROPRACTIC)),
-        PlanSpec("RBH3000", "Ridgeline Bronze HDHP 3000", InsuranceType.COMMERCIAL, (3000, 6000), (7000, 14000),
-                 None, ("0.30", "0.50"), (20, 20), (10, 5), (S.MRI_CAT_SCAN,)),
-        PlanSpec("RSH250", "Ridgeline Select HMO 250", InsuranceType.HMO, (250, None), (2500, None),
-                 _COPAYS_HMO, ("0.10", "0.10"), (30, 0), (20, 0),
-                 (S.MRI_CAT_SCAN, S.PHYSICAL_THERAPY, S.MENTAL_HEALTH, S.CHIROPRACTIC)),
-        PlanSpec("RCP1000", "Ridgeline Choice POS 1000", InsuranceType.POS, (1000, 2500), (4000, 9000),
-                 _COPAYS_POS, ("0.20", "0.40"), (25, 12), (15, 8), (S.MRI_CAT_SCAN, S.PHYSICAL_THERAPY)),
-        # No prior-auth list at all: the edge case of an empty "required for" paragraph.
-        PlanSpec("RAE750", "Ridgeline Access EPO 750", InsuranceType.EPO, (750, None), (3500, None),
-                 _COPAYS_EPO, ("0.15", "0.15"), (24, 0), (12, 0), ()),
-    ),
-)
 
-BLUEPEAK = CarrierProfile(
-    slug="bluepeak",
-    display_name="BluePeak Health",
-    payer_name="BluePeak Health Plans, Inc.",
-    payer_id="BPKH7",
-    member_id_prefix="XBP",
-    member_id_digits=9,
-    dependent_suffix=True,
-    group_number_digits=8,
-    mfa="totp",
-    plans=(
-        PlanSpec("BPS1000", "BluePeak Summit PPO 1000", InsuranceType.PPO, (1000, 2000), (4500, 9000),
-                 _COPAYS_POS, ("0.20", "0.40"), (25, 12), (15, 8), (S.MRI_CAT_SCAN, S.PHYSICAL_THERAPY)),
-        PlanSpec("BPV2500", "BluePeak Valley HDHP 2500", InsuranceType.COMMERCIAL, (2500, 5000), (6500, 13000),
-                 None, ("0.25", "0.50"), (20, 10), (12, 6), (S.MRI_CAT_SCAN,)),
-        PlanSpec("BPH300", "BluePeak Trailhead HMO 300", InsuranceType.HMO, (300, None), (3000, None),
-                 _COPAYS_HMO, ("0.10", "0.10"), (30, 0), (20, 0),
-                 (S.MRI_CAT_SCAN, S.PHYSICAL_THERAPY, S.MENTAL_HEALTH)),
-        PlanSpec("BPE800", "BluePeak Ridge EPO 800", InsuranceType.EPO, (800, None), (4000, None),
-                 _COPAYS_EPO, ("0.15", "0.15"), (24, 0), (12, 0), (S.MRI_CAT_SCAN, S.CHIROPRACTIC)),
-    ),
-)
+# --- discovery ------------------------------------------------------------------------------------
 
-CASCADE = CarrierProfile(
-    slug="cascade",
-    display_name="Cascade Care",
-    payer_name="Cascade Care Benefit Administrators",
-    payer_id="CSCD3",
-    member_id_prefix="CC",
-    member_id_digits=10,
-    dependent_suffix=False,
-    group_number_digits=6,
-    mfa="security_questions",
-    plans=(
-        PlanSpec("CCP750", "Cascade Classic PPO 750", InsuranceType.PPO, (750, 1500), (3500, 7000),
-                 _COPAYS_GOLD, ("0.15", "0.35"), (30, 15), (20, 10), (S.MRI_CAT_SCAN, S.PHYSICAL_THERAPY)),
-        PlanSpec("CCP2000", "Cascade Value PPO 2000", InsuranceType.PPO, (2000, 4000), (6000, 12000),
-                 _COPAYS_SILVER, ("0.25", "0.50"), (20, 10), (12, 6), (S.MRI_CAT_SCAN,)),
-        PlanSpec("CCH150", "Cascade Community HMO 150", InsuranceType.HMO, (150, None), (2000, None),
-                 _COPAYS_HMO, ("0.10", "0.10"), (30, 0), (20, 0),
-                 (S.MRI_CAT_SCAN, S.PHYSICAL_THERAPY, S.MENTAL_HEALTH, S.CHIROPRACTIC)),
-        PlanSpec("CCS1200", "Cascade Select POS 1200", InsuranceType.POS, (1200, 3000), (4500, 10000),
-                 _COPAYS_POS, ("0.20", "0.40"), (25, 12), (15, 8), (S.MRI_CAT_SCAN, S.PHYSICAL_THERAPY)),
-    ),
-)
+class CarrierFolderError(ValueError):
+    """A folder under sandbox/ that looks like a carrier (it has profile.py) but breaks the contract."""
 
-PROFILES: dict[str, CarrierProfile] = {p.slug: p for p in (RIDGELINE, BLUEPEAK, CASCADE)}
-# Stable order (also the port order of `aggregator sandbox up`): never reorder, only append.
-CARRIER_ORDER: tuple[str, ...] = tuple(PROFILES)
+
+@dataclass(frozen=True)
+class SandboxCarrier:
+    profile: CarrierProfile
+    create_app: Callable[..., FastAPI]
+
+
+def discover(package: str = "sandbox") -> dict[str, SandboxCarrier]:
+    """Every carrier folder under `package`, by slug, in port-offset order (uncached; see `profiles`)."""
+    root = importlib.import_module(package)
+    found: list[SandboxCarrier] = []
+    for info in pkgutil.iter_modules(root.__path__):
+        if not info.ispkg:
+            continue
+        folder = f"{package}/{info.name}"
+        inside = [os.path.join(base, info.name) for base in root.__path__]
+        if not any(m.name == PROFILE_MODULE for m in pkgutil.iter_modules(inside)):
+            continue  # shared code, not a carrier
+        module = importlib.import_module(f"{package}.{info.name}")
+        found.append(_carrier_of(folder, info.name, module))
+    by_offset: dict[int, str] = {}
+    for carrier in found:
+        taken = by_offset.setdefault(carrier.profile.port_offset, carrier.profile.slug)
+        if taken != carrier.profile.slug:
+            raise CarrierFolderError(
+                f"sandbox carriers '{taken}' and '{carrier.profile.slug}' both declare port_offset "
+                f"{carrier.profile.port_offset}; give '{carrier.profile.slug}' an unused one (next free: "
+                f"{_next_free(found)})")
+    return {c.profile.slug: c for c in sorted(found, key=lambda c: c.profile.port_offset)}
+
+
+def _carrier_of(folder: str, name: str, module: ModuleType) -> SandboxCarrier:
+    profile = getattr(module, "PROFILE", None)
+    if profile is None:
+        raise CarrierFolderError(f"{folder}: has {PROFILE_MODULE}.py but its __init__.py does not export PROFILE "
+                                 f"(add `from {module.__name__}.{PROFILE_MODULE} import PROFILE`)")
+    if not isinstance(profile, CarrierProfile):
+        raise CarrierFolderError(f"{folder}: PROFILE must be a sandbox.carriers.CarrierProfile, "
+                                 f"not {type(profile).__name__}")
+    if profile.slug != name:
+        raise CarrierFolderError(f"{folder}: PROFILE.slug is '{profile.slug}'; it must be the folder's name, '{name}'")
+    create_app = getattr(module, "create_app", None)
+    if not callable(create_app):
+        raise CarrierFolderError(f"{folder}: __init__.py must export create_app(dataset, state) -> FastAPI")
+    return SandboxCarrier(profile, create_app)
+
+
+def _next_free(found: list[SandboxCarrier]) -> int:
+    return max((c.profile.port_offset for c in found), default=-1) + 1
+
+
+@cache
+def _discovered() -> dict[str, SandboxCarrier]:
+    return discover()
+
+
+def profiles() -> dict[str, CarrierProfile]:
+    """Every sandbox carrier's profile, by slug, in the stable order (ascending port_offset)."""
+    return {slug: carrier.profile for slug, carrier in _discovered().items()}
+
+
+def carrier_slugs() -> tuple[str, ...]:
+    return tuple(_discovered())
+
+
+def profile(slug: str) -> CarrierProfile:
+    return _carrier(slug).profile
+
+
+def portal_factory(slug: str) -> Callable[..., FastAPI]:
+    """The carrier's `create_app(dataset, state)`."""
+    return _carrier(slug).create_app
+
+
+def next_port_offset() -> int:
+    """The port offset a new carrier should declare (one past the highest in use)."""
+    return _next_free(list(_discovered().values()))
+
+
+def unknown_carriers(slugs: tuple[str, ...] | list[str]) -> list[str]:
+    known = _discovered()
+    return [s for s in slugs if s not in known]
+
+
+def _carrier(slug: str) -> SandboxCarrier:
+    carriers = _discovered()
+    if slug not in carriers:
+        raise KeyError(f"no sandbox carrier '{slug}' (known: {', '.join(carriers)})")
+    return carriers[slug]

@@ -7,6 +7,7 @@ fine. The terminal only ever shows usernames.
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from datetime import date
@@ -44,8 +45,8 @@ def _default_accounts_file(seed: int) -> Path:
 
 @sandbox_app.command("up")
 def up(
-    port_base: Annotated[int, typer.Option("--port-base", help="first port; carriers take consecutive ports "
-                                           "in a fixed order (ridgeline, bluepeak, cascade)")] = 8101,
+    port_base: Annotated[int, typer.Option("--port-base", help="base port; each carrier is served on base + "
+                                           "the port_offset its sandbox/<slug>/profile.py declares; 0: free ports")] = 8101,
     seed: SeedOption = _DEFAULT_SEED,
     as_of: AsOfOption = _DEFAULT_AS_OF,
     host: Annotated[str, typer.Option(help="loopback address to bind")] = "127.0.0.1",
@@ -56,13 +57,13 @@ def up(
 ) -> None:
     """Start every sandbox portal in the foreground until Ctrl-C."""
     from sandbox.accounts import export_accounts
-    from sandbox.carriers import CARRIER_ORDER
-    from sandbox.server import PORTALS, start_sandbox
+    from sandbox.carriers import carrier_slugs
+    from sandbox.server import ports_from, start_sandbox
 
-    carriers = tuple(slug for slug in CARRIER_ORDER if slug in PORTALS)
-    ports = {slug: port_base + CARRIER_ORDER.index(slug) for slug in carriers}
     try:
-        handle = start_sandbox(carriers, host=host, ports=ports, seed=seed, as_of=_as_of(as_of))
+        carriers = carrier_slugs()
+        handle = start_sandbox(carriers, host=host, ports=ports_from(port_base, carriers), seed=seed,
+                               as_of=_as_of(as_of))
     except (ValueError, RuntimeError) as error:
         console.print(f"[red]error:[/red] {error}", highlight=False)
         raise typer.Exit(1) from None
@@ -93,16 +94,15 @@ def accounts(
     export: Annotated[Path, typer.Option("--export", help="file to write (JSON, owner-readable only)")],
     seed: SeedOption = _DEFAULT_SEED,
     carrier: Annotated[list[str] | None, typer.Option("--carrier", help="only these carriers (repeatable); "
-                       "default: every carrier with a running portal implementation")] = None,
+                       "default: every sandbox carrier")] = None,
 ) -> None:
     """Write the sandbox's provider accounts, with secrets, for `aggregator vault import`."""
     from sandbox.accounts import export_accounts
-    from sandbox.carriers import CARRIER_ORDER, PROFILES
+    from sandbox.carriers import carrier_slugs, unknown_carriers
     from sandbox.dataset import generate_dataset
-    from sandbox.server import PORTALS
 
-    slugs = tuple(carrier) if carrier else tuple(s for s in CARRIER_ORDER if s in PORTALS)
-    unknown = [s for s in slugs if s not in PROFILES]
+    slugs = tuple(carrier) if carrier else carrier_slugs()
+    unknown = unknown_carriers(slugs)
     if unknown:
         raise typer.BadParameter(f"unknown carrier(s): {', '.join(unknown)}", param_hint="--carrier")
     # Accounts do not depend on the reference date; any as_of gives the same ones.
@@ -117,7 +117,7 @@ def record_pages_command(
     out: Annotated[Path, typer.Option("--out", help="recorded-pages root; cases go to <out>/<carrier>/<flow>/")]
         = Path("tests/recorded_pages"),
     carrier: Annotated[list[str] | None, typer.Option(
-        "--carrier", help="ridgeline, bluepeak or cascade (repeatable); default: every carrier")] = None,
+        "--carrier", help="a sandbox carrier slug (repeatable); default: every carrier")] = None,
     flow: Annotated[list[str] | None, typer.Option(
         "--flow", help="eligibility, authorization, claim_status or eob (repeatable); default: all")] = None,
     case: Annotated[list[str] | None, typer.Option(
@@ -195,12 +195,12 @@ def appointments_command(
 ) -> None:
     """Write an appointment list pointing at sandbox members (for `aggregator appointments import`)."""
     from sandbox.appointments import appointment_list, write_csv, write_fhir_bundle
-    from sandbox.carriers import PROFILES
+    from sandbox.carriers import unknown_carriers
     from sandbox.dataset import generate_dataset
 
     if file_format not in ("csv", "fhir"):
         raise typer.BadParameter(f"expected csv or fhir, got '{file_format}'", param_hint="--format")
-    unknown = [s for s in carrier or () if s not in PROFILES]
+    unknown = unknown_carriers(carrier or [])
     if unknown:
         raise typer.BadParameter(f"unknown carrier(s): {', '.join(unknown)}", param_hint="--carrier")
     visit_day = _as_of(day)
@@ -208,3 +208,27 @@ def appointments_command(
                             carriers=tuple(carrier) if carrier else None)
     path = write_csv(rows, out) if file_format == "csv" else write_fhir_bundle(rows, out)
     console.print(f"wrote {len(rows)} appointment(s) on {visit_day} to {path}", highlight=False)
+
+
+def demo(
+    appointments: Annotated[int, typer.Option(help="how many sandbox appointments the demo day has")] = 24,
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="where the demo keeps its state")] = Path("demo-data"),
+) -> None:
+    """Start the sandbox, import a day's appointments, run the overnight batch, print the worklist."""
+    from aggregator.cli.common import console, load_settings  # the product CLI's console: wide in pipes and CI logs
+    from sandbox.demo import run_demo
+
+    if data_dir.is_dir() and data_dir.stat().st_mode & 0o077 and data_dir.stat().st_uid == os.getuid():
+        # The demo's folder holds only the sandbox's invented patients; one made by an older version
+        # (0755) is closed rather than refused, so `make demo` keeps working on a machine that ran it before.
+        data_dir.chmod(0o700)
+        console.print(f"{data_dir}: closed to other users (chmod 700)", highlight=False)
+    settings = load_settings(data_dir)
+    raise typer.Exit(run_demo(settings, appointments=appointments, console=console))
+
+
+def register(root: typer.Typer) -> None:
+    """The `aggregator.commands` entry point (sandbox/pyproject.toml): `aggregator sandbox ...` and `aggregator demo`
+    exist where the sandbox is installed (a source checkout after `make setup`), not in the product's wheel."""
+    root.add_typer(sandbox_app, name="sandbox")
+    root.command("demo")(demo)

@@ -8,6 +8,7 @@ injected 5xx, rate limit, then the portal's own handler; the outcome lands in th
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI, Request
@@ -86,7 +87,7 @@ def control_router(state: PortalState) -> APIRouter:
 
 def install_faults(app: FastAPI, state: PortalState, pages: FaultPages, cookie_name: str) -> None:
     @app.middleware("http")
-    async def faults(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def faults(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         if request.url.path.startswith(CONTROL_PREFIX):
             return await call_next(request)
         delay_ms = state.draw_latency_ms()

@@ -32,7 +32,6 @@ from sandbox.activity import (
     ClaimData,
     cost_share,
     deny_line,
-    format_for,
     price_line,
 )
 from sandbox.dataset import CarrierData, Dataset, MemberData, rng_for
@@ -168,7 +167,7 @@ def _pay(dataset: Dataset, data: CarrierData, carrier: str, claim: ClaimData, da
                   for index, line in enumerate(claim.lines))
     rng = rng_for(dataset.seed, carrier, "data-change", "pay_claim", claim.claim_number, day.isoformat())
     return replace(claim, status_category=ClaimStatusCategory.FINALIZED_PAYMENT, status_code="65",
-                   adjudicated_date=day, paid_date=day, check_number=format_for(carrier).check_number(rng),
+                   adjudicated_date=day, paid_date=day, check_number=data.profile.activity.check_number(rng),
                    lines=lines)
 
 

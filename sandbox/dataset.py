@@ -25,7 +25,7 @@ from aggregator.models import NetworkIndicator, Relationship, ServiceType
 from sandbox import names
 from sandbox.accounts import ProviderAccount, make_accounts
 from sandbox.activity import AuthorizationData, ClaimData, generate_activity
-from sandbox.carriers import CARRIER_ORDER, PROFILES, CarrierProfile
+from sandbox.carriers import CarrierProfile, profiles
 from sandbox.identifiers import digits, make_npi, make_tax_id
 from sandbox.plans import CENT, OUT, VISIT_LIMITED, PlanDesign, build_plan, money
 
@@ -147,11 +147,12 @@ def generate_dataset(seed: int = DEFAULT_SEED, as_of: date = DEFAULT_AS_OF,
                      carriers: Iterable[str] | None = None) -> Dataset:
     """Generate the whole sandbox world. Same (seed, as_of, carriers) -> equal datasets, everywhere."""
     provider = _make_provider(rng_for(seed, "provider"))
-    slugs = tuple(carriers) if carriers is not None else CARRIER_ORDER
-    unknown = [s for s in slugs if s not in PROFILES]
+    known = profiles()
+    slugs = tuple(carriers) if carriers is not None else tuple(known)
+    unknown = [s for s in slugs if s not in known]
     if unknown:
-        raise KeyError(f"unknown sandbox carrier(s): {', '.join(unknown)}")
-    data = {slug: _generate_carrier(seed, as_of, PROFILES[slug], provider) for slug in slugs}
+        raise KeyError(f"unknown sandbox carrier(s): {', '.join(unknown)} (known: {', '.join(known)})")
+    data = {slug: _generate_carrier(seed, as_of, known[slug], provider) for slug in slugs}
     return Dataset(seed=seed, as_of=as_of, provider=provider, carriers=data)
 
 
@@ -199,7 +200,7 @@ def _generate_carrier(seed: int, as_of: date, profile: CarrierProfile, provider:
 
     accounts = make_accounts(rng_for(seed, profile.slug, "accounts"), profile, provider.practice_name)
     authorizations, claims = generate_activity(seed, as_of, profile.slug, list(members.values()),
-                                               lambda m: plans[groups[m.group_number].plan_code])
+                                               lambda m: plans[groups[m.group_number].plan_code], profile.activity)
     return CarrierData(profile, plans, groups, members, households, accounts, tuple(not_found),
                        authorizations, claims)
 
@@ -357,7 +358,7 @@ def _accumulators(rng: random.Random, plan: PlanDesign, kind: CoverageKind) -> A
 
 def _canonical(value: object) -> object:
     if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _canonical(getattr(value, f.name)) for f in fields(value)}
+        return {f.name: _canonical(getattr(value, f.name)) for f in fields(value) if f.metadata.get("fingerprint", True)}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Mapping):

@@ -4,14 +4,18 @@ Starts every sandbox portal on loopback, puts their provider accounts into the d
 vault, writes the sandbox practice's appointment list for a day (CSV, members of every kind: active,
 dependents, termed, future-effective, unknown ids, wrong dates of birth; a third of the visits need
 prior authorization) and imports it, runs the batch with a progress bar, prints the worklist, and
-checks every appointment's stored answer against the sandbox's ground truth. The database, the
-evidence and the appointment file stay in the data directory; each demo run starts the day over.
+checks every appointment's stored answer against the sandbox's ground truth. Carriers are discovered
+(every sandbox carrier folder with an adapter); a carrier whose manifest lacks a capability is never asked
+for it, and its items say "not available at this carrier", which the truth check (sandbox.batch_truth)
+accepts only when the manifest really lacks it. The database, the evidence and the appointment file
+stay in the data directory; each demo run starts the day over.
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import date
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -19,17 +23,32 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from aggregator.settings import Settings
 from sandbox.server import start_sandbox
 
+if TYPE_CHECKING:
+    from aggregator.overnight.batch import BatchSummary
+    from aggregator.store import Repository
+    from aggregator.store.tables import BatchItemRow
+    from sandbox.dataset import Dataset
+
 DEMO_DAY = date(2026, 12, 1)  # a Tuesday after the sandbox dataset's as-of date
 
 
 def demo_carriers() -> tuple[str, ...]:
     """Every carrier with a sandbox portal and an adapter, in the sandbox's fixed order."""
     from aggregator.scrapers.registry import all_adapters
-    from sandbox.carriers import CARRIER_ORDER
-    from sandbox.server import PORTALS
+    from sandbox.carriers import carrier_slugs
 
     registered = {cls.manifest.slug for cls in all_adapters()}
-    return tuple(slug for slug in CARRIER_ORDER if slug in PORTALS and slug in registered)
+    return tuple(slug for slug in carrier_slugs() if slug in registered)
+
+
+def _not_asked(slug: str) -> str:
+    """What the batch will not ask this carrier (its manifest lacks it): said up front, so the worklist's
+    "not available at this carrier" items are expected, and the truth check expects them too."""
+    from aggregator.scrapers.framework import Capability
+    from aggregator.scrapers.registry import adapter_for
+
+    missing = [c.value.replace("_", " ") for c in Capability if c not in adapter_for(slug).manifest.capabilities]
+    return f" (not available at this carrier: {', '.join(missing)})" if missing else ""
 
 
 def run_demo(settings: Settings, *, appointments: int, console: Console) -> int:
@@ -43,7 +62,7 @@ def run_demo(settings: Settings, *, appointments: int, console: Console) -> int:
     carriers = demo_carriers()
     with start_sandbox(carriers=carriers) as handle:
         for slug, url in handle.urls.items():
-            console.print(f"sandbox portal [bold]{slug}[/bold] at {url}")
+            console.print(f"sandbox portal [bold]{slug}[/bold] at {url}{_not_asked(slug)}")
         vault_accounts(settings, handle.dataset, console, carriers=carriers)
         repository = Repository.open(settings.resolved_database_url)
         rows = appointment_list(handle.dataset, DEMO_DAY, appointments, carriers=carriers)
@@ -77,7 +96,7 @@ def run_demo(settings: Settings, *, appointments: int, console: Console) -> int:
     return 0 if not problems else 1
 
 
-def vault_accounts(settings: Settings, dataset, console: Console,  # type: ignore[no-untyped-def]
+def vault_accounts(settings: Settings, dataset: Dataset, console: Console,
                    carriers: tuple[str, ...] | None = None) -> None:
     from sandbox.accounts import vault_inputs
     from vault import MasterKey, Vault
@@ -96,7 +115,7 @@ def vault_accounts(settings: Settings, dataset, console: Console,  # type: ignor
     console.print(f"vault {settings.resolved_vault_path}: {added} account(s) added, {updated} updated")
 
 
-async def _batch(settings: Settings, urls: dict[str, str], total: int, console: Console):  # type: ignore[no-untyped-def]
+async def _batch(settings: Settings, urls: dict[str, str], total: int, console: Console) -> BatchSummary:
     from aggregator.overnight.batch import BatchRun
     from aggregator.runner import Runner
 
@@ -105,13 +124,13 @@ async def _batch(settings: Settings, urls: dict[str, str], total: int, console: 
         with Progress(*columns, console=console) as progress:
             task = progress.add_task(f"overnight run for {DEMO_DAY}", total=total)
 
-            def advance(item) -> None:  # type: ignore[no-untyped-def]
+            def advance(item: BatchItemRow) -> None:
                 progress.update(task, advance=1, description=f"{item.carrier}: {item.state.replace('_', ' ')}")
 
             return await BatchRun(runner, DEMO_DAY, trigger="demo", on_progress=advance).run()
 
 
-def _truth_check(repository, dataset) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+def _truth_check(repository: Repository, dataset: Dataset) -> dict[str, list[str]]:
     from aggregator.store import batches as store
     from sandbox.batch_truth import item_problems
 

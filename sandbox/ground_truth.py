@@ -23,13 +23,15 @@ from the portal's current data (after `POST /_sandbox/data` changes).
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Literal, Protocol
+from types import ModuleType
+from typing import Literal, Protocol, TypeVar
 
 from aggregator.models import (
     AuthIndicator,
@@ -59,6 +61,7 @@ from sandbox.dataset import CarrierData, Dataset, MemberData, rng_for
 from sandbox.plans import SERVICES, CostShare, money
 
 PLAN_LEVEL = ServiceType.HEALTH_BENEFIT_PLAN_COVERAGE
+R = TypeVar("R")  # a record on a detail page
 
 
 class HasCurrentDataset(Protocol):
@@ -392,10 +395,12 @@ def members_without_authorizations(source: DatasetSource, carrier: str) -> list[
 # The page models belong to the adapters; they are imported here only to be *filled*, never to parse.
 #
 # `page` says which page: "answer" (the lookup's whole answer: eligibility, or a single-page app's result
-# screen), "auth-list", "auth:<number>", "claim-results:<n>" / "claim-results:last" (Ridgeline's pages of
-# 10), "claim-report" (Cascade's fixed-width report), "claim:<number>", "eob-offer:<number>".
+# screen), "auth-list", "auth:<number>", "claim:<number>", and the page kinds of one carrier's portal,
+# whose truth lives in that carrier's folder: `sandbox/<slug>/page_truth.py` with `PAGE_KINDS`,
+# `PAGES_WHEN_REFUSED` (its pages a refused search still shows) and `page_truth(found, page)` (e.g.
+# Ridgeline's "claim-results:<n>", Cascade's "claim-report" and "eob-offer:<number>").
 
-RECORDED_PAGE_KINDS = ("answer", "auth-list", "auth:", "claim-results:", "claim-report", "claim:", "eob-offer:")
+RECORDED_PAGE_KINDS = ("answer", "auth-list", "auth:", "claim:")  # plus each carrier's PAGE_KINDS
 
 
 def recorded_page(source: DatasetSource, carrier: str, flow: str, query: object, page: str) -> object:
@@ -415,31 +420,37 @@ def recorded_page(source: DatasetSource, carrier: str, flow: str, query: object,
         found = claims(source, carrier, query)
     else:
         raise ValueError(f"unknown flow '{flow}'")
+    pages = _carrier_pages(carrier)
     if isinstance(found, RejectReason):
-        if page not in ("answer", "auth-list", "claim-results:1", "claim-report"):
+        if page not in ("answer", "auth-list", *getattr(pages, "PAGES_WHEN_REFUSED", ())):
             raise ValueError(f"the search is refused ({found.label}): there is no '{page}' page")
-        return MemberNotFound(carrier=carrier, query=query, reject_reason=found)  # type: ignore[arg-type]
+        return MemberNotFound(carrier=carrier, query=query, reject_reason=found)
     if page == "answer":
         return found
     if isinstance(found, AuthorizationList):
         if page == "auth-list":
             return auth_listing(found)
-        return _one(found.authorizations, page, "auth:", lambda a: a.auth_number)
-    if page.startswith("claim-results:"):
-        return claim_results_listing(found, page.removeprefix("claim-results:"))
-    if page == "claim-report":
-        return claim_report(found)
-    if page.startswith("eob-offer:"):
-        from aggregator.scrapers.cascade.pages_activity import EobOffer
-
-        return EobOffer(claim_number=_one(found.claims, page.replace("eob-offer:", "claim:"), "claim:",
-                                          lambda c: c.payer_claim_number).payer_claim_number)
-    return _one(found.claims, page, "claim:", lambda c: c.payer_claim_number)
+        return record_on_page(found.authorizations, page, "auth:", lambda a: a.auth_number)
+    if pages is not None and page.startswith(pages.PAGE_KINDS):
+        return pages.page_truth(found, page)
+    return record_on_page(found.claims, page, "claim:", lambda c: c.payer_claim_number)
 
 
-def _one(records: Sequence[object], page: str, prefix: str, number_of: object) -> object:
+def _carrier_pages(carrier: str) -> ModuleType | None:
+    """The carrier's own page kinds (`sandbox/<carrier>/page_truth.py`), or None when it has none."""
+    name = f"sandbox.{carrier}.page_truth"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name != name:  # the module exists but something it imports does not
+            raise
+        return None
+
+
+def record_on_page(records: Sequence[R], page: str, prefix: str, number_of: Callable[[R], str | None]) -> R:
+    """The one record a detail page `<prefix><number>` shows; ValueError when the answer has none."""
     wanted = page.removeprefix(prefix)
-    found = [r for r in records if page.startswith(prefix) and number_of(r) == wanted]  # type: ignore[operator]
+    found = [r for r in records if page.startswith(prefix) and number_of(r) == wanted]
     if len(found) != 1:
         raise ValueError(f"the ground-truth answer has no '{page}' page")
     return found[0]
@@ -455,40 +466,10 @@ def auth_listing(found: AuthorizationList) -> object:
                     effective_date=a.effective_date, expiration_date=a.expiration_date) for a in ordered))
 
 
-def _claim_row(c: ClaimStatus) -> object:
+def claim_row(c: ClaimStatus) -> object:
+    """One row of a claim list or results page."""
     from aggregator.scrapers.framework.listings import ClaimListRow
 
     return ClaimListRow(claim_number=c.payer_claim_number, provider_account_number=c.provider_account_number,
                         service_from=c.service_from, service_to=c.service_to, billed=c.billed, paid=c.paid,
                         status_category=c.status_category)
-
-
-def claim_results_listing(listed: ClaimList, which: str) -> object:
-    """Ridgeline's results page `which` ("<n>" or "last"): newest service dates first (ties by claim
-    number), 10 per page; "No claims found" is page 1 of 1."""
-    from aggregator.scrapers.ridgeline.pages_claims import ClaimResultsListing
-    from sandbox.ridgeline.vocabulary import CLAIMS_PER_PAGE
-
-    ordered = sorted(listed.claims, key=lambda c: c.payer_claim_number)
-    ordered.sort(key=lambda c: (c.service_from, c.service_to), reverse=True)
-    pages = [ordered[i:i + CLAIMS_PER_PAGE] for i in range(0, len(ordered), CLAIMS_PER_PAGE)] or [[]]
-    number = len(pages) if which == "last" else int(which)
-    if not 1 <= number <= len(pages) or (which == "last" and len(pages) < 2):
-        raise ValueError(f"the search has {len(pages)} result page(s), not page {which}")
-    query = listed.query
-    criteria: dict[str, object] = ({"claim_number": query.claim_number} if query.claim_number else
-                                   {"member_id": query.member_id, "service_from": query.service_from,
-                                    "service_to": query.service_to})
-    return ClaimResultsListing(**criteria, total=len(listed.claims), page=number, pages=len(pages),  # type: ignore[arg-type]
-                               has_next=number < len(pages), rows=tuple(_claim_row(c) for c in pages[number - 1]))
-
-
-def claim_report(listed: ClaimList) -> object:
-    """Cascade's claim status report: every claim on one report, newest service date first (ties: higher
-    claim number first), under the criteria it repeats."""
-    from aggregator.scrapers.cascade.pages_activity import ClaimReport
-
-    query = listed.query
-    ordered = sorted(listed.claims, key=lambda c: (c.service_from, c.payer_claim_number), reverse=True)
-    return ClaimReport(claim_number=query.claim_number, member_id=query.member_id, service_from=query.service_from,
-                       service_to=query.service_to, rows=tuple(_claim_row(c) for c in ordered))  # type: ignore[arg-type]

@@ -139,8 +139,10 @@ def build_plan(spec: PlanSpec) -> PlanDesign:
     deductible = {IN: _cost_share(spec.deductible[0])}
     out_of_pocket = {IN: _cost_share(spec.out_of_pocket[0])}
     if oon:
-        deductible[OUT] = _cost_share(spec.deductible[1])  # type: ignore[arg-type]
-        out_of_pocket[OUT] = _cost_share(spec.out_of_pocket[1])  # type: ignore[arg-type]
+        oon_deductible, oon_out_of_pocket = spec.deductible[1], spec.out_of_pocket[1]
+        assert oon_deductible is not None and oon_out_of_pocket is not None  # out-of-network benefits: both
+        deductible[OUT] = _cost_share(oon_deductible)
+        out_of_pocket[OUT] = _cost_share(oon_out_of_pocket)
     return PlanDesign(
         code=spec.code, name=spec.name, insurance_type=spec.insurance_type,
         deductible=deductible, out_of_pocket=out_of_pocket, services=services,

@@ -13,7 +13,9 @@ tests/test_recorded_pages.py writes nothing that differs from it. Nothing here p
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
+import pkgutil
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,14 +25,23 @@ from typing import Any, Literal
 
 from aggregator import errors
 from aggregator.errors import Outcome
-from aggregator.models import AuthorizationQuery, ClaimQuery, CoverageStatus, EligibilityQuery, EligibilityRecord
+from aggregator.models import CoverageStatus, EligibilityRecord
+from aggregator.recording.cases import PAGE_FLOWS, QUERY_MODELS, differing_fields
 
-CARRIERS: tuple[str, ...] = ("ridgeline", "bluepeak", "cascade")
-PAGE_FLOWS: tuple[str, ...] = ("eligibility", "authorization", "claim_status")
-DOCUMENT_FLOW = "eob"  # Cascade's EOB PDFs: documents a claim lookup downloaded, kept as <case>.pdf
-QUERY_MODELS: dict[str, type[EligibilityQuery | AuthorizationQuery | ClaimQuery]] = {
-    "eligibility": EligibilityQuery, "authorization": AuthorizationQuery, "claim_status": ClaimQuery,
-}
+__all__ = ["CARRIERS", "PAGE_FLOWS", "QUERY_MODELS", "declared_carriers", "differing_fields"]
+
+
+def declared_carriers() -> tuple[str, ...]:
+    """The sandbox carriers with recorded-page declarations: every sandbox/<slug>/ package holding a
+    `recording` module (no list of carriers anywhere else)."""
+    import sandbox
+
+    return tuple(sorted(info.name for info in pkgutil.iter_modules(sandbox.__path__) if info.ispkg
+                        and importlib.util.find_spec(f"sandbox.{info.name}.recording") is not None))
+
+
+CARRIERS: tuple[str, ...] = declared_carriers()
+DOCUMENT_FLOW = "eob"  # documents a claim lookup downloaded (EOB PDFs), kept as <case>.pdf
 HAND_MADE_PREFIX = "edited_"  # hand-made pages (one targeted edit of a recorded page); never recorded
 
 Why = Literal["meaning_change", "maintenance", "rate_limit"]
@@ -98,7 +109,7 @@ class HandMadeCase:
 
 
 def declaration(carrier: str) -> Any:
-    if carrier not in CARRIERS:
+    if carrier not in declared_carriers():
         raise ValueError(f"no recorded-page declaration for carrier '{carrier}' (known: {', '.join(CARRIERS)})")
     return importlib.import_module(f"sandbox.{carrier}.recording")
 
@@ -224,17 +235,6 @@ def error_shape_problems(error: dict[str, Any]) -> list[str]:
     if kind.outcome not in (Outcome.NEEDS_ATTENTION, Outcome.RETRY_LATER):
         return [f"error outcome {kind.outcome.value}: a page no record comes out of is needs_attention"]
     return []
-
-
-def differing_fields(actual: Any, wanted: Any, path: str = "") -> list[str]:
-    """Dotted paths of the leaves that differ (list items by index), value-free."""
-    if isinstance(actual, dict) and isinstance(wanted, dict):
-        keys = sorted(set(actual) | set(wanted))
-        return [p for k in keys for p in differing_fields(actual.get(k), wanted.get(k), f"{path}.{k}" if path else k)]
-    if isinstance(actual, list) and isinstance(wanted, list) and len(actual) == len(wanted):
-        return [p for i, (a, w) in enumerate(zip(actual, wanted, strict=True))
-                for p in differing_fields(a, w, f"{path}[{i}]")]
-    return [] if actual == wanted else [path or "(whole)"]
 
 
 def ground_truth_problems(root: Path, carrier: str, dataset: Any = None) -> list[str]:

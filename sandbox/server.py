@@ -1,11 +1,12 @@
 """Start the sandbox portals on loopback, each with uvicorn in a background thread.
 
-    with start_sandbox() as sandbox:
+    with start_sandbox() as sandbox:             # every carrier folder under sandbox/ (see sandbox.carriers)
         sandbox.urls["ridgeline"]        # e.g. "http://127.0.0.1:54012"
         sandbox.states["ridgeline"]      # the PortalState: faults, counters, request log
         sandbox.dataset                  # ground truth comes from here
 
-Port 0 (the default) asks the OS for a free port; the real one is reported in `urls`.
+Port 0 (the default) asks the OS for a free port; the real one is reported in `urls`. `ports_from(base)`
+gives the fixed ports of `aggregator sandbox up --port-base`: base + each carrier's declared port_offset.
 """
 
 from __future__ import annotations
@@ -13,42 +14,19 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from types import TracebackType
 from typing import Self
 
 import uvicorn
-from fastapi import FastAPI
 
+from sandbox.carriers import carrier_slugs, portal_factory, profiles
 from sandbox.dataset import DEFAULT_AS_OF, DEFAULT_SEED, Dataset, generate_dataset
 from sandbox.portal_state import PortalState
 
 STARTUP_TIMEOUT_SECONDS = 10.0
-
-
-def _ridgeline(dataset: Dataset, state: PortalState) -> FastAPI:
-    from sandbox.ridgeline import create_app
-
-    return create_app(dataset, state)
-
-
-def _bluepeak(dataset: Dataset, state: PortalState) -> FastAPI:
-    from sandbox.bluepeak import create_app
-
-    return create_app(dataset, state)
-
-
-def _cascade(dataset: Dataset, state: PortalState) -> FastAPI:
-    from sandbox.cascade import create_app
-
-    return create_app(dataset, state)
-
-
-# Carriers whose portal exists. The dataset also holds bluepeak and cascade, whose portals come later.
-PORTALS: dict[str, Callable[[Dataset, PortalState], FastAPI]] = {"ridgeline": _ridgeline, "bluepeak": _bluepeak,
-                                                                  "cascade": _cascade}
 
 
 def require_loopback(host: str) -> None:
@@ -97,25 +75,34 @@ class SandboxHandle:
         self.stop()
 
 
-def start_sandbox(carriers: Iterable[str] = ("ridgeline",), host: str = "127.0.0.1",
+def ports_from(base: int, carriers: Iterable[str] | None = None) -> dict[str, int]:
+    """Fixed ports: base + the carrier's port_offset, so adding a carrier never moves another one's port.
+    Base 0 means a free port of the OS's choosing for every carrier (tests), never ports 1, 2, ..."""
+    known = profiles()
+    slugs = carriers if carriers is not None else known
+    return {slug: base + known[slug].port_offset if base else 0 for slug in slugs}
+
+
+def start_sandbox(carriers: Iterable[str] | None = None, host: str = "127.0.0.1",
                   ports: dict[str, int] | None = None, seed: int = DEFAULT_SEED, as_of: date = DEFAULT_AS_OF,
                   dataset: Dataset | None = None) -> SandboxHandle:
-    """Start one portal per carrier and return once all accept connections.
+    """Start one portal per carrier (default: every sandbox carrier) and return once all accept connections.
 
     `dataset` lets a caller reuse an already generated dataset (it must contain the carriers);
     otherwise one is generated from `seed` and `as_of`.
     """
     require_loopback(host)
-    slugs = tuple(carriers)
-    missing = [s for s in slugs if s not in PORTALS]
+    available = carrier_slugs()
+    slugs = tuple(carriers) if carriers is not None else available
+    missing = [s for s in slugs if s not in available]
     if missing:
-        raise ValueError(f"no sandbox portal for: {', '.join(missing)} (available: {', '.join(PORTALS)})")
+        raise ValueError(f"no sandbox portal for: {', '.join(missing)} (available: {', '.join(available)})")
     dataset = dataset or generate_dataset(seed=seed, as_of=as_of)
     handle = SandboxHandle(dataset=dataset, host=host)
     try:
         for slug in slugs:
             state = PortalState(dataset, slug)
-            app = PORTALS[slug](dataset, state)
+            app = portal_factory(slug)(dataset, state)
             port = (ports or {}).get(slug, 0)
             config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                                     lifespan="off")

@@ -1,6 +1,6 @@
 """Run a command while other processes keep every CPU core busy (the "under load" test mode).
 
-    python scripts/cpu_hogs.py --procs 2 -- python -m pytest tests/e2e
+    python scripts/cpu_hogs.py --procs 2 -- python -m pytest -m e2e
 
 Starts `--procs` busy-looping processes, runs the command beside them, stops the hogs when it ends and
 exits with the command's exit code. A hog also stops by itself when the process that started it is

@@ -129,10 +129,10 @@ async def capture(settings: Settings, sandbox) -> list[Path]:  # type: ignore[no
 
 
 def main() -> int:
-    from sandbox.server import PORTALS, start_sandbox
+    from sandbox.server import start_sandbox
 
     OUT.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="docs-shots-") as tmp, start_sandbox(carriers=tuple(PORTALS)) as sandbox:
+    with tempfile.TemporaryDirectory(prefix="docs-shots-") as tmp, start_sandbox() as sandbox:
         settings = Settings(data_dir=Path(tmp) / "data")
         prepare(settings, sandbox)
         print("capturing pages:")

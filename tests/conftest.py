@@ -2,6 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+# The e2e fixtures (one sandbox and one Chromium per session) serve tests/e2e, tests/web and every carrier's
+# own e2e tests in tests/carriers/<slug>/; a plugin (not a conftest) so they are defined once for the tree.
+pytest_plugins = ["tests.e2e.fixtures"]
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-expected", action="store_true", default=False,

@@ -53,7 +53,7 @@ def test_sandbox_fhir_bundle_imports(tmp_path, data_dir):
 def test_rows_with_problems_exit_1_and_are_listed_without_patient_data(tmp_path, data_dir):
     path = tmp_path / "day.csv"
     bad_dob = GOOD.replace("A1,", "A2,").replace("1980-02-03", "1980-02-30").replace("RM123456789", "RM555000111")
-    bad_carrier = GOOD.replace("A1,", "A3,").replace("ridgeline", "acme")
+    bad_carrier = GOOD.replace("A1,", "A3,").replace("ridgeline", "no-such-carrier")
     path.write_text("\n".join([",".join(COLUMNS), GOOD, bad_dob, bad_carrier, GOOD]) + "\n")
     result = run("appointments", "import", str(path), "--data-dir", data_dir)
     assert result.exit_code == 1
@@ -63,7 +63,7 @@ def test_rows_with_problems_exit_1_and_are_listed_without_patient_data(tmp_path,
     assert cells == [["3", "patient_dob", "not a real calendar date"],
                      ["4", "carrier", cells[1][2]],
                      ["5", "appointment_id", "duplicate of row 2"]]
-    assert cells[1][2].startswith("unknown carrier 'acme' (known: ")
+    assert cells[1][2].startswith("unknown carrier 'no-such-carrier' (known: ")
     assert "1980-02-30" not in result.output and "RM555000111" not in result.output
 
 

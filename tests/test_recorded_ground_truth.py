@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from aggregator.scrapers.framework import Capability
 from aggregator.scrapers.registry import adapter_for
 from sandbox.recorded_cases import (
     CARRIERS,
@@ -51,16 +52,27 @@ def test_every_carrier_folder_has_a_declaration() -> None:
         assert declared_cases(carrier), carrier
 
 
+def declared_kinds(carrier: str) -> dict[str, set[str]]:
+    """Per flow folder, the kinds of page model whose ground truth the carrier's declared cases compare."""
+    dataset = recording_dataset(carrier)
+    kinds: dict[str, set[str]] = {}
+    for case in declared_cases(carrier, dataset):
+        if case.refusal is None:
+            kinds.setdefault(case.flow, set()).add(page_truth(dataset, carrier, case).kind)
+    return kinds
+
+
 @pytest.mark.parametrize("carrier", CARRIERS)
 def test_page_models_and_documents_are_checked_too(carrier: str) -> None:
-    """Not only eligibility: list / results / report pages, detail pages and documents are compared."""
-    kinds = {page_truth(recording_dataset(carrier), carrier, c).kind for c in declared_cases(carrier)
-             if c.refusal is None}
-    assert {"eligibility", "not_found"} <= kinds
-    wanted = {"ridgeline": {"authorization_listing", "authorization", "claim_results", "claim_status"},
-              "bluepeak": {"authorization_list", "claim_list"},
-              "cascade": {"authorization_listing", "authorization", "claim_report", "eob_offer", "claim_status"}}
-    assert wanted[carrier] <= kinds, sorted(kinds)
+    """Not only eligibility: for every capability the carrier's manifest declares, a page that yields a record
+    (list / results / report / detail pages) and a not-found page are compared. The page models particular
+    to one carrier are pinned in its own folder (tests/carriers/<slug>/test_<slug>_recorded_cases.py)."""
+    kinds = declared_kinds(carrier)
+    for capability in adapter_for(carrier).manifest.capabilities:
+        found = kinds.get(capability.value, set())
+        assert "not_found" in found and found - {"not_found"}, (capability.value, sorted(found))
+    if Capability.ELIGIBILITY in adapter_for(carrier).manifest.capabilities:
+        assert "eligibility" in kinds["eligibility"]
 
 
 # --- the check fails when a page and its expected file are changed together ---------------------------

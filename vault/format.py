@@ -27,7 +27,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -38,8 +38,8 @@ from aggregator.jsonlimits import TooDeeplyNested, loads_bounded
 from vault.errors import VaultCorrupted
 from vault.keys import KeyRing, b64, unb64
 
-FORMAT = "aggregator-vault"
-VERSION = 1
+FORMAT: Final = "aggregator-vault"
+VERSION: Final = 1
 _WRAP_AAD = b"aggregator-vault/v1/data-key/"
 _PAYLOAD_AAD = b"aggregator-vault/v1/record/"
 _ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")

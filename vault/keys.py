@@ -182,9 +182,13 @@ class MasterKey:
         cache_key = tuple(sorted(kdf.items())) if kdf else ()
         ring = self._rings.get(cache_key)
         if ring is None:
-            ring = KeyRing.from_master(self._raw if kdf is None else self._stretch(kdf))  # type: ignore[arg-type]
+            ring = KeyRing.from_master(self._raw_key() if kdf is None else self._stretch(kdf))
             self._rings[cache_key] = ring
         return ring
+
+    def _raw_key(self) -> bytes:
+        assert self._raw is not None  # keyring() checked: no passphrase, so the key came raw
+        return self._raw
 
     def _stretch(self, kdf: Mapping[str, Any]) -> bytes:
         n, r, p = kdf["n"], kdf["r"], kdf["p"]

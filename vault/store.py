@@ -106,7 +106,8 @@ class Vault:
                 raise VaultError(f"a vault already exists at {vault.path}; refusing to overwrite it")
             kdf = key.new_kdf()
             ring = key.keyring(kdf)
-            doc = VaultDoc(format=FORMAT, version=VERSION, kdf=kdf, key_check=b64(ring.check),
+            doc = VaultDoc(format=FORMAT, version=VERSION, kdf=KdfParams.model_validate(kdf) if kdf else None,
+                           key_check=b64(ring.check),
                            created_at=_iso(vault._clock()), rotated_at=None, records={}, mac="")
             vault._write(doc, ring, overwrite=False)
         return vault

@@ -17,9 +17,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from aggregator.cli.common import app
 from aggregator.settings import Settings, private_dirs
 
 appointments_app = typer.Typer(help="The practice's appointment list: import it, list a day.", no_args_is_help=True)
+app.add_typer(appointments_app, name="appointments")
 
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)

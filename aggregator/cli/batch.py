@@ -2,7 +2,10 @@
 
 Exit codes of `run`: 0 every appointment reached a terminal state and none failed; 1 some failed
 (their reasons are listed; retryable ones are tried again by `aggregator run --retry-failed` or the
-scheduler's retry pass); 6 some are deferred (a maintenance window outlasted the run).
+scheduler's retry pass); 6 some are deferred (a maintenance window outlasted the run); 5 a portal's canary
+failed, so its items are held (pending, docs/canary.md). A visit whose
+prior-auth question the carrier's portal cannot answer is not a failure: it is listed with the
+call-the-payer item ("not available at this carrier").
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from aggregator.cli import DataDirOption, app, console, fail, load_settings, parse_iso_date
+from aggregator.cli.common import DataDirOption, app, console, fail, load_settings, parse_iso_date
 from aggregator.errors import AggregatorError
 
 schedule_app = typer.Typer(help="The nightly pre-visit run and other timed jobs.", no_args_is_help=True)
 app.add_typer(schedule_app, name="schedule")
 
 DateOption = Annotated[str, typer.Option("--date", help="appointment date, YYYY-MM-DD")]
+NOT_AVAILABLE_CODE = "not_available_at_carrier"  # aggregator.errors.NotAvailableAtCarrier().code
 STATE_STYLE = {"verified": "green", "verified_with_changes": "cyan", "not_found": "yellow", "needs_human": "red",
                "failed": "red", "deferred": "magenta"}
 
@@ -65,6 +69,8 @@ def run_batch(
         raise typer.Exit(6)
     if summary.counts.get("failed"):
         raise typer.Exit(1)
+    if summary.held:
+        raise typer.Exit(5)
 
 
 def _show_summary(settings, target: date, summary) -> None:  # type: ignore[no-untyped-def]
@@ -79,7 +85,9 @@ def _show_summary(settings, target: date, summary) -> None:  # type: ignore[no-u
         table.add_row(f"[{style}]{state.replace('_', ' ')}[/{style}]" if style else state, str(count))
     console.print(table)
     repository = Repository.open(settings.resolved_database_url)
-    attention = [i for i in batches.items_on(repository, target) if i.state in ("needs_human", "failed", "deferred")]
+    # Verified items whose prior-auth part the portal cannot answer need a call too (not available at this carrier).
+    attention = [i for i in batches.items_on(repository, target) if i.state in ("needs_human", "failed", "deferred")
+                 or i.reason_code == NOT_AVAILABLE_CODE]
     if attention:
         detail = Table(title="Needs someone")
         for header in ("Appointment", "Carrier", "State", "Why", "What to do"):
@@ -91,6 +99,8 @@ def _show_summary(settings, target: date, summary) -> None:  # type: ignore[no-u
     if summary.deferred_until:
         console.print(f"Deferred items wait for a maintenance window to end at {summary.deferred_until:%Y-%m-%d %H:%M %Z}; "
                       "run again then (the scheduler does this by itself).")
+    for reason in summary.held.values():  # a failed canary: that portal's items were not attempted (docs/canary.md)
+        console.print(f"{reason}; its items wait, pending: see `aggregator canary`", markup=False, style="red")
 
 
 @app.command("worklist")
@@ -139,13 +149,20 @@ def render_worklist(rows, day: date) -> Table:  # type: ignore[no-untyped-def]
 
 
 def _to_do(row) -> str:  # type: ignore[no-untyped-def]
-    """The item's action, else the first thing the auth answer says is missing (and how many more)."""
+    """The item's action, else the first thing the auth answer says is missing (and how many more); then the
+    first call-the-payer item not already said (the carrier's portal cannot show it)."""
     if row.action:
-        return row.action
-    if not row.auth_missing:
-        return ""
-    more = len(row.auth_missing) - 1
-    return row.auth_missing[0] + (f" (+{more} more: see the appointment)" if more else "")
+        said = row.action
+    elif row.auth_missing:
+        more = len(row.auth_missing) - 1
+        said = row.auth_missing[0] + (f" (+{more} more: see the appointment)" if more else "")
+    else:
+        said = ""
+    calls = [c for c in row.call_the_payer if c != row.action and c not in row.auth_missing]
+    if not calls:
+        return said
+    call = calls[0] + (f" (+{len(calls) - 1} more calls: see --json)" if len(calls) > 1 else "")
+    return f"{said}; {call}" if said else call
 
 
 def _money(value) -> str:  # type: ignore[no-untyped-def]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from aggregator.errors import NotAvailableAtCarrier
 from aggregator.models import AuthorizationList, ClaimList, EligibilityRecord, MemberNotFound
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from aggregator.runner import LookupResult
 
 
-def show_result(console: Console, result: LookupResult, snapshots: Path, *, as_json: bool, extra: dict | None = None) -> None:
+def show_result(console: Console, result: LookupResult, snapshots: Path, *, as_json: bool, extra: dict[str, object] | None = None) -> None:
     evidence = [
         {"id": e.id, "url": e.url, "captured_at": e.captured_at.isoformat(), "label": e.label,
          "screenshot": str(snapshots / e.screenshot_path), "html": str(snapshots / e.html_path),
@@ -47,6 +48,13 @@ def show_result(console: Console, result: LookupResult, snapshots: Path, *, as_j
             console.print(f"  - {change.message}", highlight=False)
     for item in evidence:
         console.print(f"evidence {item['id']}: {item['screenshot']}", highlight=False)
+
+
+def show_not_available(console: Console, error: NotAvailableAtCarrier) -> None:
+    """A question the carrier's portal cannot answer: what is missing and whom to call (no portal was asked)."""
+    # One line, as every non-zero exit prints.
+    console.print(f"[yellow]not available at this carrier:[/yellow] {error.reason}; what to do: {error.call_the_payer}",
+                  highlight=False, soft_wrap=True)
 
 
 def show_eligibility(console: Console, answer: EligibilityRecord) -> None:

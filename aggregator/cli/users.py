@@ -15,10 +15,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from aggregator.cli.common import app
 from aggregator.errors import ConfigurationError
 from aggregator.settings import Settings, private_dirs
 
 users_app = typer.Typer(help="Web app users (admin, staff, auditor) and their API tokens.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="state directory (default: AGGREGATOR_DATA_DIR or .)")]

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from aggregator.cli.common import app
 from aggregator.errors import AggregatorError
 from aggregator.jsonlimits import TooDeeplyNested, loads_bounded
 from aggregator.settings import Settings, get_settings, private_dirs
@@ -30,6 +31,7 @@ from vault.keys import ENV_KEY, ENV_PASSPHRASE
 
 vault_app = typer.Typer(name="vault", help="Manage portal accounts in the encrypted credential vault.",
                         no_args_is_help=True, add_completion=False)
+app.add_typer(vault_app, name="vault")
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default: AGGREGATOR_DATA_DIR).")]
 Carrier = Annotated[str, typer.Option("--carrier", help="Carrier slug, e.g. ridgeline.")]

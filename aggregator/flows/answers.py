@@ -10,7 +10,8 @@ from aggregator.flows.eligibility import InconsistentAnswer
 from aggregator.models import AuthorizationList, AuthorizationQuery, ClaimList, ClaimQuery, MemberNotFound
 
 
-def validate_authorizations(query: AuthorizationQuery, answer: AuthorizationList | MemberNotFound):  # type: ignore[no-untyped-def]
+def validate_authorizations(query: AuthorizationQuery, answer: AuthorizationList | MemberNotFound
+                            ) -> AuthorizationList | MemberNotFound:
     if answer.query != query:
         raise InconsistentAnswer("the answer is for a different authorization search")
     if isinstance(answer, AuthorizationList):
@@ -19,7 +20,7 @@ def validate_authorizations(query: AuthorizationQuery, answer: AuthorizationList
     return answer
 
 
-def validate_claims(query: ClaimQuery, answer: ClaimList | MemberNotFound):  # type: ignore[no-untyped-def]
+def validate_claims(query: ClaimQuery, answer: ClaimList | MemberNotFound) -> ClaimList | MemberNotFound:
     if answer.query != query:
         raise InconsistentAnswer("the answer is for a different claim search")
     if isinstance(answer, MemberNotFound):

@@ -38,7 +38,8 @@ from aggregator.models.base import Record
 from aggregator.models.codes import AuthStatus
 
 AnswerStatus = Literal[
-    "not_required", "covered", "missing", "expired", "not_yet_effective", "exhausted", "pending", "denied", "unknown"
+    "not_required", "covered", "missing", "expired", "not_yet_effective", "exhausted", "pending", "denied", "unknown",
+    "not_available",  # the carrier's portal shows no authorizations: `missing` ends with the call-the-payer item
 ]
 
 # When several authorizations concern the visit, the most useful one decides the status: the one
@@ -166,6 +167,49 @@ def answer_authorization(
             status = "unknown"
     return answer(service_type=service_type, required=required, required_because=because, status=status,
                   missing=tuple(missing))
+
+
+def answer_without_authorizations(
+    eligibility: EligibilityRecord,
+    call_the_payer: str,
+    *,
+    service_date: date,
+    service_type: ServiceType | None = None,
+    procedure_code: str | None = None,
+    network: NetworkIndicator = NetworkIndicator.IN_NETWORK,
+) -> AuthorizationAnswer:
+    """The answer for a visit at a carrier whose portal shows no authorizations (its manifest lacks the
+    authorization capability). Question 1 is still answered from the eligibility record; when that says
+    "not required" the visit needs nothing, otherwise the status is "not_available" and `missing` ends with
+    `call_the_payer` (the checklist item from the carrier's declared gaps): never a guess at question 2."""
+    if eligibility.service_date != service_date:
+        raise InconsistentAnswer("the eligibility answer is for a different date of service than the visit")
+    procedure = procedure_code.strip().upper() if procedure_code else None
+    base: dict[str, object] = {"service_date": service_date, "service_type": service_type,
+                               "procedure_code": procedure, "network": network}
+    if service_type is None and procedure is None:
+        return AuthorizationAnswer.model_validate(base | {
+            "required": AuthIndicator.UNKNOWN, "required_because": "no service type or procedure was given",
+            "status": "unknown", "missing": ("say which service type or procedure the visit is for",)})
+    inactive = _inactive_reason(eligibility, service_date)
+    if inactive:
+        return AuthorizationAnswer.model_validate(base | {
+            "required": AuthIndicator.UNKNOWN, "required_because": inactive, "status": "unknown",
+            "missing": (f"coverage is not active on {service_date}: verify the member's insurance "
+                        "before asking about authorization",)})
+    services: tuple[ServiceType, ...] = (service_type,) if service_type is not None else ()
+    if services:
+        required, because = _required(eligibility, services, network)
+    else:  # the service type of a procedure comes from the authorizations on file, which this portal lacks
+        required = AuthIndicator.UNKNOWN
+        because = f"no service type was given for procedure {procedure}, and the portal shows no authorizations"
+    notes = _not_covered_notes(eligibility, services, network)
+    if required is AuthIndicator.NOT_REQUIRED:
+        return AuthorizationAnswer.model_validate(base | {
+            "required": required, "required_because": because, "status": "not_required", "missing": tuple(notes)})
+    return AuthorizationAnswer.model_validate(base | {
+        "required": required, "required_because": because, "status": "not_available",
+        "missing": (*notes, call_the_payer)})
 
 
 # --- consistency --------------------------------------------------------------------------------------

@@ -29,9 +29,9 @@ class ClaimQuery(Record):
             if any(f is not None for f in member_fields):
                 raise ValueError("give a claim number, or a member id, date of birth and a date range; not both")
             return self
-        if any(f is None for f in member_fields):
+        if self.member_id is None or self.date_of_birth is None or self.service_from is None or self.service_to is None:
             raise ValueError("a claim search by member needs the member id, date of birth and a date range")
-        if self.service_to < self.service_from:  # type: ignore[operator]
+        if self.service_to < self.service_from:
             raise ValueError("the date range ends before it starts")
         return self
 

@@ -8,6 +8,7 @@ carrier vocabulary outside them raises instead of guessing.
 from __future__ import annotations
 
 from enum import Enum
+from typing import Self
 
 
 class _Coded(str, Enum):
@@ -15,7 +16,9 @@ class _Coded(str, Enum):
 
     label: str
 
-    def __new__(cls, code: str, label: str) -> _Coded:
+    # `label` has a default only for the type checker: `ServiceType("30")` looks a member up by its code (the
+    # enum machinery, not this method); members are always defined with both.
+    def __new__(cls, code: str, label: str = "") -> Self:
         obj = str.__new__(cls, code)
         obj._value_ = code
         obj.label = label

@@ -20,12 +20,10 @@ The contract (docs/appointments.md has the user's version):
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from functools import lru_cache
@@ -35,10 +33,11 @@ from typing import TYPE_CHECKING, Literal
 
 from aggregator.errors import ConfigurationError
 from aggregator.jsonlimits import TooDeeplyNested, loads_bounded
+from aggregator.models.appointments import Appointment, RowProblem
 from aggregator.models.authorization import PROCEDURE_CODE
-from aggregator.models.base import Record
 from aggregator.models.codes import ServiceType
 from aggregator.models.ids import normalize_member_id
+from aggregator.overnight.appointments_fhir import BundleIndex, ShapeError, appointment_values
 
 if TYPE_CHECKING:
     from aggregator.store import Repository
@@ -56,43 +55,6 @@ NAME_COLUMNS = frozenset({"patient_last_name", "patient_first_name"})
 # Fields whose values are the patient's: a problem reason never quotes them.
 PATIENT_FIELDS = frozenset({"patient_last_name", "patient_first_name", "patient_dob", "member_id"})
 FHIR_MAX_DEPTH = 64  # a real Bundle nests about ten levels; deeper is malformed (aggregator.jsonlimits)
-
-
-class Appointment(Record):
-    """One appointment as the batch verifies it: the normalized fields of one row."""
-
-    id: str
-    starts_at: datetime  # practice-local wall time, naive
-    patient_last_name: str
-    patient_first_name: str
-    patient_dob: date
-    carrier: str  # registry slug
-    member_id: str  # normalize_member_id: uppercase, no spaces or dashes
-    provider_npi: str | None = None
-    procedure_codes: tuple[str, ...] = ()  # uppercased, validated, in file order without repeats
-    service_type: ServiceType | None = None
-
-    @property
-    def service_date(self) -> date:
-        return self.starts_at.date()
-
-    @property
-    def fingerprint(self) -> str:
-        """SHA-256 of the normalized fields: equal fingerprints mean a re-import has nothing to write."""
-        fields = [self.id, self.starts_at.isoformat(), self.patient_last_name, self.patient_first_name,
-                  self.patient_dob.isoformat(), self.carrier, self.member_id, self.provider_npi or "",
-                  ";".join(self.procedure_codes), self.service_type.value if self.service_type else ""]
-        return hashlib.sha256(json.dumps(fields, separators=(",", ":")).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """Why one row (or one field of it) was not imported."""
-
-    row: int
-    field: str
-    reason: str
-    resource: str | None = None  # FHIR only: "Patient/p1"
 
 
 @dataclass
@@ -273,7 +235,7 @@ def validate_row(values: Mapping[str, str], row: int, *, timezone: tzinfo | None
     problems: list[RowProblem] = []
     parsed: dict[str, object] = {}
 
-    def check(column: str, rule) -> None:  # type: ignore[no-untyped-def]
+    def check(column: str, rule: Callable[[str], object]) -> None:
         text = (values.get(column) or "").strip()
         if not text:
             if column in REQUIRED_COLUMNS:
@@ -288,7 +250,7 @@ def validate_row(values: Mapping[str, str], row: int, *, timezone: tzinfo | None
     check("appointment_start", lambda t: parse_start(t, timezone))
     check("patient_last_name", lambda t: parse_text(t, "patient_last_name"))
     check("patient_first_name", lambda t: parse_text(t, "patient_first_name"))
-    check("patient_dob", lambda t: parse_dob(t, parsed.get("appointment_start")))  # type: ignore[arg-type]
+    check("patient_dob", lambda t: parse_dob(t, _datetime_or_none(parsed.get("appointment_start"))))
     check("carrier", parse_carrier)
     check("member_id", lambda t: parse_text(parse_member_id(t), "member_id"))
     check("provider_npi", parse_npi)
@@ -303,6 +265,11 @@ def validate_row(values: Mapping[str, str], row: int, *, timezone: tzinfo | None
         provider_npi=parsed.get("provider_npi"), procedure_codes=parsed.get("procedure_codes", ()),
         service_type=parsed.get("service_type"),
     )
+
+
+def _datetime_or_none(value: object) -> datetime | None:
+    """The start parsed from the same row, or None when it was missing or invalid."""
+    return value if isinstance(value, datetime) else None
 
 
 class _FirstSeen:
@@ -439,8 +406,6 @@ def read_fhir_bundle(path: Path, *, timezone: tzinfo | None = None) -> Iterator[
     The bundle is parsed whole (resources refer to each other in any order); appointments are then
     produced one at a time. Rules in docs/appointments.md.
     """
-    from aggregator.overnight.appointments_fhir import BundleIndex, ShapeError, appointment_values
-
     try:
         bundle = loads_bounded(Path(path).read_text(encoding="utf-8-sig"), max_depth=FHIR_MAX_DEPTH)
     except UnicodeDecodeError:

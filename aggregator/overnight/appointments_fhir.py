@@ -20,10 +20,10 @@ or an object, a number where it has a string) is a problem naming the entry, the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, ParamSpec, TypeVar
 
-from aggregator.overnight.appointments import RowProblem
+from aggregator.models.appointments import RowProblem
 
 X12_SERVICE_TYPE_SYSTEMS = frozenset({
     "https://x12.org/codes/service-type-codes", "https://codesystem.x12.org/005010/1365",
@@ -38,6 +38,8 @@ NOT_IMPORTED_STATUSES = frozenset({"cancelled", "noshow", "entered-in-error"})
 INACTIVE_COVERAGE = frozenset({"cancelled", "entered-in-error", "draft"})
 
 Resource = dict[str, Any]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _JSON_TYPES = {dict: "an object", list: "a list", str: "a string", bool: "true/false", int: "a number",
                float: "a number", type(None): "null"}
@@ -228,10 +230,10 @@ def _appointment_values(index: BundleIndex, position: int, appointment: Resource
     return values, resources, problems
 
 
-def _in(resource: Resource, read, *args):  # type: ignore[no-untyped-def]
+def _in(resource: Resource, read: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """Call `read(*args)`, labelling a shape problem with the resource it is in (Patient/p1, Coverage/c1)."""
     try:
-        return read(*args)
+        return read(*args, **kwargs)
     except ShapeError as error:
         error.resource = error.resource or _ref(resource)
         raise

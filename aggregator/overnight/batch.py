@@ -26,11 +26,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import BaseModel, ConfigDict
 
 from aggregator.errors import AggregatorError, ConfigurationError, Outcome
+from aggregator.flows import capabilities
 from aggregator.flows.authorization import AuthorizationAnswer, answer_authorization
 from aggregator.flows.changes import Change
 from aggregator.logging import get_logger
@@ -41,6 +42,8 @@ from aggregator.models import (
     EligibilityRecord,
     ServiceType,
 )
+from aggregator.overnight.canary import gate_batch
+from aggregator.scrapers.framework import Capability, Manifest
 from aggregator.scrapers.registry import adapter_for
 from aggregator.store import batches as store
 from aggregator.store.repository import Repository
@@ -146,7 +149,15 @@ async def run_job(runner: Runner, job: CheckJob,
     """Eligibility on the date of service, then (when the visit names procedures or a service type)
     every authorization on file and the three answers per procedure. `on_eligibility` lets the
     dispatcher persist the eligibility answer before the authorization step, so a retry or a
-    crash never asks it twice."""
+    crash never asks it twice.
+
+    Only what the carrier's manifest declares is asked: a carrier whose portal shows no authorizations
+    answers the visit from eligibility alone ("not available at this carrier" and the call-the-payer
+    item, see `_without_authorizations`); one without eligibility ends the item before any login."""
+    manifest = adapter_for(job.carrier).manifest
+    if not capabilities.declares(manifest, Capability.ELIGIBILITY):
+        gap = capabilities.not_available(manifest, Capability.ELIGIBILITY)
+        return JobOutcome(ItemState.NEEDS_HUMAN, gap.reason, gap.code, gap.call_the_payer)
     if job.eligibility_lookup_id:
         eligibility, changes = _stored_eligibility(runner, job.eligibility_lookup_id)
         lookup_id = job.eligibility_lookup_id
@@ -163,6 +174,8 @@ async def run_job(runner: Runner, job: CheckJob,
     outcome = JobOutcome(state=None, eligibility_lookup_id=lookup_id, changes=changes)
     if not job.wants_authorization:
         return _verified(outcome)
+    if not capabilities.declares(manifest, Capability.AUTHORIZATION):
+        return _without_authorizations(outcome, job, eligibility, manifest)
     auth_query = AuthorizationQuery(member_id=job.eligibility.member_id, date_of_birth=job.eligibility.date_of_birth)
     auths = await runner.authorizations(job.carrier, auth_query, source="batch", account_label=job.account_label)
     outcome.authorization_lookup_id = auths.lookup_id
@@ -180,6 +193,20 @@ async def run_job(runner: Runner, job: CheckJob,
         outcome.auth_answers.append(answer_authorization(
             eligibility, auths.answer, service_date=job.eligibility.service_date,
             service_type=job.service_type, procedure_code=code))
+    return _verified(outcome)
+
+
+def _without_authorizations(outcome: JobOutcome, job: CheckJob, eligibility: EligibilityRecord,
+                            manifest: Manifest) -> JobOutcome:
+    """The visit's authorization part at a carrier whose portal shows none: the portal is not asked
+    (`authorization_lookup_id` stays empty); the answers come from the eligibility record, and every one
+    it cannot settle says "not available" with the call-the-payer item, which is also the item's action."""
+    outcome.auth_answers = capabilities.visit_answers_without_authorizations(
+        eligibility, manifest, service_date=job.eligibility.service_date, service_type=job.service_type,
+        procedure_codes=job.procedure_codes)
+    if any(answer.status == "not_available" for answer in outcome.auth_answers):
+        gap = capabilities.not_available(manifest, Capability.AUTHORIZATION, job.service_type)
+        outcome.reason, outcome.reason_code, outcome.action = gap.reason, gap.code, gap.call_the_payer
     return _verified(outcome)
 
 
@@ -287,6 +314,7 @@ class BatchSummary:
     logins: int
     seconds: float
     deferred_until: datetime | None = None
+    held: dict[str, str] = field(default_factory=dict)  # carrier -> why its items wait (overnight/canary.py)
 
     @property
     def total(self) -> int:
@@ -295,7 +323,8 @@ class BatchSummary:
     def as_json(self) -> dict[str, object]:
         return {"batch_date": self.batch_date.isoformat(), "counts": dict(self.counts), "logins": self.logins,
                 "seconds": round(self.seconds, 2),
-                "deferred_until": self.deferred_until.isoformat() if self.deferred_until else None}
+                "deferred_until": self.deferred_until.isoformat() if self.deferred_until else None,
+                "held": dict(self.held)}
 
 
 ProgressCallback = Callable[[BatchItemRow], None]
@@ -352,6 +381,7 @@ class BatchRun:
         self._deadline = 0.0
         self._breakers: dict[str, CircuitBreaker] = {}
         self._appointments: dict[str, AppointmentRow] = {}
+        self.held: dict[str, str] = {}  # carrier -> why its items are held (its canary failed)
 
     # --- whole run ----------------------------------------------------------------------------------
 
@@ -365,6 +395,9 @@ class BatchRun:
             run = store.start_run(self.repository, self.day, self.trigger)
             self.run_id = run.id
             todo = store.items_on(self.repository, self.day, store.UNFINISHED)
+            # The canary (overnight/canary.py): a portal whose known lookup fails keeps its items pending, held.
+            gate = await gate_batch(self.runner, self.day, todo, self.trigger)
+            todo, self.held = gate.released, gate.held
             log.info("batch_started", batch_date=self.day.isoformat(), items=len(todo), added=added,
                      recovered=recovered, trigger=self.trigger)
             self._appointments = {a.id: a for a in store.appointments_on(self.repository, self.day)}
@@ -382,7 +415,8 @@ class BatchRun:
         items = store.items_on(self.repository, self.day)
         counts = Counter(item.state for item in items)
         logins = sum(self.runner.logins_performed(a.account_id) for a in self.runner.vault.accounts())
-        return BatchSummary(self.day, self.run_id, counts, logins, time.monotonic() - started, self.deferred_until)
+        return BatchSummary(self.day, self.run_id, counts, logins, time.monotonic() - started, self.deferred_until,
+                            held=self.held)
 
     async def _carrier(self, slug: str, items: list[BatchItemRow]) -> None:
         try:
@@ -433,11 +467,11 @@ class BatchRun:
             if wait > 0:
                 await self._pause(wait)
                 continue
-            item_id, wait = queue.take(time.monotonic())
+            item_id, next_due = queue.take(time.monotonic())
             if item_id is None:
-                if wait is None:
+                if next_due is None:
                     return
-                await self._pause(wait)
+                await self._pause(next_due)
                 continue
             try:
                 outcome = await self._attempt(item_id, account_label)
@@ -525,7 +559,7 @@ class BatchRun:
 def finish_item(repository: Repository, item_id: str, outcome: JobOutcome, *, retryable: bool = False) -> BatchItemRow:
     """Write an item's terminal state and what backs it, in one transaction."""
     assert outcome.state is not None and outcome.state.terminal
-    fields: dict[str, object] = dict(
+    fields: dict[str, Any] = dict(
         state=outcome.state.value, reason=outcome.reason, reason_code=outcome.reason_code, action=outcome.action,
         retryable=retryable, finished_at=store.utcnow(), not_before=None,
     )
@@ -564,15 +598,15 @@ async def rerun_item(runner: Runner, item_id: str) -> BatchItemRow:
 class _DateLock:
     def __init__(self, path: Path, day: date) -> None:
         self.path, self.day = path, day
-        self.handle = None
+        self.handle: TextIO | None = None
 
     def __enter__(self) -> _DateLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = open(self.path, "a+")  # noqa: SIM115 - held for the whole run
+        self.handle = handle = open(self.path, "a+")  # noqa: SIM115 - held for the whole run
         try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            self.handle.close()
+            handle.close()
             raise BatchAlreadyRunning(f"another process is running the batch for {self.day}") from None
         return self
 

@@ -7,6 +7,10 @@
 - resume: when a run ends with items deferred past its deadline (a maintenance window), a one-off
   job at the window's end picks them up.
 
+Each of these runs starts with the canary (aggregator/overnight/canary.py, called by `BatchRun.run`):
+one known lookup per portal account before that portal's items are dispatched; a portal whose canary
+fails has its items held (pending), and the retry pass re-checks it and runs them once it passes.
+
 Times are wall-clock in `settings.timezone`, so the run stays at 02:00 across daylight-saving changes
 (on a spring-forward night whose 02:00 does not exist it runs once, at 03:00). A run missed while the
 machine was off still starts on the next start within `misfire_grace_minutes`, once (coalesced).

@@ -3,6 +3,9 @@
 Built from what the batch stored (items, records, authorization answers); it never asks a portal.
 Cost share is read from the eligibility record for the visit's service type (office visit when the
 appointment names none), in network: the copay, the coinsurance and the individual deductible left.
+At a carrier whose portal shows no authorizations, the auth column says "not available at this carrier"
+and the row's action is the call-the-payer checklist item (docs/batch.md); every row lists the visit's
+call-the-payer items, from the carrier's manifest (capabilities it lacks, gaps it declares).
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
+from aggregator.errors import ConfigurationError
 from aggregator.flows.authorization import AuthorizationAnswer
+from aggregator.flows.capabilities import calls_for_visit
 from aggregator.models import (
     BenefitKind,
     CoverageLevel,
@@ -26,8 +31,10 @@ from aggregator.models import (
     ServiceType,
     TimePeriod,
 )
+from aggregator.scrapers.registry import adapter_for
 from aggregator.store import batches as store
 from aggregator.store.repository import Repository
+from aggregator.store.tables import AppointmentRow
 
 NOT_CHECKED = "not_checked"  # an appointment the batch has not reached (or was imported after it ran)
 VISIT_DEFAULT = ServiceType.OFFICE_VISIT
@@ -46,6 +53,7 @@ class WorklistRow(BaseModel):
     member_id: str
     state: str
     reason: str | None = None
+    reason_code: str | None = None  # e.g. "not_available_at_carrier" (the portal cannot answer prior auth)
     action: str | None = None
     coverage: str | None = None  # "active" / "inactive" / None when not verified
     plan: str | None = None
@@ -55,6 +63,9 @@ class WorklistRow(BaseModel):
     auth: str | None = None  # one line: the worst of the visit's authorization answers
     auth_missing: list[str] = []
     changes: list[str] = []
+    # What to ask the payer by phone because this carrier's portal cannot show it (its manifest's
+    # capabilities and gaps): the visit's cost share, whether it needs prior auth, the authorizations.
+    call_the_payer: list[str] = []
     eligibility_lookup_id: str | None = None
     authorization_lookup_id: str | None = None
     checked_at: datetime | None = None
@@ -72,18 +83,33 @@ def worklist(repository: Repository, day: date) -> list[WorklistRow]:
             patient_dob=appointment.patient_dob, carrier=appointment.carrier, member_id=appointment.member_id,
             state=item.state if item else NOT_CHECKED,
         )
+        answers: list[AuthorizationAnswer] = []
         if item is not None:
-            row.reason, row.action, row.checked_at = item.reason, item.action, store.aware(item.finished_at)
+            row.reason, row.reason_code, row.action = item.reason, item.reason_code, item.action
+            row.checked_at = store.aware(item.finished_at)
             row.eligibility_lookup_id, row.authorization_lookup_id = item.eligibility_lookup_id, item.authorization_lookup_id
             row.changes = [c["message"] for c in json.loads(item.changes or "[]")]
-            _auth(row, item.auth_answer)
+            answers = _auth(row, item.auth_answer)
             if item.eligibility_lookup_id:
                 records = repository.records_for_lookup(item.eligibility_lookup_id)
                 if records and isinstance(records[0], EligibilityRecord):
                     service = ServiceType(appointment.service_type) if appointment.service_type else VISIT_DEFAULT
                     _cost_share(row, records[0], service)
+        row.call_the_payer = _calls(appointment, answers)
         rows.append(row)
     return rows
+
+
+def _calls(appointment: AppointmentRow, answers: list[AuthorizationAnswer]) -> list[str]:
+    try:
+        manifest = adapter_for(appointment.carrier).manifest
+    except ConfigurationError:  # an unknown carrier: its batch item says so
+        return []
+    service = ServiceType(appointment.service_type) if appointment.service_type else VISIT_DEFAULT
+    prior_auth = bool(appointment.procedure_codes) or appointment.service_type is not None
+    # Answers settled without the authorizations (e.g. "not required") need no call about them.
+    unsettled = any(a.status == "not_available" for a in answers) if answers else None
+    return calls_for_visit(manifest, service=service, prior_auth=prior_auth, authorizations=unsettled)
 
 
 def state_counts(rows: list[WorklistRow]) -> dict[str, int]:
@@ -92,20 +118,23 @@ def state_counts(rows: list[WorklistRow]) -> dict[str, int]:
 
 
 _AUTH_RANK = {"denied": 0, "missing": 1, "expired": 2, "exhausted": 3, "not_yet_effective": 4, "pending": 5,
-              "unknown": 6, "covered": 7, "not_required": 8}
+              "not_available": 6, "unknown": 7, "covered": 8, "not_required": 9}
+# How an answer's status reads in the worklist's one line ("not available" alone would not say why).
+_AUTH_WORDS = {"not_available": "not available at this carrier"}
 
 
-def _auth(row: WorklistRow, answers_json: str | None) -> None:
+def _auth(row: WorklistRow, answers_json: str | None) -> list[AuthorizationAnswer]:
     if not answers_json:
-        return
+        return []
     answers = [AuthorizationAnswer.model_validate(a) for a in json.loads(answers_json)]
     if not answers:
-        return
+        return []
     worst = min(answers, key=lambda a: _AUTH_RANK[a.status])
     what = worst.procedure_code or (worst.service_type.label if worst.service_type else "visit")
-    words = worst.status.replace("_", " ")
+    words = _AUTH_WORDS.get(worst.status, worst.status.replace("_", " "))
     row.auth = f"{words} ({what}, {worst.covering_auth_number})" if worst.covering_auth_number else f"{words} ({what})"
     row.auth_missing = [m for a in answers for m in a.missing]
+    return answers
 
 
 def _cost_share(row: WorklistRow, record: EligibilityRecord, service: ServiceType) -> None:
@@ -128,7 +157,7 @@ def _cost_share(row: WorklistRow, record: EligibilityRecord, service: ServiceTyp
 
 CSV_COLUMNS = ("appointment_id", "starts_at", "patient_name", "patient_dob", "carrier", "member_id", "state",
                "coverage", "plan", "copay", "coinsurance", "deductible_remaining", "auth", "changes", "reason",
-               "action")
+               "action", "call_the_payer")
 
 
 # A spreadsheet evaluates a cell that starts with one of these (after any leading spaces) as a formula:
@@ -155,6 +184,7 @@ def as_csv(rows: list[WorklistRow]) -> str:
     for row in rows:
         data = row.model_dump(mode="json")
         data["changes"] = "; ".join(row.changes)
+        data["call_the_payer"] = "; ".join(row.call_the_payer)
         writer.writerow([spreadsheet_safe(data[c]) for c in CSV_COLUMNS])
     return out.getvalue()
 

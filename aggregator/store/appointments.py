@@ -11,19 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, inspect, select, update
 from sqlmodel import col
 
 from aggregator.store.repository import Repository, utcnow
 from aggregator.store.tables import AppointmentRow
 
 if TYPE_CHECKING:
-    from aggregator.overnight.appointments import Appointment
+    from aggregator.models.appointments import Appointment
 
 CHUNK_SIZE = 500
-_TABLE = AppointmentRow.__table__  # type: ignore[attr-defined]
+# SQLModel's stubs do not declare `__table__`; a table class's mapper holds the same plain Table.
+_TABLE = cast(Table, inspect(AppointmentRow).local_table)
 _FIELDS = ("starts_at", "service_date", "patient_last_name", "patient_first_name", "patient_dob", "carrier",
            "member_id", "provider_npi", "procedure_codes", "service_type", "source", "fingerprint", "updated_at")
 
@@ -99,7 +100,7 @@ def _naive(row: AppointmentRow) -> AppointmentRow:
 def appointments_on(repository: Repository, day: date) -> list[AppointmentRow]:
     """The appointments of one service date, by start time (then id)."""
     with repository.session() as session:
-        rows = session.scalars(select(AppointmentRow).where(AppointmentRow.service_date == day)
+        rows = session.scalars(select(AppointmentRow).where(col(AppointmentRow.service_date) == day)
                             .order_by(col(AppointmentRow.starts_at), col(AppointmentRow.id))).all()
         session.expunge_all()  # detached: normalizing starts_at below must not be written back
     return [_naive(row) for row in rows]

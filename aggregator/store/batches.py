@@ -111,7 +111,7 @@ def recover_abandoned(repository: Repository, day: date) -> int:
     """Items a killed process left "running" go back to pending. Only one run per date at a time
     (the batch holds a lock), so a running item found at start belongs to a dead process."""
     with repository.session() as session:
-        result = session.exec(update(BatchItemRow)  # type: ignore[call-overload]
+        result = session.exec(update(BatchItemRow)
                               .where(col(BatchItemRow.batch_date) == day, col(BatchItemRow.state) == RUNNING)
                               .values(state=PENDING, updated_at=utcnow()))
         session.commit()
@@ -121,7 +121,7 @@ def recover_abandoned(repository: Repository, day: date) -> int:
 def requeue_retryable_failures(repository: Repository, day: date) -> int:
     """The retry pass: items that failed for a reason retrying can fix go back to pending."""
     with repository.session() as session:
-        result = session.exec(update(BatchItemRow)  # type: ignore[call-overload]
+        result = session.exec(update(BatchItemRow)
                               .where(col(BatchItemRow.batch_date) == day, col(BatchItemRow.state) == FAILED,
                                      col(BatchItemRow.retryable).is_(True))
                               .values(state=PENDING, attempts=0, not_before=None, updated_at=utcnow()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from pathlib import Path
 
 # Alembic announces its plugins and migration context at INFO on every start; that is noise for users.
@@ -13,7 +14,8 @@ logging.getLogger("alembic").setLevel(logging.WARNING)
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
 from sqlalchemy import event  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
+from sqlalchemy.engine import Connection, Engine  # noqa: E402
+from sqlalchemy.pool import ConnectionPoolEntry  # noqa: E402
 from sqlmodel import create_engine  # noqa: E402
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -57,7 +59,7 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
     # pysqlite's default deferred transactions let two writers both read the evidence chain head and
     # then collide; BEGIN IMMEDIATE takes the write lock up front so chain appends are serialized.
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -65,7 +67,7 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -85,11 +87,19 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             # SQLite alters a table by copying it and dropping the original, which enforced foreign
             # keys forbid while other tables reference it. The pragma only works outside a transaction,
             # so it goes straight to the driver connection (in autocommit mode) before Alembic begins.
-            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            _sqlite_driver(connection).execute("PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():
                 config.attributes["connection"] = connection
                 command.upgrade(config, revision)
         finally:
             if sqlite:
-                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+                _sqlite_driver(connection).execute("PRAGMA foreign_keys=ON")
+
+
+def _sqlite_driver(connection: Connection) -> sqlite3.Connection:
+    """The pysqlite connection under an open SQLAlchemy connection to a SQLite database."""
+    driver = connection.connection.driver_connection
+    if not isinstance(driver, sqlite3.Connection):
+        raise TypeError(f"expected a sqlite3 connection, got {type(driver).__name__}")
+    return driver

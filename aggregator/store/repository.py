@@ -17,18 +17,14 @@ from sqlmodel import Session, col, select
 from aggregator.errors import Outcome
 from aggregator.models import (
     AuthorizationList,
-    AuthorizationQuery,
     ClaimList,
-    ClaimQuery,
-    EligibilityQuery,
     EligibilityRecord,
     MemberNotFound,
 )
+from aggregator.models.answers import Answer, Query
 from aggregator.store.database import make_engine, migrate
 from aggregator.store.tables import EvidenceRow, LookupRow, RecordEvidenceRow, RecordRow
 
-Query = EligibilityQuery | AuthorizationQuery | ClaimQuery
-Answer = EligibilityRecord | MemberNotFound | AuthorizationList | ClaimList
 ANSWER_TYPES: dict[str, type[Answer]] = {
     "eligibility": EligibilityRecord, "not_found": MemberNotFound,
     "authorization_list": AuthorizationList, "claim_list": ClaimList,
@@ -210,7 +206,7 @@ class Repository:
             if self.engine.dialect.name == "postgresql":
                 # Row locks cannot stop two writers from reading the same head and both appending after
                 # it; a transaction-scoped advisory lock serializes appends (SQLite: BEGIN IMMEDIATE).
-                s.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=EVIDENCE_CHAIN_LOCK))
+                s.connection().execute(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=EVIDENCE_CHAIN_LOCK))
             last = s.exec(select(EvidenceRow).order_by(col(EvidenceRow.seq).desc()).limit(1)).first()
             seq = (last.seq + 1) if last else 1
             row = build(seq, last.entry_hash if last else GENESIS_HASH)
@@ -233,10 +229,3 @@ class Repository:
 
 def load_answer(row: RecordRow) -> Answer:
     return ANSWER_TYPES[row.kind].model_validate_json(row.payload)
-
-
-def subject_of(query: Query) -> str:
-    """The natural key answers to this query are compared on across checks."""
-    if isinstance(query, ClaimQuery) and query.claim_number:
-        return f"claim:{query.claim_number}"
-    return str(query.member_id)

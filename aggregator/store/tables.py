@@ -227,3 +227,48 @@ class AccessLogRow(SQLModel, table=True):
     object_type: str = Field(max_length=40)  # evidence, lookup, appointment, worklist, ...
     object_id: str = Field(max_length=120)
     client_ip: str | None = Field(default=None, max_length=64)
+
+
+# --- canary (aggregator/overnight/canary.py): one known lookup per portal account before the batch ---
+
+class CanaryMemberRow(SQLModel, table=True):
+    """The member an admin chose for one portal account's canary lookup. Member id and date of birth are
+    PHI-like: they are never logged and the web page shows only the id's last characters."""
+
+    __tablename__ = "canary_members"
+    __table_args__ = (UniqueConstraint("carrier", "account_label", name="uq_canary_members_account"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    carrier: str = Field(max_length=40)
+    account_label: str = Field(max_length=120)
+    member_id: str = Field(max_length=80)
+    date_of_birth: date
+    last_name: str | None = Field(default=None, max_length=80)
+    # When the member was (re)configured: only canary answers since then are a baseline for comparison.
+    configured_at: datetime
+    configured_by: str | None = Field(default=None, max_length=80)
+
+
+class CanaryResultRow(SQLModel, table=True):
+    """One canary check of one portal account: passed, failed (the portal's batch items are held) or
+    inconclusive (the portal did not answer; the batch's own retries handle it)."""
+
+    __tablename__ = "canary_results"
+
+    id: str = Field(primary_key=True, max_length=32)
+    canary_member_id: str = Field(index=True, max_length=32)
+    carrier: str = Field(index=True, max_length=40)
+    account_label: str = Field(max_length=120)
+    trigger: str = Field(max_length=20)  # nightly / retry / resume / cli / web
+    batch_date: date | None = None
+    started_at: datetime = Field(index=True)
+    finished_at: datetime
+    status: str = Field(max_length=20)
+    reason: str | None = Field(default=None, max_length=500)
+    reason_code: str | None = Field(default=None, max_length=60)
+    lookup_id: str | None = Field(default=None, foreign_key="lookups.id", max_length=32)
+    # What differs from the baseline answer (JSON list of sentences), when that is why it failed.
+    differences: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # An admin confirmed a changed answer is right (e.g. the plan renewed): it becomes the new baseline.
+    accepted_at: datetime | None = None
+    accepted_by: str | None = Field(default=None, max_length=80)

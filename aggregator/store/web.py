@@ -97,11 +97,11 @@ def update_user(repository: Repository, user_id: str, **fields: object) -> WebUs
         s.add(row)
         if fields.get("disabled") or "password_hash" in fields:
             # A disabled user or a changed password ends every session.
-            s.exec(delete(WebSessionRow).where(col(WebSessionRow.user_id) == user_id))  # type: ignore[call-overload]
+            s.exec(delete(WebSessionRow).where(col(WebSessionRow.user_id) == user_id))
         if fields.get("disabled"):
             # ...and disabling revokes every token for good: enabling the user again must not bring back
             # tokens that may have leaked with the reason they were disabled.
-            s.exec(update(WebApiTokenRow).where(col(WebApiTokenRow.user_id) == user_id,  # type: ignore[call-overload]
+            s.exec(update(WebApiTokenRow).where(col(WebApiTokenRow.user_id) == user_id,
                                                 col(WebApiTokenRow.revoked_at).is_(None)).values(revoked_at=utcnow()))
         s.commit()
         return row
@@ -142,7 +142,7 @@ def touch_session(repository: Repository, session_hash: str, when: datetime) -> 
 
 def end_session(repository: Repository, session_hash: str) -> None:
     with repository.session() as s:
-        s.exec(delete(WebSessionRow).where(col(WebSessionRow.id) == session_hash))  # type: ignore[call-overload]
+        s.exec(delete(WebSessionRow).where(col(WebSessionRow.id) == session_hash))
         s.commit()
 
 
@@ -226,7 +226,7 @@ def recent_login_failures(repository: Repository, *, username: str, client_ip: s
 
 def clear_login_failures(repository: Repository, username: str) -> None:
     with repository.session() as s:
-        s.exec(delete(WebLoginFailureRow).where(col(WebLoginFailureRow.username) == username))  # type: ignore[call-overload]
+        s.exec(delete(WebLoginFailureRow).where(col(WebLoginFailureRow.username) == username))
         s.commit()
 
 

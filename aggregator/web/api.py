@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from aggregator.evidence import verify_entry
+from aggregator.store import Repository
 from aggregator.store import web as store
 from aggregator.store.tables import EvidenceRow, LookupRow
 from aggregator.web import access_log
@@ -95,6 +96,9 @@ class Job(BaseModel):
     error: str | None
     elapsed_seconds: float
     authorization_answer: dict[str, Any] | None = None
+    # check -> {"reason", "call_the_payer"}: the carrier's portal cannot answer it, so it was not asked
+    # (its outcome is "not_available").
+    not_available: dict[str, dict[str, str]] = {}
 
 
 class Verification(BaseModel):
@@ -126,7 +130,7 @@ class RerunResult(BaseModel):
 
 
 @router.get("/openapi.json", summary="This API's OpenAPI schema")
-async def openapi_schema(request: Request, principal: Annotated[Principal, Depends(api(EVERYONE))]) -> dict:
+async def openapi_schema(request: Request, principal: Annotated[Principal, Depends(api(EVERYONE))]) -> dict[str, Any]:
     app = request.app
     routes = [r for r in app.routes if isinstance(r, APIRoute) and r.path.startswith("/api/")]
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=routes)
@@ -191,7 +195,7 @@ async def lookup(request: Request, lookup_id: str, principal: Annotated[Principa
     return _lookup(repository, row)
 
 
-def _lookup(repository, row: LookupRow) -> Lookup:  # type: ignore[no-untyped-def]
+def _lookup(repository: Repository, row: LookupRow) -> Lookup:
     return Lookup(
         id=row.id, flow=row.flow, carrier=row.carrier, account_label=row.account_label, member_id=row.member_id,
         service_date=row.service_date, source=row.source, requested_at=store.as_utc(row.requested_at),

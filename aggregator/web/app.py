@@ -8,10 +8,10 @@ not, and tests/web/test_role_matrix.py checks each role against each route.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
@@ -30,8 +30,12 @@ from aggregator.settings import Settings
 from aggregator.store import Repository
 from aggregator.web import views
 from aggregator.web.auth import Forbidden, LoginRequired, load_secret_key, rule_of
+from aggregator.web.context import WebContext
 from aggregator.web.csrf import CsrfRejected
 from aggregator.web.lookups import LookupJobs, RunnerHolder, RunnerProvider
+
+if TYPE_CHECKING:
+    from aggregator.runner import Runner, RunnerOptions
 
 HERE = Path(__file__).parent
 log = get_logger(__name__)
@@ -46,27 +50,6 @@ SECURITY_HEADERS = {
 }
 
 
-@dataclass
-class WebContext:
-    settings: Settings
-    repository: Repository
-    secret_key: bytes
-    files: SnapshotFiles
-    templates: Jinja2Templates
-    jobs: LookupJobs
-    runners: RunnerHolder
-    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    _vault: object | None = None
-
-    def vault(self):  # type: ignore[no-untyped-def]
-        """The credential vault, opened on first use (admin pages and re-runs need it; most pages do not)."""
-        from vault import MasterKey, Vault
-
-        if self._vault is None:
-            self._vault = Vault.open(self.settings.resolved_vault_path, MasterKey.resolve(self.settings))
-        return self._vault
-
-
 def create_app(settings: Settings, *, base_urls: dict[str, str] | None = None,
                clock: Callable[[], datetime] | None = None, runner_provider: RunnerProvider | None = None,
                respect_maintenance_windows: bool | None = None) -> FastAPI:
@@ -76,10 +59,10 @@ def create_app(settings: Settings, *, base_urls: dict[str, str] | None = None,
     settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
     repository = Repository.open(settings.resolved_database_url)
 
-    def default_runner():  # type: ignore[no-untyped-def]
+    def default_runner() -> AbstractAsyncContextManager[Runner]:
         from aggregator.runner import Runner
 
-        options: dict[str, object] = {"base_urls": base_urls}
+        options: RunnerOptions = {"base_urls": base_urls}
         if clock is not None:
             options["clock"] = clock
         respect = respect_maintenance_windows
@@ -91,6 +74,9 @@ def create_app(settings: Settings, *, base_urls: dict[str, str] | None = None,
     runners = RunnerHolder(default_runner, runner_provider)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     views.install_filters(templates.env)
+    from aggregator.web.routes_admin import canary_alerts  # the failed-canary banner on staff and admin pages
+
+    templates.env.globals["canary_alerts"] = canary_alerts
     ctx = WebContext(settings=settings, repository=repository,
                      secret_key=load_secret_key(settings.resolved_web_secret_key_file),
                      files=SnapshotFiles(settings.resolved_snapshots_dir), templates=templates,
@@ -104,7 +90,7 @@ def create_app(settings: Settings, *, base_urls: dict[str, str] | None = None,
             await ctx.jobs.wait_all()
             await runners.close()
 
-    app = FastAPI(title="Carrier portal aggregator", version="1", lifespan=lifespan,
+    app = _SecuredApp(title="Carrier portal aggregator", version="1", lifespan=lifespan,
                   openapi_url=None, docs_url=None, redoc_url=None,
                   description="JSON API of the carrier portal aggregator. Authenticate with a per-user API token "
                               "(`aggregator users token NAME`) as `Authorization: Bearer <token>`.")
@@ -119,11 +105,14 @@ def create_app(settings: Settings, *, base_urls: dict[str, str] | None = None,
         app.router.routes.extend(module.router.routes)
     _refuse_unruled_routes(app)
     _install_handlers(app, templates)
-    # Outside Starlette's own error middleware, so its 500s (and every 404/405 the router makes) carry the
-    # headers too; a middleware added with add_middleware sits inside it and never sees those answers.
-    build_stack = app.build_middleware_stack
-    app.build_middleware_stack = lambda: SecurityHeaders(build_stack())  # type: ignore[method-assign]
     return app
+
+
+class _SecuredApp(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's own error middleware, so its 500s (and every 404/405 the router makes) carry the
+        # headers too; a middleware added with add_middleware sits inside it and never sees those answers.
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 class SecurityHeaders:
@@ -150,7 +139,7 @@ class SecurityHeaders:
 
 
 def _refuse_unruled_routes(app: FastAPI) -> None:
-    missing = [f"{sorted(r.methods)} {r.path}" for r in app.routes if isinstance(r, APIRoute) and rule_of(r) is None]
+    missing = [f"{sorted(r.methods or ())} {r.path}" for r in app.routes if isinstance(r, APIRoute) and rule_of(r) is None]
     if missing:
         raise RuntimeError(f"routes without a role rule: {', '.join(missing)}")
 

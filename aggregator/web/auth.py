@@ -18,15 +18,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from fastapi import HTTPException, Request
 
 from aggregator.store import web as store
 from aggregator.store.tables import WebSessionRow, WebUserRow
-
-if TYPE_CHECKING:
-    from aggregator.web.app import WebContext
+from aggregator.web.context import context_of, keyed_hash
+from aggregator.web.csrf import check_form_token
 
 ADMIN, STAFF, AUDITOR = "admin", "staff", "auditor"
 SESSION_COOKIE = "aggregator_session"
@@ -103,10 +101,6 @@ def load_secret_key(path: Path) -> bytes:
     return data
 
 
-def keyed_hash(key: bytes, value: str) -> str:
-    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
 def new_api_token() -> str:
     return "agt_" + secrets.token_urlsafe(32)
 
@@ -137,10 +131,6 @@ class LoginRequired(Exception):
 
 def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
-
-
-def context_of(request: Request) -> WebContext:
-    return request.app.state.web
 
 
 def session_principal(request: Request) -> Principal:
@@ -192,13 +182,20 @@ def _check_role(principal: Principal, roles: frozenset[str]) -> None:
         raise Forbidden()
 
 
-class RoleRule:
-    """A dependency that authenticates and checks the role; `create_app` and the role matrix test read
-    `.roles`, `.kind` ("page", "form" or "api") from each route's dependencies."""
+class Rule:
+    """Who may use a route, as a dependency; `create_app` and the role matrix test read `.roles`, `.kind`
+    ("page", "form", "api" or "public") from each route's dependencies."""
 
     def __init__(self, kind: str, roles: frozenset[str]) -> None:
         self.kind = kind
         self.roles = roles
+
+    def __repr__(self) -> str:
+        return f"RoleRule({self.kind}, {sorted(self.roles)})"
+
+
+class RoleRule(Rule):
+    """Authenticates (session cookie, or API token for "api") and checks the role; forms check CSRF too."""
 
     async def __call__(self, request: Request) -> Principal:
         if self.kind == "api":
@@ -209,22 +206,17 @@ class RoleRule:
         principal = session_principal(request)
         _check_role(principal, self.roles)
         if self.kind == "form":
-            from aggregator.web.csrf import check_form_token
-
-            await check_form_token(request, principal)
+            await check_form_token(request, principal.csrf_token)
         return principal
 
-    def __repr__(self) -> str:
-        return f"RoleRule({self.kind}, {sorted(self.roles)})"
 
-
-class PublicRule(RoleRule):
+class PublicRule(Rule):
     """The sign-in page: the only routes anyone may reach (it still has a rule, so none is forgotten)."""
 
     def __init__(self) -> None:
         super().__init__("public", frozenset())
 
-    async def __call__(self, request: Request) -> None:  # type: ignore[override]
+    async def __call__(self, request: Request) -> None:
         return None
 
 
@@ -250,11 +242,11 @@ def api(roles: frozenset[str]) -> RoleRule:
     return RoleRule("api", roles)
 
 
-def rule_of(route: object) -> RoleRule | None:
+def rule_of(route: object) -> Rule | None:
     dependant = getattr(route, "dependant", None)
     if dependant is None:
         return None
     for dependency in dependant.dependencies:
-        if isinstance(dependency.call, RoleRule):
+        if isinstance(dependency.call, Rule):
             return dependency.call
     return None

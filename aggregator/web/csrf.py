@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from typing import TYPE_CHECKING
 
 from fastapi import Request
 
-from aggregator.web.auth import context_of, keyed_hash
-
-if TYPE_CHECKING:
-    from aggregator.web.auth import Principal
+from aggregator.web.context import context_of, keyed_hash
 
 FIELD = "csrf_token"
 LOGIN_COOKIE = "aggregator_login_csrf"
@@ -31,10 +27,11 @@ def new_session_token() -> str:
     return secrets.token_hex(32)
 
 
-async def check_form_token(request: Request, principal: Principal) -> None:
+async def check_form_token(request: Request, expected: str) -> None:
+    """`expected`: the signed-in session's token ("" for a request without a session, which is refused)."""
     form = await request.form()
     given = form.get(FIELD)
-    if not isinstance(given, str) or not principal.session or not hmac.compare_digest(given, principal.session.csrf_token):
+    if not isinstance(given, str) or not expected or not hmac.compare_digest(given, expected):
         raise CsrfRejected()
 
 

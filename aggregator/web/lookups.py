@@ -4,6 +4,9 @@ The runner (and its Chromium) is opened on the first lookup, not at start-up, an
 A job runs its checks one after another and records which check it is on, so the page can show progress
 by polling `/lookups/jobs/<id>/status`; the answers themselves are stored by the runner like any lookup.
 Jobs live in memory: after a restart the lookups are still in the database, only the job pages are gone.
+
+A check the carrier's manifest does not declare is never run: it ends at once as "not_available" with the
+call-the-payer item (`LookupJob.not_available`), and a job left with nothing to ask never opens the runner.
 """
 
 from __future__ import annotations
@@ -15,13 +18,23 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 from aggregator.errors import AggregatorError, Outcome
+from aggregator.flows import capabilities
 from aggregator.logging import get_logger
-from aggregator.models import AuthorizationQuery, ClaimQuery, EligibilityQuery, ServiceType, normalize_member_id
+from aggregator.models import (
+    AuthorizationList,
+    AuthorizationQuery,
+    ClaimQuery,
+    EligibilityQuery,
+    EligibilityRecord,
+    ServiceType,
+    normalize_member_id,
+)
+from aggregator.scrapers.framework import Capability, Manifest
 
 if TYPE_CHECKING:
     from aggregator.runner import Runner
@@ -30,8 +43,14 @@ log = get_logger(__name__)
 
 Check = Literal["eligibility", "authorizations", "claims"]
 CHECKS: tuple[Check, ...] = ("eligibility", "authorizations", "claims")
+CAPABILITY_OF: dict[str, Capability] = {"eligibility": Capability.ELIGIBILITY,
+                                        "authorizations": Capability.AUTHORIZATION, "claims": Capability.CLAIM_STATUS}
 CLAIMS_LOOKBACK = timedelta(days=365)  # claims searched: the year up to the date of service
 KEEP_JOBS = 200
+
+
+def _eligibility_only() -> list[Check]:
+    return ["eligibility"]
 
 
 class LookupRequest(BaseModel):
@@ -41,7 +60,7 @@ class LookupRequest(BaseModel):
     member_id: str = Field(min_length=1, max_length=80)
     date_of_birth: date
     service_date: date
-    checks: list[Check] = Field(default_factory=lambda: ["eligibility"], min_length=1)
+    checks: list[Check] = Field(default_factory=_eligibility_only, min_length=1)
     last_name: str | None = Field(default=None, max_length=80)
     service_type: ServiceType | None = Field(default=None, description="X12 service type code for the auth answer")
     procedure: str | None = Field(default=None, max_length=10, description="CPT/HCPCS code for the auth answer")
@@ -70,21 +89,35 @@ class LookupJob:
     finished_at: datetime | None = None
     lookup_ids: dict[str, str] = field(default_factory=dict)  # check -> lookup id
     outcomes: dict[str, str] = field(default_factory=dict)
-    auth_answer: dict | None = None
+    auth_answer: dict[str, Any] | None = None
     error: str | None = None
+    # check -> {"reason", "call_the_payer"}: asked for, but the carrier's portal cannot answer it (never run)
+    not_available: dict[str, dict[str, str]] = field(default_factory=dict)
+    declared: tuple[str, ...] = CHECKS  # the checks the carrier's manifest declares
 
     @property
     def planned(self) -> list[str]:
-        checks = list(dict.fromkeys(self.request.checks))
-        if "authorizations" in checks and "eligibility" not in checks:
+        """The checks that ask the portal, in order (a not-available one is not among them)."""
+        checks = [c for c in dict.fromkeys(self.request.checks) if c not in self.not_available]
+        if "authorizations" in checks and "eligibility" not in checks and "eligibility" in self.declared:
             checks.insert(0, "eligibility")  # the auth answer needs the coverage of the visit
         return [c for c in CHECKS if c in checks]
 
-    def status(self) -> dict:
+    def status(self) -> dict[str, Any]:
         return {"id": self.id, "state": self.state, "step": self.step, "done": len(self.outcomes),
-                "total": len(self.planned), "outcomes": self.outcomes, "lookup_ids": self.lookup_ids,
+                "total": len(self.planned) + len(self.not_available), "outcomes": self.outcomes,
+                "lookup_ids": self.lookup_ids, "not_available": self.not_available,
                 "error": self.error, "elapsed_seconds": round(((self.finished_at or datetime.now(UTC))
                                                                 - self.started_at).total_seconds(), 1)}
+
+    def leave_out_undeclared(self, manifest: Manifest) -> None:
+        """End every requested check the carrier does not declare as "not available at this carrier"."""
+        self.declared = tuple(declared_checks(manifest))
+        for check in dict.fromkeys(self.request.checks):
+            if not capabilities.declares(manifest, CAPABILITY_OF[check]):
+                gap = capabilities.not_available(manifest, CAPABILITY_OF[check], self.request.service_type)
+                self.not_available[check] = {"reason": gap.reason, "call_the_payer": gap.call_the_payer}
+                self.outcomes[check] = Outcome.NOT_AVAILABLE.value
 
 
 RunnerProvider = Callable[[], Awaitable["Runner"]]
@@ -121,13 +154,16 @@ class LookupJobs:
     def __init__(self, runners: RunnerHolder) -> None:
         self.runners = runners
         self._jobs: OrderedDict[str, LookupJob] = OrderedDict()
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def get(self, job_id: str) -> LookupJob | None:
         return self._jobs.get(job_id)
 
     def start(self, request: LookupRequest, user_id: str) -> LookupJob:
         job = LookupJob(id=uuid.uuid4().hex, user_id=user_id, request=request)
+        manifest = manifest_of(request.carrier)
+        if manifest is not None:  # an unknown carrier fails in the job, as the runner names it
+            job.leave_out_undeclared(manifest)
         self._jobs[job.id] = job
         while len(self._jobs) > KEEP_JOBS:
             self._jobs.popitem(last=False)
@@ -142,6 +178,9 @@ class LookupJobs:
 
     async def _run(self, job: LookupJob) -> None:
         try:
+            if not job.planned:  # everything asked is not available at this carrier: no browser, no login
+                job.state, job.step = "done", "done"
+                return
             runner = await self.runners.get()
             job.state = "running"
             await run_checks(runner, job)
@@ -156,32 +195,60 @@ class LookupJobs:
             job.finished_at = datetime.now(UTC)
 
 
+def manifest_of(carrier: str) -> Manifest | None:
+    """The carrier's manifest, or None for a carrier no adapter knows."""
+    from aggregator.scrapers.registry import adapter_for
+
+    try:
+        return adapter_for(carrier).manifest
+    except AggregatorError:
+        return None
+
+
+def declared_checks(manifest: Manifest) -> list[str]:
+    """The checks the lookup form offers for this carrier."""
+    return [c for c in CHECKS if capabilities.declares(manifest, CAPABILITY_OF[c])]
+
+
 async def run_checks(runner: Runner, job: LookupJob) -> None:
     request = job.request
     results = {}
-    for check in job.planned:
-        job.step = f"checking {check} ({len(job.outcomes) + 1} of {len(job.planned)})"
+    planned = job.planned
+    for n, check in enumerate(planned, start=1):
+        job.step = f"checking {check} ({n} of {len(planned)})"
         if check == "eligibility":
-            query = EligibilityQuery(member_id=request.member_id, date_of_birth=request.date_of_birth,
-                                     service_date=request.service_date, last_name=request.last_name)
-            result = await runner.eligibility(request.carrier, query, source="web")
+            coverage_query = EligibilityQuery(member_id=request.member_id, date_of_birth=request.date_of_birth,
+                                              service_date=request.service_date, last_name=request.last_name)
+            result = await runner.eligibility(request.carrier, coverage_query, source="web")
         elif check == "authorizations":
-            query = AuthorizationQuery(member_id=request.member_id, date_of_birth=request.date_of_birth)
-            result = await runner.authorizations(request.carrier, query, source="web")
+            auth_query = AuthorizationQuery(member_id=request.member_id, date_of_birth=request.date_of_birth)
+            result = await runner.authorizations(request.carrier, auth_query, source="web")
         else:
-            query = ClaimQuery(member_id=request.member_id, date_of_birth=request.date_of_birth,
-                               service_from=request.service_date - CLAIMS_LOOKBACK, service_to=request.service_date)
-            result = await runner.claims(request.carrier, query, source="web")
+            claim_query = ClaimQuery(member_id=request.member_id, date_of_birth=request.date_of_birth,
+                                     service_from=request.service_date - CLAIMS_LOOKBACK, service_to=request.service_date)
+            result = await runner.claims(request.carrier, claim_query, source="web")
         results[check] = result
         job.lookup_ids[check] = result.lookup_id
         job.outcomes[check] = result.outcome.value
     coverage, auths = results.get("eligibility"), results.get("authorizations")
-    if coverage and auths and coverage.outcome is Outcome.FOUND and auths.outcome is Outcome.FOUND:
-        from aggregator.flows.authorization import answer_authorization
+    # FOUND: the answer is the record itself (not "member not found"); isinstance says so to the type checker.
+    if not coverage or coverage.outcome is not Outcome.FOUND or not isinstance(coverage.answer, EligibilityRecord):
+        return
+    from aggregator.flows.authorization import answer_authorization, answer_without_authorizations
 
-        try:
-            answer = answer_authorization(coverage.answer, auths.answer, service_date=request.service_date,  # type: ignore[arg-type]
+    gap = job.not_available.get("authorizations")
+    try:
+        if auths and auths.outcome is Outcome.FOUND and isinstance(auths.answer, AuthorizationList):
+            answer = answer_authorization(coverage.answer, auths.answer, service_date=request.service_date,
                                           service_type=request.service_type, procedure_code=request.procedure)
-            job.auth_answer = answer.model_dump(mode="json")
-        except AggregatorError as error:
-            job.auth_answer = {"error": error.reason}
+        elif gap and (request.service_type or request.procedure):
+            # As the batch does: the portal shows no authorizations, so the eligibility record answers what it
+            # can and the rest is the call-the-payer item.
+            answer = answer_without_authorizations(coverage.answer, gap["call_the_payer"],
+                                                   service_date=request.service_date,
+                                                   service_type=request.service_type, procedure_code=request.procedure)
+        else:
+            return
+        job.auth_answer = answer.model_dump(mode="json")
+    except AggregatorError as error:
+        job.auth_answer = {"error": error.reason}

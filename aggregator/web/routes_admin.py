@@ -1,4 +1,5 @@
-"""Admin pages: portal accounts (status, and new credentials that unfreeze them) and web users.
+"""Admin pages: portal accounts (status, and new credentials that unfreeze them), web users, and the
+canary (a known member per portal account, checked before the batch; docs/canary.md).
 
 No page ever shows a portal user name, password, TOTP seed or security answer: the account list shows
 label, carrier and status, and the credential form's fields are always empty (blank = keep).
@@ -6,7 +7,7 @@ label, carrier and status, and the credential form's fields are always empty (bl
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,13 +17,16 @@ from aggregator.store import web as store
 from aggregator.web import views
 from aggregator.web.auth import ADMINS, Principal, context_of, form, hash_password, page
 
+if TYPE_CHECKING:
+    from vault import PortalAccount
+
 router = APIRouter(include_in_schema=False)
 # Portals set their own rules; this only stops a slip of the finger (a one-character password would lock
 # the account at the next sign-in, as the portal rejects it).
 MIN_PORTAL_PASSWORD_LENGTH = 8
 
 
-def _accounts(request: Request) -> tuple[list, str | None]:
+def _accounts(request: Request) -> tuple[list[PortalAccount], str | None]:
     from vault import VaultError
     from vault.errors import MasterKeyError
 
@@ -147,3 +151,117 @@ async def revoke_token(request: Request, token_id: str, principal: Annotated[Pri
     except LookupError:
         raise HTTPException(404, "no such token") from None
     return RedirectResponse("/admin/users?notice=token revoked", status_code=303)
+
+
+# --- canary (aggregator/overnight/canary.py): canary members per portal account, results, the banner ---
+
+@router.get("/admin/canary")
+async def canary_page(request: Request, principal: Annotated[Principal, Depends(page(ADMINS))]) -> Response:
+    return _canary(request)
+
+
+def _canary(request: Request, status_code: int = 200, notice: str | None = None) -> Response:
+    """Portal accounts with their canary member (id masked, date of birth never shown), each one's latest
+    result, and the recent results. Nothing here is PHI: typing a member in is the only way it gets in."""
+    from aggregator.overnight.canary import display_name
+    from aggregator.store import canary as canary_store
+
+    repository = context_of(request).repository
+    accounts, problem = _accounts(request)
+    members = {(m.carrier, m.account_label): m for m in canary_store.members(repository)}
+    latest = canary_store.latest_results(repository)
+    rows = [{"account": a, "portal": display_name(a.carrier), "member": members.get((a.carrier, a.label)),
+             "latest": latest.get((a.carrier, a.label))} for a in accounts]
+    known = {(a.carrier, a.label) for a in accounts}
+    orphans = [m for key, m in members.items() if key not in known]  # the vault account went away
+    return views.render(request, "admin_canary.html", status_code=status_code, rows=rows, orphans=orphans,
+                        results=canary_store.recent_results(repository, limit=30), problem=problem,
+                        held=canary_store.held_counts(repository), mask=canary_store.masked_member_id,
+                        differences=canary_store.differences_of, portal_name=display_name,
+                        notice=notice or request.query_params.get("notice"))
+
+
+@router.post("/admin/canary")
+async def set_canary_member(request: Request, principal: Annotated[Principal, Depends(form(ADMINS))],
+                            account_id: Annotated[str, Form(max_length=64)],
+                            member_id: Annotated[str, Form(max_length=200)],
+                            date_of_birth: Annotated[str, Form(max_length=20)],
+                            last_name: Annotated[str, Form(max_length=200)] = "") -> Response:
+    from datetime import date
+
+    from aggregator.overnight.canary import member_problem
+    from aggregator.store import canary as canary_store
+    from vault import AccountNotFound
+
+    try:
+        account = context_of(request).vault().get(account_id)
+    except AccountNotFound:
+        raise HTTPException(404, "no such portal account") from None
+    problem = member_problem(member_id, last_name or None)
+    try:
+        dob = date.fromisoformat(date_of_birth.strip())
+    except ValueError:
+        problem = problem or "the date of birth must look like YYYY-MM-DD"
+    else:
+        if not problem and not date(1900, 1, 1) <= dob <= context_of(request).now().date():
+            problem = "the date of birth must be a past date"
+    if problem:
+        return _canary(request, 422, f"{account.display_name}: {problem}; nothing was changed")
+    canary_store.set_member(context_of(request).repository, carrier=account.carrier, account_label=account.label,
+                            member_id=member_id.strip(), date_of_birth=dob, last_name=last_name.strip() or None,
+                            configured_by=principal.user.username)
+    return RedirectResponse(f"/admin/canary?notice={account.display_name}: canary member set "
+                            "(its first passing answer is the baseline)", status_code=303)
+
+
+@router.post("/admin/canary/{canary_member_id}/remove")
+async def remove_canary_member(request: Request, canary_member_id: str,
+                               principal: Annotated[Principal, Depends(form(ADMINS))]) -> Response:
+    from aggregator.store import canary as canary_store
+
+    removed = canary_store.remove_member(context_of(request).repository, canary_member_id)
+    if removed is None:
+        raise HTTPException(404, "no such canary member")
+    return RedirectResponse(f"/admin/canary?notice={removed.carrier}/{removed.account_label}: canary removed",
+                            status_code=303)
+
+
+@router.post("/admin/canary/results/{result_id}/accept")
+async def accept_canary_answer(request: Request, result_id: str,
+                               principal: Annotated[Principal, Depends(form(ADMINS))]) -> Response:
+    """The changed answer is right (e.g. the plan renewed): later canaries compare with it."""
+    from aggregator.store import canary as canary_store
+
+    try:
+        row = canary_store.accept_result(context_of(request).repository, result_id, principal.user.username)
+    except KeyError:
+        raise HTTPException(404, "no such canary result") from None
+    except ValueError as error:
+        return _canary(request, 409, str(error))
+    return RedirectResponse(f"/admin/canary?notice={row.carrier}/{row.account_label}: answer accepted as the new "
+                            "baseline; run the canary again (`aggregator canary`) to release held items",
+                            status_code=303)
+
+
+def canary_alerts(request: Request) -> list[dict[str, object]]:
+    """The failed canaries staff and admins must see at once (the banner in base.html): the latest result of
+    every account whose canary failed, with how many batch items its portal holds. Empty for auditors."""
+    from aggregator.overnight.canary import display_name
+    from aggregator.store import canary as canary_store
+
+    principal = getattr(request.state, "principal", None)
+    if principal is None or principal.role not in ("staff", "admin"):
+        return []
+    repository = context_of(request).repository
+    held = canary_store.held_counts(repository)
+    alerts: list[dict[str, object]] = [
+        {"portal": display_name(carrier), "account": label, "reason": row.reason, "when": row.started_at,
+         "held": held.get(carrier, 0)}
+        for (carrier, label), row in sorted(canary_store.latest_results(repository).items())
+        if row.status == "failed" and row.accepted_at is None]
+    failing = {alert["portal"] for alert in alerts}
+    # Held items whose portal's canary no longer fails (fixed, or the member replaced) wait for the next run.
+    alerts += [{"portal": display_name(carrier), "account": None, "when": None, "held": count,
+                "reason": "the canary no longer fails; the held items run at the next batch run"}
+               for carrier, count in sorted(held.items()) if display_name(carrier) not in failing]
+    return alerts

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
@@ -55,7 +55,7 @@ async def evidence_browser(request: Request, principal: Annotated[Principal, Dep
                         total=store.evidence_count(ctx.repository))
 
 
-def evidence_detail(request: Request, evidence_id: str) -> dict:
+def evidence_detail(request: Request, evidence_id: str) -> dict[str, Any]:
     ctx = context_of(request)
     row = ctx.repository.evidence(evidence_id)
     if row is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -14,12 +14,16 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from aggregator.evidence_mask import boxes_from_json, mask_html, mask_png, rules_for
+from aggregator.evidence_mask import boxes_from_json, mask_html, mask_png
 from aggregator.store import web as store
 from aggregator.store.tables import EvidenceRow
 from aggregator.web import access_log, views
 from aggregator.web.auth import ADMIN, AUDITOR, DESK, EVERYONE, Principal, context_of, form, page
-from aggregator.web.lookups import CHECKS, LookupJob, LookupRequest
+from aggregator.web.lookups import CHECKS, LookupJob, LookupRequest, declared_checks
+from aggregator.web.masking import rules_for
+
+if TYPE_CHECKING:
+    from aggregator.overnight.worklist import WorklistRow
 
 router = APIRouter(include_in_schema=False)
 ITEM_STATES = ("pending", "running", "deferred", "verified", "verified_with_changes", "not_found", "needs_human",
@@ -41,7 +45,7 @@ def parse_day(value: str | None, request: Request) -> date:
         raise HTTPException(422, "date must be YYYY-MM-DD") from None
 
 
-def worklist_rows(request: Request, day: date):  # type: ignore[no-untyped-def]
+def worklist_rows(request: Request, day: date) -> tuple[list[WorklistRow] | None, dict[str, int]]:
     """The batch's worklist (aggregator/overnight/worklist.py, owned by the batch); None while it is not installed."""
     try:
         from aggregator.overnight.worklist import state_counts, worklist
@@ -108,16 +112,19 @@ async def rerun(request: Request, item_id: str, principal: Annotated[Principal, 
 
 # --- on-demand lookups -------------------------------------------------------------------------------------
 
-def carriers() -> list[tuple[str, str]]:
+def carriers() -> list[tuple[str, str, list[str]]]:
+    """(slug, display name, the checks its manifest declares): the form offers only those for a carrier."""
     from aggregator.scrapers.registry import all_adapters
 
-    return [(cls.manifest.slug, cls.manifest.display_name) for cls in all_adapters()]
+    return [(cls.manifest.slug, cls.manifest.display_name, declared_checks(cls.manifest)) for cls in all_adapters()]
 
 
 @router.get("/lookups/new")
-async def lookup_form(request: Request, principal: Annotated[Principal, Depends(page(DESK))]) -> Response:
-    return views.render(request, "lookup_new.html", carriers=carriers(), checks=CHECKS, values={},
-                        today=practice_today(request), error=None)
+async def lookup_form(request: Request, principal: Annotated[Principal, Depends(page(DESK))],
+                      carrier: str | None = None) -> Response:
+    # ?carrier=<slug> preselects a carrier (and so the checks offered) without the page's script.
+    return views.render(request, "lookup_new.html", carriers=carriers(), checks=CHECKS,
+                        values={"carrier": carrier} if carrier else {}, today=practice_today(request), error=None)
 
 
 @router.post("/lookups")
@@ -181,7 +188,7 @@ async def lookup_page(request: Request, lookup_id: str,
     return views.render(request, "lookup.html", lookup=view)
 
 
-def lookup_view(request: Request, principal: Principal, lookup_id: str) -> dict | None:
+def lookup_view(request: Request, principal: Principal, lookup_id: str) -> dict[str, Any] | None:
     """A lookup with its records and evidence, for a page; the view is written to the access log."""
     repository = context_of(request).repository
     lookup = repository.get_lookup(lookup_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aggregator.models import BenefitKind, CoverageStatus, EligibilityRecord, ServiceType
+from aggregator.models import BenefitKind, BenefitLine, CoverageStatus, EligibilityRecord, NetworkIndicator, ServiceType
 from aggregator.models.authorization import Authorization
 from aggregator.models.claims import ClaimStatus
 from sandbox.bluepeak import vocabulary as v
@@ -52,11 +52,7 @@ def eligibility_json(record: EligibilityRecord, data: CarrierData, layout: str) 
         "accumulators": [], "services": [], "priorAuthServices": [],
     }
     if c.status is CoverageStatus.ACTIVE:
-        body["accumulators"] = [
-            {"type": v.ACCUMULATOR_CODES[b.kind], "level": v.LEVEL_CODES[b.coverage_level],  # type: ignore[index]
-             "period": v.PERIOD_CODES[b.time_period], "network": networks[b.network],  # type: ignore[index]
-             "amount": v.amount(b.amount)}
-            for b in record.benefits if b.service_type is PLAN_LEVEL]
+        body["accumulators"] = [_accumulator(b, networks) for b in record.benefits if b.service_type is PLAN_LEVEL]
         body["services"] = [_service(record, service, networks, change) for service in SERVICE_ORDER
                             if any(b.service_type is service for b in record.benefits)]
         body["priorAuthServices"] = [v.SERVICE_CODES[s] for s in SERVICE_ORDER if s in record.prior_auth_service_types]
@@ -66,7 +62,14 @@ def eligibility_json(record: EligibilityRecord, data: CarrierData, layout: str) 
     return body
 
 
-def _service(record: EligibilityRecord, service: ServiceType, networks: dict, change: str | None) -> dict[str, Any]:
+def _accumulator(b: BenefitLine, networks: dict[NetworkIndicator, str]) -> dict[str, Any]:
+    assert b.coverage_level is not None and b.time_period is not None  # a plan-level accumulator has both
+    return {"type": v.ACCUMULATOR_CODES[b.kind], "level": v.LEVEL_CODES[b.coverage_level],
+            "period": v.PERIOD_CODES[b.time_period], "network": networks[b.network], "amount": v.amount(b.amount)}
+
+
+def _service(record: EligibilityRecord, service: ServiceType, networks: dict[NetworkIndicator, str],
+             change: str | None) -> dict[str, Any]:
     lines = [b for b in record.benefits if b.service_type is service]
     benefits = []
     for b in lines:
@@ -82,7 +85,8 @@ def _service(record: EligibilityRecord, service: ServiceType, networks: dict, ch
                 else:
                     entry["value"] = v.percent(b.percent)
             elif b.kind is BenefitKind.LIMITATION:
-                entry["value"] = int(b.quantity)  # type: ignore[arg-type]
+                assert b.quantity is not None
+                entry["value"] = int(b.quantity)
             else:
                 entry["value"] = v.amount(b.amount)
         benefits.append(entry)

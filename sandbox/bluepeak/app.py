@@ -23,7 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from aggregator.models import EligibilityQuery, MemberNotFound, RejectReason, normalize_member_id
-from aggregator.models.claims import ClaimQuery
+from aggregator.models.claims import ClaimQuery, ClaimStatus
 from sandbox import ground_truth
 from sandbox.bluepeak import api_views
 from sandbox.bluepeak import vocabulary as v
@@ -286,7 +286,7 @@ def create_app(dataset: Dataset, state: PortalState | None = None) -> FastAPI:
         assert not isinstance(answer, RejectReason)
         return claims_body(answer.claims, {"claimNumber": number})
 
-    def claims_body(claims: tuple, criteria: dict[str, Any]) -> dict[str, Any]:
+    def claims_body(claims: tuple[ClaimStatus, ...], criteria: dict[str, Any]) -> dict[str, Any]:
         layout = state.faults.layout_version
         ordered = sorted(claims, key=lambda c: c.payer_claim_number)
         ordered.sort(key=lambda c: (c.service_from, c.service_to), reverse=True)  # newest first

@@ -28,14 +28,14 @@ class Portal:
         account = dataset.carrier(CARRIER).accounts[1]
         page = self.client.get("/Main.aspx").text
         page = self.post("/Login.aspx", page, txtUserName=account.username, txtPassword=account.password).text
-        question = html_lib.unescape(re.search(r'id="lblQuestion">([^<]*)<', page).group(1))  # type: ignore[union-attr]
+        question = html_lib.unescape(_first_group(r'id="lblQuestion">([^<]*)<', page))
         response = self.post("/SecurityQuestion.aspx", page, txtAnswer=dict(account.security_answers)[question])
         while not str(response.url).endswith("/Home.aspx"):
             button = "btnAcknowledge" if "Announcement" in str(response.url) else "btnRemindLater"
             response = self.post(str(response.url).split("testserver", 1)[1], response.text, **{button: "1"})
 
     def post(self, path: str, page: str, **fields: str) -> Any:
-        viewstate = re.search(r'name="__VIEWSTATE" id="__VIEWSTATE" value="([^"]*)"', page).group(1)  # type: ignore[union-attr]
+        viewstate = _first_group(r'name="__VIEWSTATE" id="__VIEWSTATE" value="([^"]*)"', page)
         return self.client.post(path, data={"__VIEWSTATE": viewstate, **fields})
 
     def eligibility(self, q: EligibilityQuery) -> str:
@@ -52,12 +52,22 @@ class Portal:
                          __EVENTARGUMENT=f"Select${number}").text
 
     def report(self, q: ClaimQuery) -> str:
-        fields = ({"txtClaimNo": q.claim_number} if q.claim_number else
-                  {"txtMemberId": q.member_id or "", "txtDob": q.date_of_birth.strftime(US),  # type: ignore[union-attr]
-                   "txtFrom": q.service_from.strftime(US), "txtThru": q.service_to.strftime(US)})  # type: ignore[union-attr]
+        if q.claim_number:
+            fields = {"txtClaimNo": q.claim_number}
+        else:
+            assert q.date_of_birth and q.service_from and q.service_to  # ClaimQuery: a member search has all three
+            fields = {"txtMemberId": q.member_id or "", "txtDob": q.date_of_birth.strftime(US),
+                      "txtFrom": q.service_from.strftime(US), "txtThru": q.service_to.strftime(US)}
         return self.post("/Claims.aspx", self.client.get("/Claims.aspx").text, **fields).text
 
     def eob(self, q: ClaimQuery, number: str) -> tuple[str, bytes]:
         page = self.post("/Claims.aspx", self.report(q), __EVENTTARGET="rptClaims", __EVENTARGUMENT=f"EOB${number}").text
-        link = html_lib.unescape(re.search(r'id="lnkDownload" href="([^"]*)"', page).group(1))  # type: ignore[union-attr]
+        link = html_lib.unescape(_first_group(r'id="lnkDownload" href="([^"]*)"', page))
         return page, self.client.get(link).content
+
+
+def _first_group(pattern: str, page: str) -> str:
+    found = re.search(pattern, page)
+    if found is None:
+        raise AssertionError(f"the page lacks {pattern!r}")
+    return found.group(1)

@@ -18,7 +18,7 @@ from aggregator.errors import Outcome
 from aggregator.models import AuthorizationQuery, ClaimQuery
 from sandbox import ground_truth
 from sandbox.cascade.views import meaning_change_for
-from sandbox.dataset import DEFAULT_AS_OF, DEFAULT_SEED, Dataset
+from sandbox.dataset import DEFAULT_AS_OF, DEFAULT_SEED, CarrierData, Dataset
 from sandbox.recorded_cases import DOCUMENT_FLOW, DeclaredCase, HandMadeCase, Refusal
 
 __all__ = ["HAND_MADE", "RECORDED_WITH", "cases", "meaning_change_for"]
@@ -52,24 +52,22 @@ def cases(dataset: Dataset) -> list[DeclaredCase]:
     return [*_eligibility(dataset), *_authorizations(dataset), *_claims(dataset)]
 
 
-def __getattr__(name: str) -> Any:
-    # The sandbox tests' in-process client used to live here; it is sandbox.cascade.client.Portal now.
-    if name == "Portal":
-        from sandbox.cascade.client import Portal
-
-        return Portal
-    raise AttributeError(name)
+def _plan_code(data: CarrierData, member_id: str) -> str:
+    member = data.member(member_id)
+    assert member is not None
+    return data.plan_for(member).code
 
 
 def _eligibility(dataset: Dataset) -> list[DeclaredCase]:
     data = dataset.carrier(CARRIER)
-    kinds = ("active_subscriber", "dependent", "termed", "future", "not_found", "wrong_dob", "wrong_last_name")
+    kinds: tuple[ground_truth.SampleKind, ...] = (
+        "active_subscriber", "dependent", "termed", "future", "not_found", "wrong_dob", "wrong_last_name")
     found = [DeclaredCase("eligibility", s.kind, s.query, "answer", "eligibility-result", faults=V1)
              for s in ground_truth.sample_members(dataset, CARRIER, 7, kinds=kinds)]
     active = ground_truth.sample_members(dataset, CARRIER, 40, kinds=("active_subscriber",))
     plain = next(s for s in active if meaning_change_for(data, s.query.member_id, "v2") is None)
     tiers = next(s for s in active if meaning_change_for(data, s.query.member_id, "v2") == "tier_words")
-    hmo = next(s for s in active if data.plan_for(data.member(s.query.member_id)).code == "CCH150")  # type: ignore[arg-type]
+    hmo = next(s for s in active if _plan_code(data, s.query.member_id) == "CCH150")
     return [
         *found,
         DeclaredCase("eligibility", "hmo_not_covered_out_of_network", hmo.query, "answer", "eligibility-result",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 
 from aggregator.models import (
     Authorization,
@@ -68,12 +69,12 @@ def eligibility_view(record: EligibilityRecord, data: CarrierData, layout: str) 
     for kind in (BenefitKind.DEDUCTIBLE, BenefitKind.OUT_OF_POCKET):
         for level in v.LEVELS:
             for period in v.PERIODS:
-                cells = {b.network: b for b in plan_lines
-                         if (b.kind, b.coverage_level, b.time_period) == (kind, level, period)}
-                if cells:
+                by_network = {b.network: b for b in plan_lines
+                              if (b.kind, b.coverage_level, b.time_period) == (kind, level, period)}
+                if by_network:
                     view.accumulators.append({
                         "kind": v.ACCUMULATORS[kind], "level": v.LEVELS[level], "period": v.PERIODS[period],
-                        "in": _amount(cells.get(IN)), "out": _amount(cells.get(OUT)),
+                        "in": _amount(by_network.get(IN)), "out": _amount(by_network.get(OUT)),
                         "notes": "Embedded" if level.value == "FAM" else "",
                     })
     for service, name in v.SERVICES.items():
@@ -83,11 +84,13 @@ def eligibility_view(record: EligibilityRecord, data: CarrierData, layout: str) 
         required = lines[0].prior_auth.value == "Y"
         not_covered = {b.network for b in lines if b.kind is BenefitKind.NON_COVERED}
         rows: list[tuple[str, dict[NetworkIndicator, str]]] = []
-        for kind, period, label in ((BenefitKind.COPAY, None, v.BENEFIT_COPAY),
-                                    (BenefitKind.COINSURANCE, None, v.BENEFIT_COINSURANCE),
-                                    (BenefitKind.LIMITATION, TimePeriod.CALENDAR_YEAR, v.BENEFIT_VISITS[TimePeriod.CALENDAR_YEAR]),
-                                    (BenefitKind.LIMITATION, TimePeriod.REMAINING, v.BENEFIT_VISITS[TimePeriod.REMAINING])):
-            found = {b.network: b for b in lines if b.kind is kind and b.time_period == period}
+        benefit_rows: tuple[tuple[BenefitKind, TimePeriod | None, str], ...] = (
+            (BenefitKind.COPAY, None, v.BENEFIT_COPAY),
+            (BenefitKind.COINSURANCE, None, v.BENEFIT_COINSURANCE),
+            (BenefitKind.LIMITATION, TimePeriod.CALENDAR_YEAR, v.BENEFIT_VISITS[TimePeriod.CALENDAR_YEAR]),
+            (BenefitKind.LIMITATION, TimePeriod.REMAINING, v.BENEFIT_VISITS[TimePeriod.REMAINING]))
+        for benefit_kind, benefit_period, label in benefit_rows:
+            found = {b.network: b for b in lines if b.kind is benefit_kind and b.time_period == benefit_period}
             if found:
                 rows.append((label, {n: _benefit(found.get(n)) for n in (IN, OUT)}))
         for label, cells in rows:
@@ -110,10 +113,16 @@ def _benefit(line: BenefitLine | None) -> str:
     if line is None:
         return v.NONE
     if line.kind is BenefitKind.COPAY:
-        return v.fmt_amount(line.amount)  # type: ignore[arg-type]
+        return v.fmt_amount(_shown(line.amount))
     if line.kind is BenefitKind.COINSURANCE:
-        return v.fmt_percent(line.percent)  # type: ignore[arg-type]
-    return f"{int(line.quantity)}"  # type: ignore[arg-type]
+        return v.fmt_percent(_shown(line.percent))
+    return f"{int(_shown(line.quantity))}"
+
+
+def _shown(value: Decimal | None) -> Decimal:
+    if value is None:
+        raise ValueError("a benefit line of this kind carries its value")
+    return value
 
 
 # --- authorizations --------------------------------------------------------------------------------

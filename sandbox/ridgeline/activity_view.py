@@ -81,7 +81,7 @@ def auth_list_view(member: MemberData, answer: AuthorizationList) -> AuthListVie
 
 def auth_detail_view(auth: Authorization, member: MemberData, layout: str) -> DetailView:
     labels = v.AUTH_LABELS
-    fields = (
+    fields: tuple[tuple[str, str], ...] = (
         (labels["number"], auth.auth_number), (labels["status"], v.AUTH_STATUS[auth.status]),
         (labels["request_type"], v.REQUEST_TYPES[auth.request_category]),
         (labels["service"], v.AUTH_SERVICE_NAMES[auth.service_type]),
@@ -138,7 +138,7 @@ def _adjustments(line: ClaimLine) -> str:
 
 def claim_detail_view(claim: ClaimStatus, member: MemberData, layout: str) -> DetailView:
     labels = v.CLAIM_LABELS
-    fields = (
+    fields: tuple[tuple[str, str], ...] = (
         (labels["number"], claim.payer_claim_number), (labels["account"], claim.provider_account_number),
         (labels["patient"], v.fmt_name(member.first_name, member.last_name)), (labels["member_id"], claim.member_id),
         (labels["dates"], v.fmt_date_range(claim.service_from, claim.service_to)),

@@ -350,7 +350,7 @@ def create_app(dataset: Dataset, state: PortalState | None = None) -> FastAPI:
             return render(request, "message.html", session=session, title="Claim Status Results",
                           message=REJECT_MESSAGES[answer], link=("/claims", "Return to Claim Status Search"))
         if search["claim_number"]:
-            criteria = ((v.CLAIM_LABELS["number"], search["claim_number"]),)
+            criteria: tuple[tuple[str, Any], ...] = ((v.CLAIM_LABELS["number"], search["claim_number"]),)
         else:
             member = member_of(search["member_id"])
             criteria = ((v.AUTH_MEMBER_LABELS["name"], v.fmt_name(member.first_name, member.last_name)),

@@ -27,7 +27,7 @@ from aggregator.store.tables import LookupRow
 from sandbox.appointments import appointment_list, write_csv
 from sandbox.batch_truth import item_problems
 from sandbox.demo import demo_carriers
-from tests.e2e.conftest import account_stats
+from tests.e2e.fixtures import account_stats
 
 DAY = date(2026, 12, 1)
 OPTIONS = BatchOptions(max_attempts=6, retry_base_seconds=0.5, retry_max_seconds=4, deadline_seconds=240,

@@ -58,8 +58,8 @@ def test_lookup_json_found_and_not_found_exit_codes(cli_env, sandbox):
 def test_bad_input_is_named_without_a_traceback(cli_env):
     bad_date = run(cli_env, "lookup", "eligibility", "--carrier", "ridgeline", "--member-id", "RM1", "--dob", "07/09/1973")
     assert bad_date.returncode == 2 and "--dob must be a date as YYYY-MM-DD" in bad_date.stderr
-    bad_carrier = run(cli_env, "lookup", "eligibility", "--carrier", "acme", "--member-id", "RM1", "--dob", "1973-07-09")
-    assert bad_carrier.returncode == 1 and "unknown carrier 'acme'" in bad_carrier.stderr
+    bad_carrier = run(cli_env, "lookup", "eligibility", "--carrier", "no-such-carrier", "--member-id", "RM1", "--dob", "1973-07-09")
+    assert bad_carrier.returncode == 1 and "unknown carrier 'no-such-carrier'" in bad_carrier.stderr
     bad_id = run(cli_env, "lookup", "eligibility", "--carrier", "ridgeline", "--member-id", "RM#1", "--dob", "1973-07-09")
     assert bad_id.returncode == 2 and "--member-id" in bad_id.stderr
     for result in (bad_date, bad_carrier, bad_id):

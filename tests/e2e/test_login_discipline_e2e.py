@@ -10,7 +10,7 @@ import json
 from aggregator.errors import Outcome
 from aggregator.logging import configure_logging, forget_secrets
 from sandbox.ground_truth import sample_members
-from tests.e2e.conftest import account_stats
+from tests.e2e.fixtures import account_stats
 
 
 async def test_wrong_password_logs_in_once_freezes_and_spares_other_accounts(make_runner, sandbox, portal, vault):

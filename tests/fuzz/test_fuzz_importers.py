@@ -25,6 +25,7 @@ from aggregator.overnight.appointments import (
     read_csv,
     read_fhir_bundle,
 )
+from tests.carrier_params import slugs as carrier_slugs
 
 from .budget import fuzz_settings
 from .json_tree import element_paths, replace_each
@@ -33,7 +34,7 @@ FUZZ = fuzz_settings(250)
 
 CELL = st.one_of(
     st.sampled_from(["A1", "2026-11-30T09:15", "11/30/2026 9:15 AM", "Okafor", "Grace", "1980-02-03", "02/03/1980",
-                     "ridgeline", "bluepeak", "RM123456789", "1234567893", "99213;70551", "98", "", " ", "=1+1",
+                     *carrier_slugs(), "RM123456789", "1234567893", "99213;70551", "98", "", " ", "=1+1",
                      "2026-11-30T14:15Z", "1980-02-30", "9999-12-31T23:59", "\u202eOkafor", "O\x00kafor"]),
     st.text(max_size=20),
 )

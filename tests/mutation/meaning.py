@@ -11,7 +11,6 @@ record" after a change always means the change went unnoticed.
 
 from __future__ import annotations
 
-import importlib
 import random
 import re
 from datetime import timedelta
@@ -23,6 +22,7 @@ from aggregator.scrapers.framework.html import header_key
 from tests.mutation import dom
 from tests.mutation.corpus import Case
 from tests.mutation.oracle import FLAG, Truth, flatten, leaf_values
+from tests.mutation.portal_words import portal_words
 from tests.mutation.sites import (
     Made,
     flag_if_data,
@@ -41,7 +41,6 @@ PROCEDURE = re.compile(r"^(?:\d{5}|[A-Z]\d{4})$")
 ADJUSTMENT = re.compile(r"\b(CO|PR|OA|PI)-(\d{1,3})\b")
 PENDING_CODES = ("19", "20", "21", "41", "45")  # X12 508 status codes of claims not yet decided
 PROCEDURES = ("99213", "97110", "97140", "99214", "73721", "70553", "97530", "90837")
-STATUS_MAPS = ("AUTH_STATUS", "CLAIM_STATUS", "COVERAGE_STATUS", "ELIGIBILITY")
 
 
 @family("money_changed", MEANING)
@@ -171,9 +170,6 @@ def date_changed(case: Case, rng: random.Random) -> Made:
     return made
 
 
-NO_VALUE_MARKS = ("NO_VALUE", "NONE", "NOT_APPLICABLE")  # how each carrier's maps name its "no value" mark
-
-
 @family("value_blanked", MEANING)
 def value_blanked(case: Case, rng: random.Random) -> Made:
     """A labelled date or amount the record holds shown as no value: an empty cell, or the carrier's own
@@ -181,8 +177,7 @@ def value_blanked(case: Case, rng: random.Random) -> Made:
     date) if it stays consistent; a paid claim without a paid date, or a mandatory field gone, is needs
     attention."""
     leaves = leaf_values(case.expected_record)
-    maps = importlib.import_module(f"aggregator.scrapers.{case.carrier}.maps")
-    marks = [getattr(maps, name) for name in NO_VALUE_MARKS if hasattr(maps, name)] + [""]
+    marks = [*portal_words(case.carrier).no_value_marks, ""]
 
     def sites(root: HtmlElement) -> list[tuple[dom.Slot, str]]:
         found = []
@@ -260,8 +255,7 @@ def _box(el: HtmlElement) -> HtmlElement:
 
 
 def _vocabularies(carrier: str) -> list:
-    maps = importlib.import_module(f"aggregator.scrapers.{carrier}.maps")
-    return [getattr(maps, name) for name in STATUS_MAPS if hasattr(maps, name)]
+    return list(portal_words(carrier).status_vocabularies)
 
 
 def _status_sites(case: Case, root: HtmlElement) -> list[tuple[dom.Slot, int, int, object]]:

@@ -40,11 +40,12 @@ ELIGIBILITY_DIGESTS = {
 
 
 def test_existing_data_did_not_shift(dataset):
-    for slug, data in dataset.carriers.items():
+    for slug, digest in ELIGIBILITY_DIGESTS.items():  # the carriers that existed then; newer ones have none
+        data = dataset.carrier(slug)
         old = {f.name: _canonical(getattr(data, f.name)) for f in fields(CarrierData)
                if f.name not in ("authorizations", "claims")}
         text = json.dumps(old, sort_keys=True, separators=(",", ":"))
-        assert hashlib.sha256(text.encode()).hexdigest() == ELIGIBILITY_DIGESTS[slug], slug
+        assert hashlib.sha256(text.encode()).hexdigest() == digest, slug
 
 
 def test_activity_is_deterministic_and_per_carrier(dataset):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.cascade.app import IDLE_TIMEOUT_SECONDS
-from sandbox.cascade.recording import Portal
+from sandbox.cascade.client import Portal
 from sandbox.dataset import generate_dataset
 from sandbox.faults import FaultSettings
 

@@ -8,7 +8,7 @@ from datetime import date
 import pyotp
 
 from aggregator.models import Relationship
-from sandbox.carriers import PROFILES
+from sandbox.carriers import profiles
 from sandbox.dataset import MIN_MEMBERS, dataset_fingerprint, generate_dataset
 from sandbox.identifiers import luhn_check_digit, npi_valid
 
@@ -115,7 +115,7 @@ def test_accounts(dataset):
 
 
 def test_plan_catalogue_shapes(dataset):
-    for slug, profile in PROFILES.items():
+    for slug, profile in profiles().items():
         plans = dataset.carrier(slug).plans
         assert len(plans) == len(profile.plans)
         assert any(not p.has_out_of_network for p in plans.values()), "an HMO/EPO without OON benefits"

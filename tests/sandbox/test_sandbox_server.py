@@ -8,12 +8,13 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from sandbox.carriers import carrier_slugs
 from sandbox.cli import sandbox_app
-from sandbox.server import PORTALS, require_loopback, start_sandbox
+from sandbox.server import require_loopback, start_sandbox
 
 
 def test_start_sandbox_serves_on_loopback_and_stops(dataset):
-    with start_sandbox(dataset=dataset) as sandbox:
+    with start_sandbox(carriers=("ridgeline",), dataset=dataset) as sandbox:
         url = sandbox.urls["ridgeline"]
         parsed = urlparse(url)
         assert parsed.hostname == "127.0.0.1" and parsed.port
@@ -46,7 +47,7 @@ def test_accounts_export(tmp_path, dataset):
     result = CliRunner().invoke(sandbox_app, ["accounts", "--export", str(target)])
     assert result.exit_code == 0, result.output
     rows = json.loads(target.read_text())["accounts"]
-    expected = [a.export_row() for slug in PORTALS for a in dataset.carrier(slug).accounts]
+    expected = [a.export_row() for slug in carrier_slugs() for a in dataset.carrier(slug).accounts]
     assert rows == expected
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert all(a["password"] not in result.output for a in rows)
@@ -57,7 +58,7 @@ def test_up_prints_addresses_and_usernames_never_secrets(tmp_path, dataset):
     result = CliRunner().invoke(sandbox_app, ["up", "--port-base", "0", "--exit-after", "0.2",
                                               "--accounts-file", str(export)], terminal_width=200)
     assert result.exit_code == 0, result.output
-    accounts = [a for slug in PORTALS for a in dataset.carrier(slug).accounts]
+    accounts = [a for slug in carrier_slugs() for a in dataset.carrier(slug).accounts]
     assert "http://127.0.0.1:" in result.output and str(export) in result.output
     assert all(a.username in result.output for a in accounts)
     assert not any(a.password in result.output or (a.totp_secret and a.totp_secret in result.output)

@@ -151,13 +151,13 @@ def test_npi_rule_agrees_with_the_sandbox_generator_on_random_numbers():
 
 
 def test_unknown_carrier_member_id_and_codes(tmp_path):
-    rows = [line("A1", carrier="Acme Health"), line("A2", member_id="RM 12*34"), line("A3", member_id="  "),
+    rows = [line("A1", carrier="No Such Health Plan"), line("A2", member_id="RM 12*34"), line("A3", member_id="  "),
             line("A4", codes='"99213,97110"'), line("A5", codes="9921"), line("A6", service_type="ZZ"),
             line("A7", carrier="RIDGELINE")]
     appointments, problems = read(write(tmp_path, HEADER + "\n" + "\n".join(rows) + "\n"))
     assert [(a.id, a.carrier) for a in appointments] == [("A7", "ridgeline")]
     assert {(p.row, p.field, p.reason) for p in problems} == {
-        (2, "carrier", "unknown carrier 'Acme Health' (known: " + problems[0].reason.split("(known: ")[1]),
+        (2, "carrier", "unknown carrier 'No Such Health Plan' (known: " + problems[0].reason.split("(known: ")[1]),
         (3, "member_id", "member id may contain only letters and digits"),
         (4, "member_id", "required, but empty"),
         (5, "procedure_codes", "'99213,97110' is not a CPT or HCPCS code (separate codes with ';')"),

@@ -41,7 +41,7 @@ def repository(tmp_path: Path) -> Repository:
 def test_good_rows_are_imported_and_bad_rows_named(tmp_path, repository):
     rows = [csv_row(n) for n in range(1, 11)]
     rows[2] = csv_row(3, dob="not a date")  # row 4
-    rows[6] = csv_row(7, carrier="acme")  # row 8
+    rows[6] = csv_row(7, carrier="no-such-carrier")  # row 8
     report = import_appointments(repository, write_csv(tmp_path / "day.csv", rows))
     assert (report.source, report.format, report.added, report.updated, report.unchanged) == ("day.csv", "csv", 8, 0, 0)
     assert [(p.row, p.field) for p in report.problems] == [(4, "patient_dob"), (8, "carrier")]

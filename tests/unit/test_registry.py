@@ -31,6 +31,9 @@ def test_adapter_is_complete_and_consistent(adapter: type[CarrierAdapter]) -> No
 
 
 def test_lookup_by_slug_or_display_name_and_unknown_named():
-    assert adapter_for("ridgeline") is adapter_for(" Ridgeline Mutual ")
-    with pytest.raises(ConfigurationError, match="unknown carrier 'acme'.*ridgeline"):
-        adapter_for("acme")
+    for adapter in ADAPTERS:
+        assert adapter_for(adapter.manifest.slug) is adapter
+        assert adapter_for(f" {adapter.manifest.display_name.upper()} ") is adapter
+    with pytest.raises(ConfigurationError, match="unknown carrier 'no-such-carrier'") as raised:
+        adapter_for("no-such-carrier")
+    assert all(a.manifest.slug in str(raised.value) for a in ADAPTERS), "the error names every known carrier"

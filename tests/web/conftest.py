@@ -2,7 +2,8 @@
 evidence, an appointment with a batch item, and a vault with the sandbox's portal accounts (real secrets
 by design, so the tests can look for them in every page).
 
-The browser test also uses the e2e session fixtures (one sandbox, one Chromium), imported from there.
+The browser test also uses the e2e session fixtures (one sandbox, one Chromium): tests/e2e/fixtures.py, a
+plugin tests/conftest.py loads for the whole tree.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from aggregator.web.auth import hash_password, keyed_hash, load_secret_key, new_
 from sandbox.accounts import vault_inputs
 from sandbox.dataset import generate_dataset
 from sandbox.ground_truth import sample_members
-from tests.e2e.conftest import browser_pool, portals, sandbox  # noqa: F401  (session fixtures reused here)
 from vault import MasterKey, Vault
 
 PASSWORDS = {"admin": "admin-password-0001", "staff": "staff-password-0002", "auditor": "auditor-password-03",
@@ -92,7 +92,9 @@ def seed_data(settings: Settings) -> Seed:
         api_tokens[role] = value
 
     data = dataset()
-    inputs = vault_inputs(data, ["ridgeline", "cascade"])
+    # Every sandbox carrier's accounts: their secrets are what no page may show. The lookup below uses the
+    # example portal; one account is frozen below (as if its portal had rejected the password).
+    inputs = vault_inputs(data, list(data.carriers))
     portal_user = next(i for i in inputs if i.carrier == "ridgeline").username.get_secret_value()
     sample = sample_members(data, "ridgeline", 1, kinds=("active_subscriber",))[0]
     lookup = repository.create_lookup(flow="eligibility", carrier="ridgeline", query=sample.query, source="web")
@@ -128,7 +130,8 @@ def seed_data(settings: Settings) -> Seed:
     vault_key.write_key_file(settings.resolved_data_dir / "vault.key")
     vault = Vault.create(settings.resolved_vault_path, vault_key)
     vault.upsert_accounts(inputs)
-    account = vault.accounts("cascade")[0]
+    # The frozen account is one with security answers (the admin tests replace them one by one).
+    account = next(a for a in vault.accounts() if a.security_answers)
     vault.freeze(account.account_id, "the portal rejected the password")
     secrets = [*PASSWORDS.values(), *api_tokens.values()]
     for entry in inputs:

@@ -9,8 +9,9 @@ import pytest
 from PIL import Image
 
 from aggregator.browser import CapturedPage, PortalSession
-from aggregator.evidence_mask import MASK_TEXT, MaskRules, clean_boxes, mask_html, mask_png, rules_for
+from aggregator.evidence_mask import MASK_TEXT, MaskRules, clean_boxes, mask_html, mask_png
 from aggregator.scrapers.framework.manifest import EvidenceMask
+from aggregator.web.masking import rules_for
 
 USER = "rm-frontdesk-4821"
 

@@ -52,6 +52,10 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/admin/users/{user_id}/disable"): frozenset({A}),
     ("POST", "/admin/users/{user_id}/enable"): frozenset({A}),
     ("POST", "/admin/tokens/{token_id}/revoke"): frozenset({A}),
+    ("GET", "/admin/canary"): frozenset({A}),
+    ("POST", "/admin/canary"): frozenset({A}),
+    ("POST", "/admin/canary/{canary_member_id}/remove"): frozenset({A}),
+    ("POST", "/admin/canary/results/{result_id}/accept"): frozenset({A}),
     ("GET", "/api/openapi.json"): frozenset({A, S, U}),
     ("GET", "/api/me"): frozenset({A, S, U}),
     ("GET", "/api/worklist"): frozenset({A, S}),
@@ -91,7 +95,8 @@ def test_every_route_has_an_expected_rule(app):
 def concrete(path: str, seed: Seed) -> str:
     values = {"appointment_id": seed.appointment_id, "item_id": seed.item_id, "job_id": "no-such-job",
               "lookup_id": seed.lookup_id, "evidence_id": seed.evidence_ids[-1], "account_id": seed.account_id,
-              "user_id": seed.users["victim"], "token_id": seed.token_id}
+              "user_id": seed.users["victim"], "token_id": seed.token_id,
+              "canary_member_id": "no-such-canary-member", "result_id": "no-such-canary-result"}
     for name, value in values.items():
         path = path.replace("{" + name + "}", value)
     assert "{" not in path, path

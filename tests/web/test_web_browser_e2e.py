@@ -20,7 +20,7 @@ from aggregator.web.auth import hash_password
 from aggregator.web.routes_staff import practice_today
 from sandbox.accounts import vault_inputs
 from sandbox.ground_truth import sample_members
-from tests.e2e.conftest import QUIET_TIME
+from tests.e2e.fixtures import QUIET_TIME
 from tests.web.server import serving
 from vault import MasterKey, Vault
 

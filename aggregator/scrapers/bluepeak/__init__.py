@@ -2,4 +2,6 @@
 
 from aggregator.scrapers.bluepeak.adapter import BluepeakAdapter
 
-__all__ = ["BluepeakAdapter"]
+ADAPTER = BluepeakAdapter  # what the registry discovers
+
+__all__ = ["ADAPTER", "BluepeakAdapter"]

@@ -25,6 +25,7 @@ from typing import Any
 from aggregator.browser import ApiResponse, Capture
 from aggregator.errors import (
     ActionRequired,
+    AggregatorError,
     CredentialsRejected,
     MfaNeedsHuman,
     PortalMaintenance,
@@ -249,8 +250,8 @@ class BluepeakAdapter(CarrierAdapter):
             capture = await self.session.capture(page.name.replace(" ", "-"))
             try:
                 _raise_interruption(page)
-            except Exception as error:
-                raise self.attach(error, capture) from None  # type: ignore[arg-type]
+            except AggregatorError as error:
+                raise self.attach(error, capture) from None
         return page, doc
 
     async def _accept_terms(self, doc: Document) -> None:

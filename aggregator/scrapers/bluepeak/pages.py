@@ -63,6 +63,7 @@ from aggregator.scrapers.framework.completeness import require_count
 from aggregator.scrapers.framework.listings import claim_number_key
 from aggregator.scrapers.framework.maps import ADJUSTMENT_GROUPS, ADJUSTMENT_REASONS
 from aggregator.scrapers.framework.spa import (
+    Accordion,
     Definitions,
     accordions,
     api_snapshot,
@@ -132,7 +133,8 @@ def candidate_ids(doc: Document) -> list[str]:
     table = doc.table_with_headers(*CANDIDATE_HEADERS, field="member candidates")
     _, rows = read_table(table, name="member candidates", required=("Member ID", "First name", "Last name",
                                                                      "Date of birth", "Relationship"))
-    shown = []
+    shown: list[dict[str, object]] = []
+    ids: list[str] = []
     for row in rows:
         member_id = member_id_of(row.text("Member ID"), field="candidate member id")
         buttons = row["Action"].xpath(".//button[@data-member-id]")
@@ -141,8 +143,9 @@ def candidate_ids(doc: Document) -> list[str]:
         shown.append({"member_id": member_id, "first_name": row.text("First name"), "last_name": row.text("Last name"),
                       "date_of_birth": day(row.text("Date of birth"), "candidate date of birth"),
                       "relationship": maps.RELATIONSHIPS(row.text("Relationship"))})
+        ids.append(member_id)
     data.CANDIDATES.rows(shown, _sent(doc, "/api/members/search", "candidates", "member search"))
-    return [c["member_id"] for c in shown]
+    return ids
 
 
 def pick_candidate(doc: Document, member_id: str) -> str | None:
@@ -218,7 +221,7 @@ def _accumulators(table: HtmlElement) -> list[BenefitLine]:
     return lines
 
 
-def _service_lines(panel: HtmlElement, service: ServiceType, prior_auth) -> list[BenefitLine]:  # type: ignore[no-untyped-def]
+def _service_lines(panel: HtmlElement, service: ServiceType, prior_auth: AuthIndicator) -> list[BenefitLine]:
     tables = list(panel.iter("table"))
     if len(tables) != 1:
         raise ParseError(f"{service.label}: expected one benefits table, found {len(tables)}")
@@ -239,6 +242,7 @@ def _service_lines(panel: HtmlElement, service: ServiceType, prior_auth) -> list
             if text == maps.NO_VALUE:
                 continue
             field = f"{service.label} {kind.label}"
+            value: dict[str, object]
             if kind is BenefitKind.COPAY:
                 value = {"amount": parse_money(text, field=field)}
             elif kind is BenefitKind.COINSURANCE:
@@ -290,7 +294,7 @@ def _prior_auth_list(doc: Document) -> list[ServiceType]:
 
 # --- authorizations ---------------------------------------------------------------------------------
 
-def _items(doc: Document, what: str, *, none: str) -> list:  # type: ignore[type-arg]
+def _items(doc: Document, what: str, *, none: str) -> list[Accordion]:
     """The accordions of a list screen, complete: as many as the count it prints ("3 claim(s)"), or
     none when it says `none` (and then no count). Each is compared with the API's items afterwards."""
     sections = accordions(doc.root, doc)
@@ -376,8 +380,8 @@ def _authorization(panel: HtmlElement, title: str, carrier: str) -> Authorizatio
 def parse_claims(doc: Document, query: ClaimQuery, carrier: str) -> ClaimList:
     criteria = labels(doc.root, "claim search")
     if query.claim_number:
-        shown: tuple = (claim_number_key(criteria.text("Claim number")),)
-        wanted: tuple = (claim_number_key(query.claim_number),)
+        shown: tuple[object, ...] = (claim_number_key(criteria.text("Claim number")),)
+        wanted: tuple[object, ...] = (claim_number_key(query.claim_number),)
     else:
         shown = (member_id_of(criteria.text("Member ID"), field="member id"), criteria.day("Service from"),
                  criteria.day("Service to"))

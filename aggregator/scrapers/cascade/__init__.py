@@ -2,4 +2,6 @@
 
 from aggregator.scrapers.cascade.adapter import CascadeAdapter
 
-__all__ = ["CascadeAdapter"]
+ADAPTER = CascadeAdapter  # what the registry discovers
+
+__all__ = ["ADAPTER", "CascadeAdapter"]

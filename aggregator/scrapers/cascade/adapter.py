@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from aggregator.browser import PortalSession
@@ -130,7 +131,7 @@ class CascadeAdapter(CarrierAdapter):
         await self.session.click_and_wait("#btnSearch")
         await self.expect(p.EligibilityResultPage, p.EligibilitySearchPage, label="eligibility-result")
         _, capture = await self.capture("eligibility-result")
-        answer = self.read("eligibility", capture, query, *_ELIGIBILITY_ANSWERS)
+        answer = self.read("eligibility", capture, query, EligibilityRecord, MemberNotFound)
         return answer.model_copy(update={"provenance": self.provenance(capture)})
 
     async def check_authorizations(self, query: AuthorizationQuery) -> AuthorizationList | MemberNotFound:
@@ -182,7 +183,7 @@ class CascadeAdapter(CarrierAdapter):
             captures.append(eob)
             if self.read("claim_status", eob, query, EobOffer).claim_number != row.claim_number:
                 raise self.attach(ParseError("the EOB page is for a different claim than the one opened"), eob)
-            claim = self.pure(lambda data=document.data: self.parse_document("eob", data), eob)
+            claim = self.pure(partial(self.parse_document, "eob", document.data), eob)
             if not row.shows(claim) or received.get(row.claim_number, claim.received_date) != claim.received_date:
                 raise self.attach(ParseError("a claim's EOB disagrees with its row in the claims report"),
                                   report_capture, eob)
@@ -233,5 +234,3 @@ class CascadeAdapter(CarrierAdapter):
         await self.session.goto(path)
         await self.expect(page, label=label)
 
-
-_ELIGIBILITY_ANSWERS = (EligibilityRecord, MemberNotFound)

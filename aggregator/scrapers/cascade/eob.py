@@ -11,6 +11,7 @@ The document always ends with the provider-services line: without it the PDF was
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 
 from aggregator.errors import ParseError
@@ -126,7 +127,7 @@ def _labels(lines: list[str]) -> dict[str, str]:
     return values
 
 
-def _lines(lines: list[str], day) -> tuple[ClaimLine, ...]:  # type: ignore[no-untyped-def]
+def _lines(lines: list[str], day: Callable[[str, str], date]) -> tuple[ClaimLine, ...]:
     table = read_report(lines, name="EOB service lines", required=LINE_HEADERS)
     adjustments = _adjustments(lines)
     parsed = []

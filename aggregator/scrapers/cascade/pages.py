@@ -353,7 +353,7 @@ def _check_in_pairs(keyed: list[tuple[object, ...]], *, what: str) -> None:
 
 def _check_not_above_total(rows: list[TableRow], networks: dict[str, NetworkIndicator]) -> None:
     """An accumulator's balance remaining is never above its plan-year total (same kind, tier, network)."""
-    amounts: dict[tuple[str, str, str, object], Decimal] = {}
+    amounts: dict[tuple[str, str, str, TimePeriod], Decimal] = {}
     for row in rows:
         period = maps.PERIODS(row.text("Period Type"))
         for header in networks:
@@ -371,7 +371,7 @@ def _services(table: HtmlElement) -> tuple[list[BenefitLine], list[ServiceType]]
     fixed = ("Service Category", "Benefit", "Precert")
     headers, rows = read_table(table, name="benefits", required=fixed)
     networks = columns_named(headers, fixed, maps.NETWORKS, NETWORKS, table="benefits")
-    by_service: dict[ServiceType, list] = {}  # type: ignore[type-arg]
+    by_service: dict[ServiceType, list[TableRow]] = {}
     for row in rows:
         by_service.setdefault(maps.SERVICES(row.text("Service Category")), []).append(row)
     lines: list[BenefitLine] = []
@@ -404,7 +404,8 @@ def _services(table: HtmlElement) -> tuple[list[BenefitLine], list[ServiceType]]
     return lines, required
 
 
-def _service_line(service, network, kind, period, text, prior_auth) -> BenefitLine:  # type: ignore[no-untyped-def]
+def _service_line(service: ServiceType, network: NetworkIndicator, kind: BenefitKind, period: TimePeriod | None, text: str,
+                  prior_auth: AuthIndicator) -> BenefitLine:
     field = f"{service.label} {kind.label}"
     if kind is BenefitKind.COPAY:
         return build(BenefitLine, field, service_type=service, kind=kind, network=network,

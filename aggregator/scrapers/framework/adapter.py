@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, NoReturn, TypeVar
+from typing import Any, ClassVar, NoReturn, TypeVar, overload
 
 from pydantic import SecretStr, ValidationError
 
@@ -42,6 +42,7 @@ from aggregator.scrapers.framework.manifest import Capability, Manifest
 
 T = TypeVar("T")
 P = TypeVar("P")
+Q = TypeVar("Q")
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,11 @@ class CarrierAdapter(ABC):
     @classmethod
     def parse_answer(cls, flow: str, html: str, query: Any) -> Any:
         """Pure: a captured page -> what it says (used live and by the recorded-page tests)."""
+        raise NotImplementedError
+
+    @classmethod
+    def parse_document(cls, kind: str, data: bytes) -> Any:
+        """Pure: a document the portal sent (Cascade's EOB PDF) -> what it says; only portals that send some."""
         raise NotImplementedError
 
     @classmethod
@@ -224,7 +230,14 @@ class CarrierAdapter(ABC):
             log_crash(self, "pure step", error)
             raise self.attach(ParseError(crash_reason(error)), *captures) from None
 
-    def read(self, flow: str, capture: Capture, query: Any, *expected: type[P]) -> P:
+    # One overload per count of expected kinds, so the answer's type is their union (not their base class).
+    @overload
+    def read(self, flow: str, capture: Capture, query: Any, expected: type[P], /) -> P: ...
+
+    @overload
+    def read(self, flow: str, capture: Capture, query: Any, expected: type[P], other: type[Q], /) -> P | Q: ...
+
+    def read(self, flow: str, capture: Capture, query: Any, *expected: type[object]) -> object:
         """Parse the captured HTML; anything but the expected kinds of answer is an error with evidence."""
         answer = self.pure(lambda: self.parse_answer(flow, capture.html, query), capture)
         if not isinstance(answer, expected):

@@ -53,6 +53,10 @@ def crash_reason(error: Exception) -> str:
     return f"the page could not be read ({name})"
 
 
+# The attribute that marks a wrapper made here, so a method inherited or wrapped twice is wrapped once.
+CHECKED_MARK = "__checked__"
+
+
 def log_crash(owner: Any, parser: str, error: Exception) -> None:
     """A programming error stays visible: its type and innermost frame, never its message (it may
     quote the page)."""
@@ -65,7 +69,7 @@ def log_crash(owner: Any, parser: str, error: Exception) -> None:
 
 def checked_parser(func: Callable[..., Any], name: str, *, takes_class: bool) -> Callable[..., Any]:
     """`func` (a parser: `parse_answer(flow, html, query)` or `parse_document(kind, data)`) made safe."""
-    if getattr(func, "__checked__", False):
+    if getattr(func, CHECKED_MARK, False):
         return func
     offset = 1 if takes_class else 0
     signature = inspect.signature(func)
@@ -91,14 +95,14 @@ def checked_parser(func: Callable[..., Any], name: str, *, takes_class: bool) ->
             raise ParseError(crash_reason(error)) from None
         return answer
 
-    checked.__checked__ = True  # type: ignore[attr-defined]
+    setattr(checked, CHECKED_MARK, True)
     return checked
 
 
 def checked_check(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     """An adapter's `check_*` whose answer (records assembled from several pages) keeps every invariant;
     a violation carries the answer's evidence."""
-    if getattr(method, "__checked__", False):
+    if getattr(method, CHECKED_MARK, False):
         return method
 
     @functools.wraps(method)
@@ -107,5 +111,5 @@ def checked_check(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaita
         check_answer(answer)
         return answer
 
-    checked.__checked__ = True  # type: ignore[attr-defined]
+    setattr(checked, CHECKED_MARK, True)
     return checked

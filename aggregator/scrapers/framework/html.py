@@ -92,8 +92,8 @@ def text_of(element: HtmlElement) -> str:
         # The common case, at C speed: `text_content` already leaves comments out.
         return without_footnote_marks(clean(element.text_content()))
     skipped = _footnote_sups(element)
-    parts = []
-    for piece in _SHOWN_TEXT(element):
+    parts: list[str] = []
+    for piece in _shown_text_nodes(element):
         owner = piece.getparent()
         if owner is None:
             continue
@@ -105,6 +105,14 @@ def text_of(element: HtmlElement) -> str:
             continue
         parts.append(piece)
     return without_footnote_marks(clean("".join(parts)))
+
+
+def _shown_text_nodes(element: HtmlElement) -> list[etree._ElementUnicodeResult]:
+    """What `_SHOWN_TEXT` selects: text nodes as lxml's "smart strings", which know their parent element."""
+    found = _SHOWN_TEXT(element)
+    if not isinstance(found, list):
+        return []
+    return [piece for piece in found if isinstance(piece, etree._ElementUnicodeResult)]
 
 
 def _starts_like(element: HtmlElement, key: str) -> bool:

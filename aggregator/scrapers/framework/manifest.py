@@ -1,4 +1,5 @@
-"""What an adapter declares about its carrier: identity, capabilities, credentials, limits, hours."""
+"""What an adapter declares about its carrier: identity, capabilities, search modes, sign-in, credentials,
+limits and caps, hours, and what the portal does not show (gaps), with `call_the_payer` for those gaps."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from aggregator.models import ServiceType
+from aggregator.scrapers.framework.manifest_coverage import DEFAULT_CONTACT, CallThePayerItem, Cap, Gap
+from aggregator.scrapers.framework.manifest_kinds import Capability, CapKind, LoginKind, MfaKind, Need, SearchMode
 
-class Capability(str, Enum):
-    ELIGIBILITY = "eligibility"
-    AUTHORIZATION = "authorization"
-    CLAIM_STATUS = "claim_status"
+__all__ = [
+    "AdapterStatus", "Cap", "CapKind", "CallThePayerItem", "Capability", "CredentialField", "EvidenceMask", "Gap", "Limits",
+    "LoginKind", "MaintenanceWindow", "Manifest", "MfaKind", "Need", "SearchMode", "call_the_payer", "checklist",
+]
 
 
 class AdapterStatus(str, Enum):
@@ -96,6 +100,9 @@ class Manifest(BaseModel):
     display_name: str
     base_url: str
     capabilities: frozenset[Capability]
+    search_modes: frozenset[SearchMode] = Field(description="how each capability finds its answer")
+    login_kind: LoginKind
+    mfa_kinds: frozenset[MfaKind] = Field(default=frozenset(), description="what the portal may ask after the password")
     credential_fields: frozenset[CredentialField]
     limits: Limits = Limits()
     maintenance_windows: tuple[MaintenanceWindow, ...] = ()
@@ -103,6 +110,87 @@ class Manifest(BaseModel):
     status: AdapterStatus = AdapterStatus.WORKING
     # Masked in the evidence shown to staff (admins and auditors see the original); added to the defaults.
     evidence_masks: tuple[EvidenceMask, ...] = ()
+    caps: tuple[Cap, ...] = ()
+    # What the portal does not show (beyond the capabilities it lacks, which are gaps by themselves).
+    gaps: tuple[Gap, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Manifest:
+        """A manifest must not contradict itself: the coverage matrix and the worklist trust it."""
+        problems = []
+        for mode in sorted(self.search_modes):
+            if mode.capability not in self.capabilities:
+                problems.append(f"search mode '{mode.value}' is for {mode.capability.value}, which is not declared")
+        for capability in sorted(self.capabilities):
+            if not any(mode.capability is capability for mode in self.search_modes):
+                problems.append(f"{capability.value} is declared without a search mode")
+        for gap in self.gaps:
+            if gap.need.capability not in self.capabilities:
+                problems.append(f"gap '{gap.need.value}' is part of {gap.need.capability.value}, which is not "
+                                f"declared (the missing capability already says so)")
+        needs = [gap.need for gap in self.gaps]
+        for need in sorted(set(needs)):
+            if needs.count(need) > 1:
+                problems.append(f"gap '{need.value}' is declared twice")
+        for kind, field in ((MfaKind.TOTP, CredentialField.TOTP_SECRET),
+                            (MfaKind.SECURITY_QUESTION, CredentialField.SECURITY_ANSWERS)):
+            if (kind in self.mfa_kinds) != (field in self.credential_fields):
+                problems.append(f"MFA kind '{kind.value}' and credential field '{field.value}' go together")
+        for cap in self.caps:
+            if cap.capability is not None and cap.capability not in self.capabilities:
+                problems.append(f"cap '{cap.kind.value}' is for {cap.capability.value}, which is not declared")
+        if problems:
+            raise ValueError(f"manifest '{self.slug}': " + "; ".join(problems))
+        return self
+
+    def gap_for(self, need: Need) -> Gap | None:
+        """The declared gap for `need` (a missing capability is not a declared gap: see `all_gaps`)."""
+        return next((gap for gap in self.gaps if gap.need is need), None)
 
     def in_maintenance(self, moment: datetime) -> MaintenanceWindow | None:
         return next((w for w in self.maintenance_windows if w.contains(moment)), None)
+
+
+def call_the_payer(manifest: Manifest, need: Need | Capability,
+                   service: ServiceType | None = None) -> CallThePayerItem | None:
+    """The call-the-payer checklist item for a visit that needs `need` (a `Capability` means the whole of it)
+    at this carrier, or None when the portal answers it.
+
+    An item comes back when the carrier has no such capability at all (`not_at_carrier`), or when the
+    manifest declares the need a gap: for a per-service gap, only when `service` is one the portal does not
+    show it for (an unknown service is not assumed to be missing).
+    """
+    if isinstance(need, Capability):
+        need = Need.of_capability(need)
+    if need.capability not in manifest.capabilities:
+        return _item(manifest, need, None, service, "the service")
+    gap = manifest.gap_for(need)
+    if gap is None or not gap.applies_to(service):
+        return None
+    return _item(manifest, need, gap, service, "the service")
+
+
+def checklist(manifest: Manifest) -> tuple[CallThePayerItem, ...]:
+    """Every call-the-payer item of the carrier, for the coverage matrix: one per capability it lacks, then
+    one per declared gap (the visit's service shows as "<service>")."""
+    missing = [_item(manifest, Need.of_capability(c), None, None, SERVICE_PLACEHOLDER) for c in Capability if c not in manifest.capabilities]
+    return (*missing, *(_item(manifest, gap.need, gap, None, SERVICE_PLACEHOLDER) for gap in manifest.gaps))
+
+
+SERVICE_PLACEHOLDER = "<service>"
+
+
+def _item(manifest: Manifest, need: Need, gap: Gap | None, service: ServiceType | None,
+          unnamed_service: str) -> CallThePayerItem:
+    """`gap` None: the carrier has no `need.capability` at all. `service` None: a visit whose service is not
+    known, or the matrix's general item; the question then says `unnamed_service`."""
+    if gap is None:
+        missing = Need.of_capability(need.capability).info.missing
+    else:
+        missing = gap.missing(service)
+    return CallThePayerItem(
+        carrier=manifest.slug, carrier_name=manifest.display_name, need=need, capability=need.capability,
+        not_at_carrier=gap is None, contact=gap.contact if gap else DEFAULT_CONTACT, missing=missing,
+        ask=need.info.ask.format(service=service.label if service is not None else unnamed_service),
+        fills=need.info.fills,
+    )

@@ -12,7 +12,7 @@ import io
 import logging
 import zlib
 
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 from pypdf.generic import ArrayObject
 
 from aggregator.errors import ParseError
@@ -42,10 +42,10 @@ def pdf_lines(data: bytes, *, what: str) -> list[str]:
     return [line.rstrip() for text in pages for line in text.splitlines()]
 
 
-def _check_content(page) -> None:  # type: ignore[no-untyped-def]
+def _check_content(page: PageObject) -> None:
     """Each Flate-compressed content stream of the page decompresses to its end without error (where zlib
     checks its checksum; bytes after the end are ignored); raises zlib.error otherwise."""
-    contents = page.get_object().get("/Contents")
+    contents = page.get("/Contents")  # a page is a direct dictionary object: its own get_object()
     if contents is None:
         return
     contents = contents.get_object()

@@ -2,4 +2,6 @@
 
 from aggregator.scrapers.ridgeline.adapter import RidgelineAdapter
 
-__all__ = ["RidgelineAdapter"]
+ADAPTER = RidgelineAdapter  # what the registry discovers
+
+__all__ = ["ADAPTER", "RidgelineAdapter"]

@@ -10,6 +10,7 @@ Every page an answer comes from is captured, and the record's provenance names a
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from aggregator.browser import Capture
@@ -33,7 +34,7 @@ from aggregator.models import (
 )
 from aggregator.scrapers.framework import CarrierAdapter, Document
 from aggregator.scrapers.framework.activity import authorizations_from_list, check_same_search, links_for_rows
-from aggregator.scrapers.framework.listings import check_answers_search
+from aggregator.scrapers.framework.listings import ClaimListRow, check_answers_search
 from aggregator.scrapers.ridgeline import maps
 from aggregator.scrapers.ridgeline.manifest import MANIFEST
 from aggregator.scrapers.ridgeline.pages import (
@@ -157,7 +158,9 @@ class RidgelineAdapter(CarrierAdapter):
         if answer.pages > maps.MAX_RESULT_PAGES:
             raise self.attach(ParseError(f"the search has {answer.pages} result pages, more than the "
                                          f"{maps.MAX_RESULT_PAGES} a real answer has"), first)
-        captures, rows, links = [first], [], {}
+        captures: list[Capture] = [first]
+        rows: list[ClaimListRow] = []
+        links: dict[str, str] = {}
         listed_on: dict[str, Capture] = {}  # claim number -> the results page that listed it
         listing, capture = answer, first
         while True:
@@ -177,7 +180,7 @@ class RidgelineAdapter(CarrierAdapter):
                 break
             if len(captures) >= maps.MAX_RESULT_PAGES:
                 raise self.attach(ParseError("more result pages than any real answer has"), *captures)
-            next_href = self.pure(lambda c=capture: next_page_link(Document.parse(c.html)), capture)
+            next_href = self.pure(partial(_next_page_href, capture.html), capture)
             if next_href is None:
                 raise self.attach(ParseError("the page says there is a next page but has no 'Next' link"), capture)
             await self.session.goto(next_href)
@@ -228,3 +231,7 @@ class RidgelineAdapter(CarrierAdapter):
         if flow == "claim_status":
             return parse_claim_answer(doc, query, MANIFEST.slug)
         raise ValueError(f"ridgeline has no '{flow}' pages")
+
+
+def _next_page_href(html: str) -> str | None:
+    return next_page_link(Document.parse(html))

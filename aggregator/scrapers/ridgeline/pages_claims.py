@@ -163,8 +163,11 @@ def parse_claim_results(doc: Document) -> ClaimResultsListing:
     if pagers[0] not in tables[0].xpath("following::*"):
         raise ParseError("the claim list is cut short: its pager is not drawn below it")
     require_footer_after(doc, pagers[0], what="the claim results page")
-    page, pages = (int(n) for n in _PAGER.match(text_of(pagers[0])).groups())  # type: ignore[union-attr]
-    total = int(_COUNT.match(text_of(counts[0])).group(1))  # type: ignore[union-attr]
+    pager, count = _PAGER.match(text_of(pagers[0])), _COUNT.match(text_of(counts[0]))
+    if pager is None or count is None:  # found by these very patterns above, so only a misread gets here
+        raise ParseError("the results page's pager or claim count cannot be read")
+    page, pages = (int(n) for n in pager.groups())
+    total = int(count.group(1))
     if not 1 <= page <= pages:
         raise ParseError("the pager shows a page outside its own range")
     if bool(next_links) != (page < pages) or bool(prev_links) != (page > 1):

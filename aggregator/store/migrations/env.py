@@ -1,6 +1,7 @@
 """Alembic environment: runs against the connection the product hands it (see database.migrate)."""
 
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import aggregator.store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -13,14 +14,17 @@ def run_migrations() -> None:
     if connection is None:
         from sqlalchemy import create_engine
 
-        engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
+        url = context.config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise RuntimeError("Alembic was started without a connection or a sqlalchemy.url")
+        engine = create_engine(url)
         with engine.connect() as connection:
             _run(connection)
     else:
         _run(connection)
 
 
-def _run(connection) -> None:
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()

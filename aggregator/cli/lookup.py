@@ -1,0 +1,170 @@
+"""`aggregator lookup ...`: ask a carrier portal one question now (eligibility, authorizations, claims)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from aggregator.cli.common import (
+    EXIT_CODES,
+    AccountOption,
+    CarrierOption,
+    DataDirOption,
+    DobOption,
+    JsonOption,
+    MemberIdOption,
+    T,
+    app,
+    build_query,
+    console,
+    err_console,
+    fail,
+    load_settings,
+    parse_iso_date,
+)
+from aggregator.cli.output import show_authorization_answer, show_not_available, show_result
+from aggregator.errors import AggregatorError, NotAvailableAtCarrier, Outcome
+from aggregator.models import AuthorizationQuery, ClaimQuery, EligibilityQuery, ServiceType
+from aggregator.scrapers.framework import Capability
+from aggregator.settings import Settings
+
+if TYPE_CHECKING:  # Playwright is imported only by commands that browse
+    from aggregator.runner import LookupResult, Runner
+
+lookup_app = typer.Typer(help="Ask a carrier portal one question now.", no_args_is_help=True)
+app.add_typer(lookup_app, name="lookup")
+
+
+def run_lookups(settings: Settings, carrier: str, calls: Callable[[Runner], Awaitable[T]],
+                asks: tuple[Capability, ...] = ()) -> T:
+    """Run lookups in one runner (one browser, warm sessions); configuration errors exit with one line.
+    `asks`: the capabilities `calls` uses; one the carrier does not declare exits 7 before a browser starts."""
+    from aggregator.flows.capabilities import require
+    from aggregator.runner import Runner
+    from aggregator.scrapers.registry import adapter_for
+
+    try:
+        manifest = adapter_for(carrier).manifest  # an unknown carrier is named before a browser starts
+        for capability in asks:
+            require(manifest, capability)
+    except NotAvailableAtCarrier as error:
+        show_not_available(err_console, error)
+        raise typer.Exit(EXIT_CODES[error.outcome]) from None
+    except AggregatorError as error:
+        raise fail(error.reason, 1) from None
+
+    async def run() -> T:
+        async with Runner.open(settings) as runner:
+            return await calls(runner)
+
+    try:
+        return asyncio.run(run())
+    except AggregatorError as error:
+        raise fail(error.reason, EXIT_CODES.get(error.outcome, 1)) from None
+
+
+def finish(result: LookupResult, settings: Settings, as_json: bool, extra: dict | None = None) -> None:
+    show_result(console, result, settings.resolved_snapshots_dir, as_json=as_json, extra=extra)
+    if result.outcome is not Outcome.FOUND:
+        reason = f"{result.outcome.value}: {result.reason}" if result.reason else result.outcome.value
+        raise fail(reason, EXIT_CODES[result.outcome])
+
+
+@lookup_app.command("eligibility")
+def lookup_eligibility(
+    carrier: CarrierOption,
+    member_id: MemberIdOption,
+    dob: DobOption,
+    service_date: Annotated[str | None, typer.Option("--service-date", help="date of service, YYYY-MM-DD (default today)")] = None,
+    last_name: Annotated[str | None, typer.Option("--last-name", help="optional, narrows the search")] = None,
+    account: AccountOption = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Eligibility and benefits for one member on a date of service."""
+    settings = load_settings(data_dir)
+    query = build_query(EligibilityQuery, member_id=member_id, date_of_birth=parse_iso_date(dob, "--dob"),
+                        service_date=parse_iso_date(service_date, "--service-date") if service_date else date.today(),
+                        last_name=last_name or None)
+    result = run_lookups(settings, carrier, lambda r: r.eligibility(carrier, query, account_label=account),
+                         asks=(Capability.ELIGIBILITY,))
+    finish(result, settings, as_json)
+
+
+@lookup_app.command("authorizations")
+def lookup_authorizations(
+    carrier: CarrierOption,
+    member_id: MemberIdOption,
+    dob: DobOption,
+    service_date: Annotated[str | None, typer.Option("--service-date", help="with --service-type/--procedure: answer "
+                                                     "whether this visit needs an authorization and has one")] = None,
+    service_type: Annotated[str | None, typer.Option("--service-type", help="X12 service type code, e.g. 62")] = None,
+    procedure: Annotated[str | None, typer.Option("--procedure", help="CPT/HCPCS code, e.g. 70551")] = None,
+    account: AccountOption = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Prior authorizations on file for a member; with a visit, whether it needs one and has one."""
+    from aggregator.flows.authorization import answer_authorization
+
+    settings = load_settings(data_dir)
+    query = build_query(AuthorizationQuery, member_id=member_id, date_of_birth=parse_iso_date(dob, "--dob"))
+    if (service_type or procedure) and not service_date:
+        raise fail("--service-type/--procedure need --service-date (the visit to check)", 2)
+    visit_type = None
+    if service_type:
+        try:
+            visit_type = ServiceType(service_type.strip().upper())
+        except ValueError:
+            raise fail(f"--service-type: '{service_type}' is not an X12 service type code this product knows", 2) from None
+    if not service_date:
+        result = run_lookups(settings, carrier, lambda r: r.authorizations(carrier, query, account_label=account),
+                             asks=(Capability.AUTHORIZATION,))
+        finish(result, settings, as_json)
+        return
+    visit = parse_iso_date(service_date, "--service-date")
+    eligibility_query = build_query(EligibilityQuery, member_id=member_id, date_of_birth=query.date_of_birth,
+                                    service_date=visit)
+
+    async def both(runner: Runner) -> tuple[LookupResult, LookupResult]:
+        coverage = await runner.eligibility(carrier, eligibility_query, account_label=account)
+        return coverage, await runner.authorizations(carrier, query, account_label=account)
+
+    coverage, auths = run_lookups(settings, carrier, both, asks=(Capability.AUTHORIZATION, Capability.ELIGIBILITY))
+    for part in (coverage, auths):
+        if part.outcome is not Outcome.FOUND:
+            finish(part, settings, as_json)
+    answer = answer_authorization(coverage.answer, auths.answer, service_date=visit,  # type: ignore[arg-type]
+                                  service_type=visit_type, procedure_code=procedure.strip().upper() if procedure else None)
+    finish(auths, settings, as_json, extra={"authorization_answer": answer.model_dump(mode="json")})
+    if not as_json:
+        show_authorization_answer(console, answer)
+
+
+@lookup_app.command("claims")
+def lookup_claims(
+    carrier: CarrierOption,
+    claim_number: Annotated[str | None, typer.Option("--claim-number", help="the payer's claim number")] = None,
+    member_id: Annotated[str | None, typer.Option("--member-id", help="member id (with --dob, --from, --to)")] = None,
+    dob: Annotated[str | None, typer.Option(help="date of birth, YYYY-MM-DD")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="first date of service, YYYY-MM-DD")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="last date of service, YYYY-MM-DD (default today)")] = None,
+    account: AccountOption = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Claim status by claim number, or every claim of a member in a date range (all result pages)."""
+    settings = load_settings(data_dir)
+    query = build_query(
+        ClaimQuery, claim_number=claim_number.strip() if claim_number else None, member_id=member_id,
+        date_of_birth=parse_iso_date(dob, "--dob") if dob else None,
+        service_from=parse_iso_date(date_from, "--from") if date_from else None,
+        service_to=parse_iso_date(date_to, "--to") if date_to else (date.today() if member_id else None),
+    )
+    result = run_lookups(settings, carrier, lambda r: r.claims(carrier, query, account_label=account),
+                         asks=(Capability.CLAIM_STATUS,))
+    finish(result, settings, as_json)

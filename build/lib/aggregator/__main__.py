@@ -1,0 +1,3 @@
+from aggregator.cli import app
+
+app(prog_name="aggregator")

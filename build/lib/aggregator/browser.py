@@ -1,0 +1,487 @@
+"""The only module that imports Playwright.
+
+One Chromium per process (`BrowserPool`), one browser context per portal account, and a
+`PortalSession` that adapters drive through intent-level calls (go to, fill, click, read HTML). The
+session classifies HTTP failures into the error taxonomy and captures evidence through a sink the
+runner injects, so no adapter can forget to capture and none knows where evidence is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+from playwright.async_api import Browser, BrowserContext, Frame, Page, Response, async_playwright
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+from pydantic import SecretStr
+
+from aggregator.errors import ConfigurationError, PortalUnavailable, RateLimited, UnexpectedPage
+from aggregator.logging import get_logger
+from aggregator.settings import Settings
+
+log = get_logger(__name__)
+
+CHROMIUM_FLAGS = [
+    "--disable-background-networking",  # the machine has no internet; background calls only fail
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
+MAX_SCREENSHOT_HEIGHT = 16_000  # pixels: Chromium's own limit for one capture is near 16k
+
+SYSTEM_CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+
+@dataclass(frozen=True)
+class CapturedPage:
+    """What the session hands the evidence sink: the page exactly as the adapter saw it."""
+
+    url: str
+    html: str
+    screenshot_png: bytes
+    carrier: str
+    account_label: str
+    flow: str
+    label: str
+    # A document the page offered for download (e.g. an EOB PDF), kept with the page as one entry.
+    document: bytes | None = None
+    document_media_type: str | None = None
+    # Boxes (x, y, width, height in screenshot pixels) of what staff must not see, found by the session's
+    # mask rules (aggregator/evidence_mask.py); None when the session had no rules.
+    mask_boxes: tuple[tuple[int, int, int, int], ...] | None = None
+
+
+EvidenceSink = Callable[[CapturedPage], Awaitable[str]]  # returns the evidence id
+
+
+@dataclass(frozen=True)
+class Capture:
+    """The evidence id and the exact HTML it holds: parsers read this HTML, never a second fetch."""
+
+    evidence_id: str
+    html: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    """A file the portal sent as a download: its bytes and the name the portal suggested."""
+
+    data: bytes
+    filename: str
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    """A JSON response the page's own script loaded (single-page apps): kept with the evidence."""
+
+    url: str
+    status: int
+    body: Any  # the decoded JSON, or None when the body was not JSON (e.g. a proxy's HTML error page)
+
+
+class ApiCall:
+    """Filled in when the `expect_json` block ends: the response the page received."""
+
+    response: ApiResponse | None = None
+
+    @property
+    def value(self) -> ApiResponse:
+        assert self.response is not None, "read the response after the `async with` block"
+        return self.response
+
+
+def find_chromium(settings: Settings, playwright_default: str | None) -> str | None:
+    """Setting first, then Playwright's own download, then a system Chromium. None: use Playwright's."""
+    if settings.browser_executable:
+        path = Path(settings.browser_executable)
+        if not path.exists():
+            raise ConfigurationError(f"AGGREGATOR_BROWSER_EXECUTABLE points at {path}, which does not exist")
+        return str(path)
+    if playwright_default and Path(playwright_default).exists():
+        return None
+    for candidate in SYSTEM_CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    raise ConfigurationError(
+        "no Chromium found: run `make setup` (installs Debian's chromium when run as root), "
+        "or `playwright install chromium`, or set AGGREGATOR_BROWSER_EXECUTABLE"
+    )
+
+
+class BrowserPool:
+    """One Chromium for the process; hands out one context per portal account."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._playwright: Any = None
+        self._browser: Browser | None = None
+        self._start_lock = asyncio.Lock()
+
+    async def __aenter__(self) -> BrowserPool:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        async with self._start_lock:
+            if self._browser is not None:
+                return
+            self._playwright = await async_playwright().start()
+            executable = find_chromium(self._settings, self._playwright.chromium.executable_path)
+            args = list(CHROMIUM_FLAGS)
+            if hasattr(os, "geteuid") and os.geteuid() == 0:
+                args.append("--no-sandbox")  # Chromium refuses to run its sandbox as root
+            try:
+                self._browser = await self._playwright.chromium.launch(
+                    executable_path=executable, headless=self._settings.browser_headless, args=args
+                )
+            except PlaywrightError as exc:
+                await self._playwright.stop()
+                self._playwright = None
+                raise ConfigurationError(f"Chromium failed to start: {str(exc).splitlines()[0]}") from None
+
+    async def close(self) -> None:
+        if self._browser is not None:
+            await self._browser.close()
+            self._browser = None
+        if self._playwright is not None:
+            await self._playwright.stop()
+            self._playwright = None
+
+    async def new_context(self, storage_state: dict | None = None) -> BrowserContext:
+        await self.start()
+        assert self._browser is not None
+        context = await self._browser.new_context(
+            storage_state=storage_state,  # type: ignore[arg-type]
+            viewport={"width": 1280, "height": 900},
+            locale="en-US",
+            timezone_id="America/New_York",
+        )
+        context.set_default_timeout(self._settings.page_timeout_seconds * 1000)
+        context.set_default_navigation_timeout(self._settings.navigation_timeout_seconds * 1000)
+        return context
+
+
+class PortalSession:
+    """A logged-in (or not yet) tab on one carrier portal for one account.
+
+    Adapters call intent-level methods; every navigation's HTTP status is classified here so that a
+    500 or a 429 becomes the right error without each adapter checking it.
+    """
+
+    def __init__(
+        self,
+        context: BrowserContext,
+        page: Page,
+        *,
+        base_url: str,
+        carrier: str,
+        account_label: str,
+        evidence_sink: EvidenceSink,
+        min_request_interval: float = 0.0,
+    ) -> None:
+        self._min_request_interval = min_request_interval
+        self._last_request_at = 0.0
+        self._context = context
+        self._page = page
+        self.base_url = base_url.rstrip("/") + "/"
+        self.carrier = carrier
+        self.account_label = account_label
+        self.evidence_sink = evidence_sink  # the runner points it at the current lookup
+        self.flow = "session"
+        self.last_status: int | None = None
+        self.logged_in = False  # set by the runner: True after a login or when a saved session is loaded
+        # Frameset portals: the name of the frame that holds the content. While that frame exists,
+        # navigation, forms, reading and the captured HTML act on it; the screenshot stays the whole tab.
+        self.content_frame: str | None = None
+        # The HTTP status of the last document each frame loaded: a frameset answers 200 while the frame
+        # inside it shows a server error, and that must be classified like any other 5xx.
+        self._frame_status: dict[Frame, int] = {}
+        page.on("response", self._note_document)
+        # What to black out in the evidence staff see (aggregator.evidence_mask.MaskRules); the runner sets it.
+        self.mask_rules: Any = None
+
+    def _note_document(self, response: Response) -> None:
+        request = response.request
+        # Keyed by the frame itself: a new frame's name is not known yet when its first document arrives.
+        if request.resource_type == "document" and request.frame.parent_frame is not None:
+            self._frame_status[request.frame] = response.status
+
+    @classmethod
+    async def open(
+        cls,
+        pool: BrowserPool,
+        *,
+        base_url: str,
+        carrier: str,
+        account_label: str,
+        evidence_sink: EvidenceSink,
+        storage_state: dict | None = None,
+        min_request_interval: float = 0.0,
+    ) -> PortalSession:
+        context = await pool.new_context(storage_state)
+        page = await context.new_page()
+        return cls(context, page, base_url=base_url, carrier=carrier, account_label=account_label,
+                   evidence_sink=evidence_sink, min_request_interval=min_request_interval)
+
+    async def _pace(self) -> None:
+        """Keep at least the manifest's interval between our requests to one portal account."""
+        loop = asyncio.get_running_loop()
+        wait = self._last_request_at + self._min_request_interval - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_request_at = loop.time()
+
+    def _target(self) -> Page | Frame:
+        """The content frame when the adapter named one and the current page has it, else the tab."""
+        if self.content_frame is not None:
+            frame = self._page.frame(name=self.content_frame)
+            if frame is not None:
+                return frame
+        return self._page
+
+    @property
+    def url(self) -> str:
+        return self._target().url
+
+    @property
+    def in_content_frame(self) -> bool:
+        """True when the current page is a frameset holding the named content frame."""
+        return self.content_frame is not None and self._page.frame(name=self.content_frame) is not None
+
+    def absolute(self, path: str) -> str:
+        return urljoin(self.base_url, path.lstrip("/")) if not path.startswith("http") else path
+
+    async def goto(self, path: str, *, whole_page: bool = False) -> None:
+        """Open a path in the content frame (when there is one) or, with `whole_page`, in the tab."""
+        await self._pace()
+        target = self._page if whole_page else self._target()
+        self._frame_status.clear()
+        try:
+            response = await target.goto(self.absolute(path), wait_until="load")
+        except PlaywrightTimeout:
+            raise PortalUnavailable(f"{self.carrier} portal did not answer in time") from None
+        except PlaywrightError as exc:
+            raise PortalUnavailable(f"{self.carrier} portal unreachable ({_first_line(exc)})") from None
+        self._check(response)
+
+    async def fill(self, selector: str, value: str | SecretStr) -> None:
+        # Secrets are unwrapped here, at the form field, and nowhere else.
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        await self._target().fill(selector, text)
+
+    async def click_and_wait(self, selector: str) -> None:
+        """Click something that submits or navigates, and wait for the next page to load."""
+        await self._pace()
+        target = self._target()
+        self._frame_status.clear()
+        try:
+            async with target.expect_navigation(wait_until="load") as navigation:
+                await target.click(selector)
+            response = await navigation.value
+        except PlaywrightTimeout:
+            raise PortalUnavailable(f"{self.carrier} portal did not answer in time") from None
+        except PlaywrightError as exc:
+            raise PortalUnavailable(f"{self.carrier} portal failed during navigation ({_first_line(exc)})") from None
+        self._check(response)
+
+    # --- single-page apps: the page's own network calls, clicks that do not navigate, spinners -------
+
+    @asynccontextmanager
+    async def expect_json(self, url: str | re.Pattern[str]) -> AsyncIterator[ApiCall]:
+        """`async with session.expect_json("/api/x") as call: await session.click(...)`, then `call.value`:
+        the response the page's script received for the first fetch/XHR whose URL contains `url` (or
+        matches the pattern). Its status is not judged here: the app draws a screen for it, which the
+        adapter classifies like any page."""
+        def wanted(response: Response) -> bool:
+            if response.request.resource_type not in ("fetch", "xhr"):
+                return False
+            return bool(url.search(response.url)) if isinstance(url, re.Pattern) else url in response.url
+
+        call = ApiCall()
+        await self._pace()
+        try:
+            async with self._page.expect_response(wanted) as info:
+                yield call
+            response = await info.value
+            try:
+                body = await response.json()
+            except (PlaywrightError, ValueError):
+                body = None
+        except PlaywrightTimeout:
+            log.warning("api_response_timed_out", carrier=self.carrier, flow=self.flow)
+            raise PortalUnavailable(f"{self.carrier} portal did not answer in time") from None
+        log.debug("api_response", carrier=self.carrier, url=response.url, status=response.status, flow=self.flow)
+        call.response = ApiResponse(url=response.url, status=response.status, body=body)
+
+    async def click(self, selector: str) -> None:
+        """Click something that does not navigate (a button of a single-page app, an accordion)."""
+        try:
+            await self._page.click(selector)
+        except PlaywrightTimeout:
+            raise UnexpectedPage(f"{self.carrier}: the page has no clickable '{selector}'") from None
+
+    async def wait_until_gone(self, selector: str, *, timeout_seconds: float | None = None) -> None:
+        """Wait until nothing matches `selector` (spinners, busy overlays): the page has settled."""
+        try:
+            await self._page.wait_for_function("s => !document.querySelector(s)", arg=selector,
+                                               timeout=timeout_seconds * 1000 if timeout_seconds else None)
+        except PlaywrightTimeout:
+            raise PortalUnavailable(f"{self.carrier} portal kept loading") from None
+
+    async def wait_until(self, predicate: str, arg: Any = None, *, what: str,
+                         timeout_seconds: float | None = None) -> None:
+        """Wait until the JavaScript function `predicate(arg)` holds in the page: the state the next step
+        needs (a section open and drawn, as many rows as the page states), never a length of time. A
+        machine under load only makes this take longer; the page timeout bounds it. `what` names the
+        state in the error (no values)."""
+        try:
+            await self._page.wait_for_function(predicate, arg=arg,
+                                               timeout=timeout_seconds * 1000 if timeout_seconds else None)
+        except PlaywrightTimeout:
+            # Logged: a retry hides it from the answer, and a state that never comes is a bug to find.
+            log.warning("page_state_timed_out", carrier=self.carrier, flow=self.flow, state=what)
+            raise PortalUnavailable(f"{self.carrier} portal never showed {what}") from None
+
+    async def has(self, selector: str) -> bool:
+        return await self._target().query_selector(selector) is not None
+
+    async def html(self) -> str:
+        return await self._target().content()
+
+    async def capture(self, label: str, *, document: bytes | None = None,
+                      document_media_type: str | None = None, appendix: str = "") -> Capture:
+        """Screenshot of the whole tab + HTML of the content (the frame's when there is one) into
+        evidence, with the document the page offered when given. `appendix` (e.g. the JSON a
+        single-page app loaded, see scrapers.framework.spa) is stored in the HTML, before `</body>`."""
+        target = self._target()
+        html = await target.content()
+        if appendix:
+            at = html.rfind("</body>")
+            html = html[:at] + appendix + html[at:] if at >= 0 else html + appendix
+        mask_boxes = await self._mask_boxes() if self.mask_rules is not None else None
+        png = await self._screenshot(target)
+        evidence_id = await self.evidence_sink(
+            CapturedPage(url=target.url, html=html, screenshot_png=png, carrier=self.carrier,
+                         account_label=self.account_label, flow=self.flow, label=label,
+                         document=document, document_media_type=document_media_type, mask_boxes=mask_boxes)
+        )
+        return Capture(evidence_id=evidence_id, html=html, url=target.url)
+
+    async def _mask_boxes(self) -> tuple[tuple[int, int, int, int], ...] | None:
+        """Where the full-page screenshot shows what the mask rules name, in every frame of the tab (a
+        frameset's header frame may name the user while the content frame is what is parsed). A frame
+        that cannot be searched is masked whole: missing a name is worse than hiding a frame. None when the
+        page itself cannot be searched."""
+        from aggregator.evidence_mask import FIND_BOXES_JS, MAX_CLIMB, clean_boxes
+
+        args = [list(self.mask_rules.selectors), list(self.mask_rules.texts), MAX_CLIMB]
+        try:
+            sx, sy, ratio = await self._page.evaluate("() => [window.scrollX, window.scrollY, window.devicePixelRatio || 1]")
+        except PlaywrightError:
+            sx, sy, ratio = 0, 0, 1
+        boxes: list[tuple[int, int, int, int]] = []
+        for frame in self._page.frames:
+            offset, whole = (0.0, 0.0), None
+            try:
+                if frame is not self._page.main_frame:
+                    place = await (await frame.frame_element()).bounding_box()
+                    if place is None:
+                        continue  # not displayed, so not in the screenshot
+                    offset = ((place["x"] + sx) * ratio, (place["y"] + sy) * ratio)
+                    whole = [[0, 0, place["width"] * ratio, place["height"] * ratio]]
+                boxes += clean_boxes(await frame.evaluate(FIND_BOXES_JS, args), offset)
+            except PlaywrightError:
+                if whole is None:
+                    return None  # the page itself could not be searched: staff get no screenshot of it
+                boxes += clean_boxes(whole, offset)
+        return tuple(boxes)
+
+    async def _screenshot(self, target: Page | Frame) -> bytes:
+        """A full-page PNG. A frame scrolls inside its own box, which a full-page screenshot of the tab
+        cuts at the viewport; so the viewport grows for the moment of the screenshot until the frame's
+        whole document is visible (the frameset stretches its rows), and is then put back."""
+        if target is self._page or self._page.viewport_size is None:
+            return await self._page.screenshot(full_page=True, type="png")
+        viewport = self._page.viewport_size
+        try:
+            hidden = await target.evaluate(
+                "() => document.documentElement.scrollHeight - window.innerHeight")
+        except PlaywrightError:
+            hidden = 0
+        if hidden <= 0:
+            return await self._page.screenshot(full_page=True, type="png")
+        await self._page.set_viewport_size({"width": viewport["width"],
+                                            "height": min(viewport["height"] + int(hidden), MAX_SCREENSHOT_HEIGHT)})
+        try:
+            return await self._page.screenshot(full_page=True, type="png")
+        finally:
+            await self._page.set_viewport_size(viewport)
+
+    async def download(self, selector: str) -> Downloaded:
+        """Click a link that makes the portal send a file; return the file's bytes (the page stays)."""
+        await self._pace()
+        try:
+            async with self._page.expect_download() as info:
+                await self._target().click(selector)
+            download = await info.value
+            failure = await download.failure()
+            if failure is not None:
+                raise PortalUnavailable(f"{self.carrier} portal download failed ({failure.splitlines()[0][:200]})")
+            path = await download.path()
+            data = await asyncio.to_thread(Path(path).read_bytes)
+            filename = download.suggested_filename
+            await download.delete()
+        except PlaywrightTimeout:
+            raise PortalUnavailable(f"{self.carrier} portal did not send the download in time") from None
+        except PlaywrightError as exc:
+            raise PortalUnavailable(f"{self.carrier} portal download failed ({_first_line(exc)})") from None
+        return Downloaded(data=data, filename=filename)
+
+    async def storage_state(self) -> dict:
+        return await self._context.storage_state()
+
+    async def cookie_values(self) -> list[str]:
+        return [c["value"] for c in await self._context.cookies() if c.get("value")]
+
+    async def close(self) -> None:
+        try:
+            await self._context.close()
+        except PlaywrightError:
+            pass  # the browser may already be gone at shutdown; nothing left to release
+
+    def _check(self, response: Response | None) -> None:
+        self.last_status = response.status if response is not None else None
+        # URLs can carry member data in query strings; the redaction processor masks what it knows.
+        log.debug("page_landed", carrier=self.carrier, url=self._page.url, status=self.last_status, flow=self.flow)
+        statuses = [response.status] if response is not None else []
+        frame = self._page.frame(name=self.content_frame) if self.content_frame is not None else None
+        if frame is not None and frame in self._frame_status:
+            statuses.append(self._frame_status[frame])
+        for status in statuses:
+            if status == 429:
+                raise RateLimited(f"{self.carrier} portal is rate limiting (HTTP 429)")
+            if status >= 500:
+                raise PortalUnavailable(f"{self.carrier} portal error (HTTP {status})")
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__

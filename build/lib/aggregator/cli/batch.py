@@ -1,0 +1,194 @@
+"""`aggregator run`, `aggregator worklist`, `aggregator schedule show` and `aggregator serve`.
+
+Exit codes of `run`: 0 every appointment reached a terminal state and none failed; 1 some failed
+(their reasons are listed; retryable ones are tried again by `aggregator run --retry-failed` or the
+scheduler's retry pass); 6 some are deferred (a maintenance window outlasted the run). A visit whose
+prior-auth question the carrier's portal cannot answer is not a failure: it is listed with the
+call-the-payer item ("not available at this carrier").
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from aggregator.cli.common import DataDirOption, app, console, fail, load_settings, parse_iso_date
+from aggregator.errors import AggregatorError
+
+schedule_app = typer.Typer(help="The nightly pre-visit run and other timed jobs.", no_args_is_help=True)
+app.add_typer(schedule_app, name="schedule")
+
+DateOption = Annotated[str, typer.Option("--date", help="appointment date, YYYY-MM-DD")]
+NOT_AVAILABLE_CODE = "not_available_at_carrier"  # aggregator.errors.NotAvailableAtCarrier().code
+STATE_STYLE = {"verified": "green", "verified_with_changes": "cyan", "not_found": "yellow", "needs_human": "red",
+               "failed": "red", "deferred": "magenta"}
+
+
+@app.command("run")
+def run_batch(
+    day: DateOption,
+    retry_failed: Annotated[bool, typer.Option("--retry-failed", help="also retry items that failed retryably")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Verify every appointment of a date: eligibility, and prior auth when the visit names procedures."""
+    from aggregator.overnight.batch import BatchRun, BatchSummary
+    from aggregator.runner import Runner
+    from aggregator.store import batches
+
+    settings = load_settings(data_dir)
+    target = parse_iso_date(day, "--date")
+
+    async def run() -> BatchSummary:
+        async with Runner.open(settings) as runner:
+            batches.ensure_items(runner.repository, target)
+            todo = len(batches.items_on(runner.repository, target, batches.UNFINISHED))
+            if retry_failed:
+                todo += sum(1 for i in batches.items_on(runner.repository, target, ["failed"]) if i.retryable)
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=console, transient=False) as progress:
+                task = progress.add_task(f"checking {target}", total=todo)
+
+                def advance(item) -> None:  # type: ignore[no-untyped-def]
+                    progress.update(task, advance=1, description=f"{item.carrier}: {item.state.replace('_', ' ')}")
+
+                return await BatchRun(runner, target, trigger="cli", retry_failed=retry_failed,
+                                      on_progress=advance).run()
+
+    try:
+        summary = asyncio.run(run())
+    except AggregatorError as error:
+        raise fail(error.reason, 1) from None
+    _show_summary(settings, target, summary)
+    if summary.counts.get("deferred"):
+        raise typer.Exit(6)
+    if summary.counts.get("failed"):
+        raise typer.Exit(1)
+
+
+def _show_summary(settings, target: date, summary) -> None:  # type: ignore[no-untyped-def]
+    from aggregator.store import Repository, batches
+
+    table = Table(title=f"Appointments of {target}: {summary.total} in {summary.seconds:.0f} s, "
+                        f"{summary.logins} login(s)")
+    table.add_column("State")
+    table.add_column("Count", justify="right")
+    for state, count in sorted(summary.counts.items(), key=lambda kv: kv[0]):
+        style = STATE_STYLE.get(state, "")
+        table.add_row(f"[{style}]{state.replace('_', ' ')}[/{style}]" if style else state, str(count))
+    console.print(table)
+    repository = Repository.open(settings.resolved_database_url)
+    # Verified items whose prior-auth part the portal cannot answer need a call too (not available at this carrier).
+    attention = [i for i in batches.items_on(repository, target) if i.state in ("needs_human", "failed", "deferred")
+                 or i.reason_code == NOT_AVAILABLE_CODE]
+    if attention:
+        detail = Table(title="Needs someone")
+        for header in ("Appointment", "Carrier", "State", "Why", "What to do"):
+            detail.add_column(header, overflow="fold")
+        for item in attention:
+            detail.add_row(item.appointment_id, item.carrier, item.state.replace("_", " "), item.reason or "",
+                           item.action or ("tried again by the retry pass" if item.retryable else ""))
+        console.print(detail)
+    if summary.deferred_until:
+        console.print(f"Deferred items wait for a maintenance window to end at {summary.deferred_until:%Y-%m-%d %H:%M %Z}; "
+                      "run again then (the scheduler does this by itself).")
+
+
+@app.command("worklist")
+def show_worklist(
+    day: DateOption,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV on stdout")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """One row per appointment: state, coverage, the patient's cost share, the auth answer, what changed."""
+    from aggregator.overnight import worklist
+    from aggregator.store import Repository
+
+    if as_csv and as_json:
+        raise fail("choose one of --csv and --json", 2)
+    settings = load_settings(data_dir)
+    target = parse_iso_date(day, "--date")
+    rows = worklist.worklist(Repository.open(settings.resolved_database_url), target)
+    if as_csv:
+        typer.echo(worklist.as_csv(rows), nl=False)
+        return
+    if as_json:
+        typer.echo(worklist.as_json(rows))
+        return
+    console.print(render_worklist(rows, target))
+
+
+def render_worklist(rows, day: date) -> Table:  # type: ignore[no-untyped-def]
+    from aggregator.overnight import worklist
+
+    table = Table(title=f"Worklist {day}: " + ", ".join(f"{k.replace('_', ' ')} {v}"
+                                                       for k, v in worklist.state_counts(rows).items()))
+    for header in ("Time", "Patient", "Carrier", "State", "Coverage", "Copay", "Coins.", "Ded. left", "Auth",
+                   "Changed", "To do"):
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        style = STATE_STYLE.get(row.state, "")
+        table.add_row(
+            f"{row.starts_at:%H:%M}", row.patient_name, row.carrier,
+            f"[{style}]{row.state.replace('_', ' ')}[/{style}]" if style else row.state.replace("_", " "),
+            row.coverage or "", _money(row.copay), f"{row.coinsurance * 100:.0f}%" if row.coinsurance is not None else "",
+            _money(row.deductible_remaining), row.auth or "", "; ".join(row.changes),
+            _to_do(row),
+        )
+    return table
+
+
+def _to_do(row) -> str:  # type: ignore[no-untyped-def]
+    """The item's action, else the first thing the auth answer says is missing (and how many more)."""
+    if row.action:
+        return row.action
+    if not row.auth_missing:
+        return ""
+    more = len(row.auth_missing) - 1
+    return row.auth_missing[0] + (f" (+{more} more: see the appointment)" if more else "")
+
+
+def _money(value) -> str:  # type: ignore[no-untyped-def]
+    return "" if value is None else f"${value:,.2f}"
+
+
+@schedule_app.command("show")
+def schedule_show(data_dir: DataDirOption = None) -> None:
+    """List the scheduled jobs and when each runs next (practice-local time)."""
+    from aggregator.overnight.schedule import scheduled_jobs
+
+    settings = load_settings(data_dir)
+    settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    jobs, installed = scheduled_jobs(settings)
+    table = Table(title=f"Scheduled jobs ({settings.timezone})" + ("" if installed else
+                  " - not installed yet: `aggregator serve` installs them"))
+    for header in ("Job", "When", "Next run"):
+        table.add_column(header)
+    for job in jobs:
+        table.add_row(job.id, job.trigger, f"{job.next_run:%Y-%m-%d %H:%M %Z}" if job.next_run else "paused")
+    console.print(table)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on (default AGGREGATOR_WEB_HOST, 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on (default AGGREGATOR_WEB_PORT, 8000)")] = None,
+    web: Annotated[bool, typer.Option("--web/--no-web", help="serve the web app beside the scheduler")] = True,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Run the scheduler (nightly run, retry pass) and the web app until interrupted."""
+    from aggregator.cli.serve import serve_forever
+
+    settings = load_settings(data_dir)
+    settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    host, port = host or settings.web_host, port or settings.web_port
+    console.print(f"scheduler on ({settings.timezone}); " + (f"web app on http://{host}:{port}" if web else "no web app"))
+    try:
+        asyncio.run(serve_forever(settings, host=host, port=port, web=web))
+    except KeyboardInterrupt:
+        console.print("stopped")

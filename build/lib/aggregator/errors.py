@@ -1,0 +1,167 @@
+"""One error taxonomy for the whole product.
+
+Every error says whether retrying can help (`retryable`) and whether a person must act first
+(`needs_human`); the runner decides what to do from those two flags and the class, never from the
+message. Messages are written for staff and never contain secrets or member data: the runner may show
+and store them as they are. "Member not found" is not here: it is a result (`MemberNotFound`).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Outcome(str, Enum):
+    """Terminal state of one lookup, as staff see it."""
+
+    FOUND = "found"
+    NOT_FOUND = "not_found"
+    NEEDS_ATTENTION = "needs_attention"  # adapter could not read the page safely: evidence attached
+    NEEDS_HUMAN = "needs_human"  # a person must act on the account or portal first
+    RETRY_LATER = "retry_later"  # the portal is unavailable now; nothing is wrong with the request
+    FAILED = "failed"  # anything else, after the retries it deserved
+    NOT_AVAILABLE = "not_available"  # the carrier's portal does not answer this question: call the payer
+
+
+class AggregatorError(Exception):
+    """Base class. `reason` is a short, PHI-free, secret-free sentence for staff."""
+
+    retryable: bool = False
+    needs_human: bool = False
+    outcome: Outcome = Outcome.FAILED
+
+    def __init__(self, reason: str, *, evidence_ids: list[str] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.evidence_ids: list[str] = list(evidence_ids or [])
+
+    def with_evidence(self, *evidence_ids: str) -> AggregatorError:
+        self.evidence_ids.extend(e for e in evidence_ids if e not in self.evidence_ids)
+        return self
+
+    @property
+    def code(self) -> str:
+        """Stable machine name, e.g. 'credentials_rejected'."""
+        name = type(self).__name__
+        return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_").removesuffix("_error")
+
+
+# --- a person must act -------------------------------------------------------------------------------
+
+class CredentialsRejected(AggregatorError):
+    """The portal refused the username/password (or said the account is locked). Freeze; never retry."""
+
+    needs_human = True
+    outcome = Outcome.NEEDS_HUMAN
+
+
+class ActionRequired(AggregatorError):
+    """The portal wants something only a person can do: accept terms, change an expired password,
+    set up MFA, contact the carrier. `kind` names which."""
+
+    needs_human = True
+    outcome = Outcome.NEEDS_HUMAN
+
+    def __init__(self, reason: str, *, kind: str, evidence_ids: list[str] | None = None) -> None:
+        super().__init__(reason, evidence_ids=evidence_ids)
+        self.kind = kind
+
+
+class MfaNeedsHuman(AggregatorError):
+    """A second factor we cannot answer automatically (SMS code, CAPTCHA, unknown security question)."""
+
+    needs_human = True
+    outcome = Outcome.NEEDS_HUMAN
+
+
+class AccountFrozen(AggregatorError):
+    """The vault has this account frozen after an earlier rejection: no login is attempted."""
+
+    needs_human = True
+    outcome = Outcome.NEEDS_HUMAN
+
+
+class CredentialsMissing(AggregatorError):
+    """No usable account in the vault for this carrier (none stored, or a required field is empty)."""
+
+    needs_human = True
+    outcome = Outcome.NEEDS_HUMAN
+
+
+# --- try again later ---------------------------------------------------------------------------------
+
+class PortalUnavailable(AggregatorError):
+    """Maintenance page, HTTP 5xx, timeouts: the portal cannot answer now."""
+
+    retryable = True
+    outcome = Outcome.RETRY_LATER
+
+
+class PortalMaintenance(PortalUnavailable):
+    """The portal shows a scheduled-maintenance page."""
+
+
+class RateLimited(AggregatorError):
+    """HTTP 429 or a 'too many requests' page: back off and slow down."""
+
+    retryable = True
+    outcome = Outcome.RETRY_LATER
+
+
+class SessionExpired(AggregatorError):
+    """The saved or current session is no longer valid: log in again, once."""
+
+    retryable = True
+    outcome = Outcome.RETRY_LATER
+
+
+# --- the adapter cannot read this safely (a bug or a portal change) ----------------------------------
+
+class UnexpectedPage(AggregatorError):
+    """The browser landed on a page no page class recognises."""
+
+    outcome = Outcome.NEEDS_ATTENTION
+
+
+class ParseError(AggregatorError):
+    """A recognised page lacks a mandatory field or has one in an unreadable form."""
+
+    outcome = Outcome.NEEDS_ATTENTION
+
+
+class UnmappedValue(ParseError):
+    """Carrier vocabulary that no map knows: never turned into a guess."""
+
+    def __init__(self, reason: str, *, field: str = "", value: str = "", evidence_ids: list[str] | None = None) -> None:
+        super().__init__(reason, evidence_ids=evidence_ids)
+        self.field = field
+        self.value = value
+
+
+# --- the portal cannot answer this question ----------------------------------------------------------
+
+class NotAvailableAtCarrier(AggregatorError):
+    """The carrier's manifest does not declare this capability: its portal is never asked (no login), and
+    staff get the call-the-payer checklist item instead. A fact about the carrier, not a failure: retrying
+    cannot help and nothing needs fixing."""
+
+    outcome = Outcome.NOT_AVAILABLE
+
+    def __init__(self, reason: str, *, capability: str, call_the_payer: str) -> None:
+        super().__init__(reason)
+        self.capability = capability
+        self.call_the_payer = call_the_payer
+
+
+# --- our side ----------------------------------------------------------------------------------------
+
+class ConfigurationError(AggregatorError):
+    """Bad settings or input that the user must correct (unknown carrier, missing browser...)."""
+
+    needs_human = True
+
+
+class VaultError(AggregatorError):
+    """The credential vault cannot be opened or written (wrong key, corrupted file, bad record)."""
+
+    needs_human = True

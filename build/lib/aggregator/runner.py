@@ -1,0 +1,325 @@
+"""One job: credentials -> session -> adapter -> records -> flow -> store.
+
+The runner owns the login discipline: one session per portal account at a time (a lock per account),
+a saved session tried before any login, at most one login per expired session, and an account frozen
+in the vault the moment a portal rejects its login, so no second attempt is ever made without a person.
+A question the carrier's manifest does not declare is never asked: `NotAvailableAtCarrier`, no session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from aggregator import evidence_mask
+from aggregator.browser import BrowserPool, PortalSession
+from aggregator.errors import (
+    AccountFrozen,
+    ActionRequired,
+    AggregatorError,
+    CredentialsMissing,
+    CredentialsRejected,
+    Outcome,
+    ParseError,
+    PortalMaintenance,
+    PortalUnavailable,
+    SessionExpired,
+    UnexpectedPage,
+)
+from aggregator.evidence import EvidenceRecorder, SnapshotFiles
+from aggregator.flows import capabilities
+from aggregator.flows.answers import validate_authorizations, validate_claims
+from aggregator.flows.changes import Change
+from aggregator.flows.compare import changes_between
+from aggregator.flows.eligibility import validate_answer
+from aggregator.logging import get_logger, register_secret
+from aggregator.models import AuthorizationQuery, ClaimQuery, EligibilityQuery, MemberNotFound
+from aggregator.scrapers.framework import Capability, CarrierAdapter, Credentials
+from aggregator.scrapers.registry import adapter_for
+from aggregator.settings import Settings
+from aggregator.store import Repository
+from aggregator.store.repository import Answer, Query, subject_of
+from aggregator.store.tables import EvidenceRow
+from vault import MasterKey, PortalAccount, TotpCodes, Vault
+
+log = get_logger(__name__)
+
+Step = Callable[[CarrierAdapter], Awaitable[Answer]]  # one adapter capability call
+Validate = Callable[[Query, Answer], Answer]  # the flow's check that the answer answers the query
+
+
+@dataclass
+class LookupResult:
+    lookup_id: str
+    carrier: str
+    outcome: Outcome
+    reason: str | None = None
+    reason_code: str | None = None
+    answer: Answer | None = None
+    evidence: list[EvidenceRow] = field(default_factory=list)
+    account_label: str | None = None
+    changes: tuple[Change, ...] = ()  # what differs from the previous answer on the same subject
+
+
+@dataclass
+class _AccountSlot:
+    """The one live session an account may have, and the lock that keeps it to one."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    session: PortalSession | None = None
+    logins: int = 0
+
+
+class Runner:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        repository: Repository,
+        vault: Vault,
+        pool: BrowserPool,
+        base_urls: dict[str, str] | None = None,
+        transient_retries: int = 2,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        respect_maintenance_windows: bool | None = None,
+    ) -> None:
+        self.clock = clock
+        # Off only for the sandbox, which imitates maintenance with its fault switch, not with hours.
+        self.respect_maintenance_windows = (settings.respect_maintenance_windows if respect_maintenance_windows is None
+                                            else respect_maintenance_windows)
+        self.settings = settings
+        self.repository = repository
+        self.vault = vault
+        self.pool = pool
+        self.recorder = EvidenceRecorder(SnapshotFiles(settings.resolved_snapshots_dir), repository)
+        self.base_urls = {**settings.carrier_urls, **(base_urls or {})}
+        self.transient_retries = transient_retries
+        self.totp = TotpCodes()
+        self._slots: dict[str, _AccountSlot] = {}
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, settings: Settings, **kwargs: object) -> AsyncIterator[Runner]:
+        settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+        repository = Repository.open(settings.resolved_database_url)
+        vault = Vault.open(settings.resolved_vault_path, MasterKey.resolve(settings))
+        async with BrowserPool(settings) as pool:
+            runner = cls(settings=settings, repository=repository, vault=vault, pool=pool, **kwargs)  # type: ignore[arg-type]
+            try:
+                yield runner
+            finally:
+                await runner.close()
+
+    async def close(self) -> None:
+        for slot in self._slots.values():
+            if slot.session is not None:
+                await slot.session.close()
+                slot.session = None
+
+    async def forget_session(self, account_id: str) -> None:
+        """Close the account's live session and drop its saved one: its next lookup logs in afresh."""
+        slot = self._slots.get(account_id)
+        if slot is not None:
+            async with slot.lock:
+                if slot.session is not None:
+                    await slot.session.close()
+                    slot.session = None
+        self.vault.clear_session(account_id)
+
+    def logins_performed(self, account_id: str) -> int:
+        slot = self._slots.get(account_id)
+        return slot.logins if slot else 0
+
+    # --- the jobs -----------------------------------------------------------------------------------
+
+    async def eligibility(
+        self, carrier: str, query: EligibilityQuery, *, source: str = "cli", account_label: str | None = None
+    ) -> LookupResult:
+        return await self._lookup(Capability.ELIGIBILITY, carrier, query, lambda a: a.check_eligibility(query),
+                                  validate_answer, source=source, account_label=account_label)
+
+    async def authorizations(
+        self, carrier: str, query: AuthorizationQuery, *, source: str = "cli", account_label: str | None = None
+    ) -> LookupResult:
+        return await self._lookup(Capability.AUTHORIZATION, carrier, query, lambda a: a.check_authorizations(query),
+                                  validate_authorizations, source=source, account_label=account_label)
+
+    async def claims(
+        self, carrier: str, query: ClaimQuery, *, source: str = "cli", account_label: str | None = None
+    ) -> LookupResult:
+        return await self._lookup(Capability.CLAIM_STATUS, carrier, query, lambda a: a.check_claims(query),
+                                  validate_claims, source=source, account_label=account_label)
+
+    async def _lookup(self, capability: Capability, carrier: str, query: Query, step: Step, validate: Validate, *,
+                      source: str, account_label: str | None) -> LookupResult:
+        adapter_cls = adapter_for(carrier)  # unknown carrier: ConfigurationError before anything is stored
+        slug = adapter_cls.manifest.slug
+        # A question the portal cannot answer: NotAvailableAtCarrier (with the call-the-payer item), before
+        # anything is stored and before any session, so no portal is logged in to for it.
+        capabilities.require(adapter_cls.manifest, capability)
+        for value in (getattr(query, "member_id", None), getattr(query, "last_name", None),
+                      getattr(query, "date_of_birth", None)):  # a DOB in a portal URL or page text, too
+            if value:
+                register_secret(value)
+        lookup = self.repository.create_lookup(flow=capability.value, carrier=slug, query=query, source=source)
+        result = LookupResult(lookup_id=lookup.id, carrier=slug, outcome=Outcome.FAILED)
+        try:
+            answer = await self._run(adapter_cls, capability, step, lookup.id, account_label, result)
+            answer = validate(query, answer)
+            subject = subject_of(query)
+            previous = self.repository.previous_record(carrier=slug, kind=answer.kind, subject=subject,
+                                                       before_lookup=lookup.id)
+            self.repository.save_record(lookup.id, answer, subject=subject)
+            result.answer = answer
+            result.changes = changes_between(previous, answer)
+            if result.changes:
+                self.repository.set_lookup_changes(lookup.id, json.dumps([c.model_dump(mode="json") for c in result.changes]))
+            if isinstance(answer, MemberNotFound):
+                result.outcome = Outcome.NOT_FOUND
+                result.reason = answer.reject_reason.label
+                result.reason_code = answer.reject_reason.value
+            else:
+                result.outcome = Outcome.FOUND
+        except AggregatorError as error:
+            result.outcome, result.reason, result.reason_code = error.outcome, error.reason, error.code
+            log.warning("lookup_not_answered", carrier=slug, flow=capability.value, lookup_id=lookup.id,
+                        outcome=error.outcome.value, error=error.code, reason=error.reason)
+        except Exception as error:  # a bug must still end the lookup in a definite, stored state
+            result.outcome, result.reason, result.reason_code = Outcome.FAILED, f"internal error ({type(error).__name__})", "internal_error"
+            log.exception("lookup_crashed", carrier=slug, flow=capability.value, lookup_id=lookup.id)
+        self.repository.finish_lookup(lookup.id, result.outcome, result.reason, result.reason_code)
+        result.evidence = self.repository.evidence_for_lookup(lookup.id)
+        log.info("lookup_finished", carrier=slug, flow=capability.value, lookup_id=lookup.id,
+                 outcome=result.outcome.value, evidence=len(result.evidence), changes=len(result.changes))
+        return result
+
+    async def _run(
+        self, adapter_cls: type[CarrierAdapter], capability: Capability, step: Step, lookup_id: str,
+        account_label: str | None, result: LookupResult,
+    ) -> Answer:
+        manifest = adapter_cls.manifest
+        window = manifest.in_maintenance(self.clock()) if self.respect_maintenance_windows else None
+        if window is not None:
+            raise PortalMaintenance(f"{manifest.display_name} is in its maintenance window until {window.end:%H:%M} {window.timezone}")
+        account = self._choose_account(manifest.slug, account_label)
+        result.account_label = account.label
+        self.repository.set_lookup_account(lookup_id, account.label)
+        attempt = 0
+        while True:
+            try:
+                async with self._session(adapter_cls, account, lookup_id, capability) as adapter:
+                    return await self._with_one_relogin(adapter, account, lambda: step(adapter))
+            except PortalUnavailable as error:
+                if isinstance(error, PortalMaintenance) or attempt >= self.transient_retries:
+                    raise
+                attempt += 1
+                delay = min(8.0, 0.5 * 2 ** attempt) * random.uniform(0.8, 1.2)  # exponential backoff, jittered
+                log.info("portal_retry", carrier=manifest.slug, attempt=attempt, delay=round(delay, 2))
+                await asyncio.sleep(delay)
+
+    def _choose_account(self, slug: str, label: str | None) -> PortalAccount:
+        accounts = self.vault.accounts(slug)
+        if label is not None:
+            accounts = [a for a in accounts if a.label == label]
+            if not accounts:
+                raise CredentialsMissing(f"no vault account '{slug}/{label}'")
+        if not accounts:
+            raise CredentialsMissing(f"no portal account for {slug} in the vault: add one with `aggregator vault add`")
+        active = [a for a in accounts if not a.is_frozen]
+        if not active:
+            raise frozen_error(accounts[0])
+        # Spread on-demand work: the account whose session is idle and warm first, then the least used.
+        return min(active, key=lambda a: (self._slot(a).lock.locked(), self._slot(a).session is None, self._slot(a).logins))
+
+    def _slot(self, account: PortalAccount) -> _AccountSlot:
+        return self._slots.setdefault(account.account_id, _AccountSlot())
+
+    @asynccontextmanager
+    async def _session(self, adapter_cls: type[CarrierAdapter], account: PortalAccount, lookup_id: str,
+                       capability: Capability) -> AsyncIterator[CarrierAdapter]:
+        manifest = adapter_cls.manifest
+        slot = self._slot(account)
+        async with slot.lock:
+            current = self.vault.get(account.account_id)  # re-read: a queued job may find it frozen now
+            if current.is_frozen:
+                raise frozen_error(current)
+            sink = self.recorder.sink_for(lookup_id)
+            if slot.session is None:
+                saved = self.vault.load_session(current.account_id)
+                slot.session = await PortalSession.open(
+                    self.pool, base_url=self.base_urls.get(manifest.slug, manifest.base_url), carrier=manifest.slug,
+                    account_label=current.label, evidence_sink=sink, storage_state=saved,
+                    min_request_interval=manifest.limits.min_seconds_between_requests,
+                )
+                slot.session.logged_in = saved is not None
+                slot.session.mask_rules = evidence_mask.rules_of(manifest)  # what staff must not see in evidence
+            session = slot.session
+            session.evidence_sink = sink
+            session.flow = capability.value
+            adapter = adapter_cls(session, self._credentials(current))
+            if not session.logged_in:
+                await self._login(adapter, current, slot)
+            yield adapter
+
+    async def _with_one_relogin(self, adapter: CarrierAdapter, account: PortalAccount, step):  # type: ignore[no-untyped-def]
+        try:
+            return await step()
+        except SessionExpired:
+            # The saved or warm session ran out: exactly one fresh login, then the step once more.
+            log.info("session_expired", carrier=adapter.manifest.slug)
+            await self._login(adapter, self.vault.get(account.account_id), self._slot(account))
+            return await step()
+
+    async def _login(self, adapter: CarrierAdapter, account: PortalAccount, slot: _AccountSlot) -> None:
+        slot.logins += 1
+        session = adapter.session
+        session.logged_in = False
+        try:
+            await adapter.login()
+        except (CredentialsRejected, ActionRequired, UnexpectedPage, ParseError) as error:
+            # Never a second attempt without a person: freeze first, then report. A login that lands
+            # somewhere the adapter does not know may be a rejection it cannot read, so it freezes too.
+            self.vault.freeze(account.account_id, error.reason)
+            await session.close()
+            slot.session = None
+            log.warning("account_frozen", carrier=account.carrier, account=account.label, reason=error.reason)
+            raise
+        except BaseException:
+            # A login cut short (server error, timeout) leaves the portal half-way (e.g. waiting for the
+            # second factor): the next attempt starts from a fresh context rather than from that page.
+            await session.close()
+            slot.session = None
+            self.vault.clear_session(account.account_id)
+            raise
+        session.logged_in = True
+        for value in await session.cookie_values():
+            register_secret(value)
+        expires = datetime.now(UTC) + timedelta(minutes=adapter.manifest.session_lifetime_minutes)
+        self.vault.save_session(account.account_id, await session.storage_state(), expires)
+        log.info("logged_in", carrier=account.carrier, account=account.label)
+
+    def _credentials(self, account: PortalAccount) -> Credentials:
+        for secret in (account.username, account.password, account.totp_secret, *account.security_answers.values()):
+            if secret is not None:
+                register_secret(secret.get_secret_value())
+        totp_secret = account.totp_secret
+
+        async def next_totp() -> str:
+            if totp_secret is None:
+                raise CredentialsMissing(f"{account.display_name} has no TOTP seed in the vault")
+            code = await self.totp.next_code(account.account_id, totp_secret)
+            register_secret(code)
+            return code
+
+        return Credentials(username=account.username, password=account.password, totp_secret=totp_secret,
+                           security_answers=dict(account.security_answers), next_totp=next_totp)
+
+
+def frozen_error(account: PortalAccount) -> AccountFrozen:
+    return AccountFrozen(f"portal account {account.display_name} is frozen ({account.frozen_reason}); "
+                         "update its credentials with `aggregator vault update` to resume")

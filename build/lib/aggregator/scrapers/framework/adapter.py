@@ -1,0 +1,234 @@
+"""The shape every carrier adapter has, and the page-class contract.
+
+An adapter receives a `PortalSession` and `Credentials` and returns records; it never sees the vault,
+the store or the scheduler. Landing on a page is always classified against the page classes the
+adapter expects next: a page no class recognises is an `UnexpectedPage` with evidence, never a guess.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar, NoReturn, TypeVar
+
+from pydantic import SecretStr, ValidationError
+
+from aggregator.browser import Capture, PortalSession
+from aggregator.errors import (
+    AggregatorError,
+    CredentialsMissing,
+    CredentialsRejected,
+    ParseError,
+    PortalMaintenance,
+    SessionExpired,
+    UnexpectedPage,
+)
+from aggregator.models import (
+    AuthorizationList,
+    AuthorizationQuery,
+    ClaimList,
+    ClaimQuery,
+    EligibilityAnswer,
+    EligibilityQuery,
+    MemberNotFound,
+    Provenance,
+)
+from aggregator.scrapers.framework.checked import checked_check, checked_parser, crash_reason, log_crash
+from aggregator.scrapers.framework.html import Document
+from aggregator.scrapers.framework.login import LoginMessages
+from aggregator.scrapers.framework.manifest import Capability, Manifest
+
+T = TypeVar("T")
+P = TypeVar("P")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Secrets stay SecretStr until `PortalSession.fill` puts them into a form field."""
+
+    username: SecretStr
+    password: SecretStr
+    totp_secret: SecretStr | None = None
+    security_answers: Mapping[str, SecretStr] = field(default_factory=dict)
+    # Returns a TOTP code never used before for this account (the runner owns the bookkeeping).
+    next_totp: Callable[[], Awaitable[str]] | None = None
+
+
+class PortalPage:
+    """One screen of a portal: recognises itself and parses purely from HTML.
+
+    Subclasses set `name` and implement `is_current`; parsers are plain functions or static methods
+    taking a `Document` so recorded pages test them without a browser.
+    """
+
+    name: ClassVar[str]
+
+    @classmethod
+    def is_current(cls, doc: Document, url: str) -> bool:
+        raise NotImplementedError
+
+
+def classify(doc: Document, url: str, candidates: tuple[type[PortalPage], ...]) -> type[PortalPage] | None:
+    """Exactly one candidate must recognise the page; none or several means we do not know where we are."""
+    matches = [page for page in candidates if page.is_current(doc, url)]
+    return matches[0] if len(matches) == 1 else None
+
+
+class CarrierAdapter(ABC):
+    """Every subclass's parsers (`parse_answer`, `parse_document`) and answers (`check_*`) go through the
+    framework's one checked path (framework/checked.py) without the subclass doing anything: only an
+    `AggregatorError` or a record that keeps every invariant ever leaves them."""
+
+    manifest: ClassVar[Manifest]
+    # Pages any step of a server-rendered portal may meet instead of the one it asked for (`expect`).
+    maintenance_page: ClassVar[type[PortalPage] | None] = None
+    login_page: ClassVar[type[PortalPage] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in ("parse_answer", "parse_document"):
+            found = cls.__dict__.get(name)
+            if isinstance(found, (classmethod, staticmethod)):
+                setattr(cls, name, type(found)(checked_parser(found.__func__, name,
+                                                                    takes_class=isinstance(found, classmethod))))
+        for name in ("check_eligibility", "check_authorizations", "check_claims"):
+            found = cls.__dict__.get(name)
+            if callable(found):
+                setattr(cls, name, checked_check(found))
+
+    def __init__(self, session: PortalSession, credentials: Credentials) -> None:
+        self.session = session
+        self.credentials = credentials
+
+    # --- every adapter ------------------------------------------------------------------------------
+
+    @abstractmethod
+    async def login(self) -> None:
+        """Log in from wherever the session is; raise the taxonomy's errors for every other landing."""
+
+    # --- one method per capability (declared in the manifest, checked by the registry test) ----------
+
+    async def check_eligibility(self, query: EligibilityQuery) -> EligibilityAnswer:
+        raise NotImplementedError
+
+    async def check_authorizations(self, query: AuthorizationQuery) -> AuthorizationList | MemberNotFound:
+        raise NotImplementedError
+
+    async def check_claims(self, query: ClaimQuery) -> ClaimList | MemberNotFound:
+        raise NotImplementedError
+
+    @classmethod
+    def parse_answer(cls, flow: str, html: str, query: Any) -> Any:
+        """Pure: a captured page -> what it says (used live and by the recorded-page tests)."""
+        raise NotImplementedError
+
+    @classmethod
+    def implemented_capabilities(cls) -> frozenset[Capability]:
+        methods = {
+            Capability.ELIGIBILITY: "check_eligibility",
+            Capability.AUTHORIZATION: "check_authorizations",
+            Capability.CLAIM_STATUS: "check_claims",
+        }
+        return frozenset(cap for cap, name in methods.items()
+                         if getattr(cls, name) is not getattr(CarrierAdapter, name))
+
+    # --- shared steps -------------------------------------------------------------------------------
+
+    async def land(self, *candidates: type[PortalPage], label: str = "page") -> tuple[type[PortalPage], Document]:
+        """Classify the current page among `candidates`. An unknown page is captured and raised."""
+        candidates = tuple(dict.fromkeys(candidates))
+        html = await self.session.html()
+        doc = Document.parse(html)
+        page = classify(doc, self.session.url, candidates)
+        if page is None:
+            capture = await self.session.capture(f"unexpected-{label}")
+            raise UnexpectedPage(
+                f"{self.manifest.display_name}: landed on a page the adapter does not recognise "
+                f"(expected {' / '.join(c.name for c in candidates)})",
+                evidence_ids=[capture.evidence_id],
+            )
+        return page, doc
+
+    async def capture(self, label: str, *, document: bytes | None = None,
+                      document_media_type: str | None = None) -> tuple[Document, Capture]:
+        """Capture the current page as evidence (with the document it offered, when given) and return
+        the very HTML captured, parsed."""
+        capture = await self.session.capture(label, document=document, document_media_type=document_media_type)
+        return Document.parse(capture.html), capture
+
+    def provenance(self, *captures: Capture) -> Provenance:
+        return Provenance(
+            carrier=self.manifest.slug,
+            portal_account=self.session.account_label,
+            fetched_at=datetime.now(UTC),
+            evidence_ids=[c.evidence_id for c in captures],
+        )
+
+    @staticmethod
+    def attach(error: AggregatorError, *captures: Capture) -> AggregatorError:
+        return error.with_evidence(*(c.evidence_id for c in captures))
+
+    async def captured(self, label: str, error: AggregatorError) -> AggregatorError:
+        """`error` with a capture of the page that shows it as its evidence: `raise await self.captured(...)`."""
+        return self.attach(error, await self.session.capture(label))
+
+    async def expect(self, *pages: type[PortalPage], label: str) -> tuple[type[PortalPage], Document]:
+        """`land` among `pages`; the maintenance and login pages any step may meet are handled here once."""
+        anywhere = tuple(page for page in (self.maintenance_page, self.login_page) if page is not None)
+        page, doc = await self.land(*pages, *anywhere, label=label)
+        if page is self.maintenance_page:
+            raise await self.captured("maintenance", PortalMaintenance(
+                f"{self.manifest.display_name} shows its maintenance page"))
+        if page is self.login_page and page not in pages:
+            raise SessionExpired(f"{self.manifest.display_name} session expired")
+        return page, doc
+
+    # --- logging in ---------------------------------------------------------------------------------
+
+    async def fresh_totp(self) -> str:
+        """A never-used TOTP code. Take it before the login starts: waiting for a fresh window can take
+        30 s, longer than a login page may idle."""
+        if self.credentials.next_totp is None:
+            raise CredentialsMissing(f"{self.manifest.display_name} asks for a security code and the account "
+                                     f"has no TOTP seed")
+        return await self.credentials.next_totp()
+
+    async def login_refused(self, message: str | None, words: LoginMessages) -> NoReturn:
+        """The portal sent us back to its login page saying `message`: an ended login is logged in again;
+        a refused account (which the vault then freezes) or an unknown message carries a capture."""
+        name, said = self.manifest.display_name, message or ""
+        if words.login_ended(said):
+            raise SessionExpired(f"{name} ended the login before it finished")
+        why = words.rejection(said)
+        if why is not None:
+            raise await self.captured("login-refused", CredentialsRejected(f"{name} {why}"))
+        raise await self.captured("login-refused", UnexpectedPage(
+            f"{name} returned to the login page with a message the adapter does not know"))
+
+    # --- reading captured pages -------------------------------------------------------------------
+
+    def pure(self, step: Callable[[], T], *captures: Capture) -> T:
+        """Run a pure step on captured pages; its errors (and records a model refuses) carry their evidence."""
+        try:
+            return step()
+        except AggregatorError as error:
+            # A parser raises what the page means: a misread, or a maintenance or sign-in screen.
+            raise self.attach(error, *captures) from None
+        except ValidationError as error:
+            fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in error.errors())
+            raise self.attach(ParseError(f"the captured pages do not make a valid answer ({fields})"),
+                              *captures) from None
+        except Exception as error:  # noqa: BLE001 - a step that crashes on what the pages say is a misread
+            log_crash(self, "pure step", error)
+            raise self.attach(ParseError(crash_reason(error)), *captures) from None
+
+    def read(self, flow: str, capture: Capture, query: Any, *expected: type[P]) -> P:
+        """Parse the captured HTML; anything but the expected kinds of answer is an error with evidence."""
+        answer = self.pure(lambda: self.parse_answer(flow, capture.html, query), capture)
+        if not isinstance(answer, expected):
+            raise self.attach(UnexpectedPage(
+                f"{self.manifest.display_name} showed a {type(answer).__name__} page where "
+                f"{' or '.join(e.__name__ for e in expected)} was expected"), capture)
+        return answer

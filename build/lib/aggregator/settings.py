@@ -1,0 +1,133 @@
+"""Product settings (pydantic-settings, environment prefix ``AGGREGATOR_``).
+
+All state lives under one data directory: the database, the vault file and the evidence store. Tests
+and the demo pass their own directory and nothing is written outside it.
+
+That directory holds names, dates of birth and member ids, so it is the owner's alone: the commands
+create it 0700, run with a 0o077 umask (every file the product writes is 0600, every folder 0700,
+whatever the shell's umask), and refuse to start on a directory other users can read or write
+(`private_data_dir`).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from aggregator.errors import ConfigurationError
+
+PRIVATE_UMASK = 0o077  # files 0600, folders 0700
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AGGREGATOR_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=Path.cwd, description="root of all product state")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
+    snapshots_dir: Path | None = Field(default=None, description="evidence store; default data_dir/snapshots")
+    vault_path: Path | None = Field(default=None, description="vault file; default data_dir/vault.json")
+
+    carrier_urls: dict[str, str] = Field(
+        default_factory=dict, description='portal base URL per carrier slug, JSON: {"ridgeline": "https://..."}'
+    )
+
+    browser_executable: Path | None = Field(default=None, description="Chromium to drive; default auto")
+    browser_headless: bool = True
+    page_timeout_seconds: float = Field(default=20.0, gt=0)
+    navigation_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    # Off only for the sandbox, which imitates maintenance with a fault switch, not with the real hours.
+    respect_maintenance_windows: bool = True
+    # The overnight run (aggregator/overnight/schedule.py): practice-local times in this IANA zone.
+    timezone: str = Field(default="America/New_York", description="the practice's time zone")
+    nightly_run_time: str = Field(default="02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+                                  description="when the nightly run checks the next business day")
+    retry_pass_time: str = Field(default="06:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+                                 description="when failed-retryable items of the day are tried again")
+    business_days: str = Field(default="mon-fri", description="days the practice sees patients (cron style)")
+    misfire_grace_minutes: int = Field(default=180, ge=1, description="a missed run still starts this late")
+    batch_max_attempts: int = Field(default=4, ge=1, description="tries per item for retryable failures")
+    batch_retry_base_seconds: float = Field(default=30.0, gt=0, description="first backoff; doubles per try")
+    batch_deadline_minutes: float = Field(default=240.0, gt=0,
+                                          description="a run stops waiting for deferred items after this")
+    web_host: str = Field(default="127.0.0.1", description="address `aggregator serve` listens on")
+    web_port: int = Field(default=8000, ge=0, le=65535)
+    web_idle_timeout_minutes: int = Field(default=15, gt=0, description="web sessions end after this long unused")
+    web_session_max_hours: int = Field(default=12, gt=0, description="and after this long in any case")
+    web_cookie_secure: bool = Field(default=False, description="mark cookies Secure (set when served over HTTPS)")
+    web_forwarded_allow_ips: str | None = Field(
+        default=None, description="trust X-Forwarded-For/-Proto only from these proxy addresses (comma-separated); "
+                                  "default: trust none")
+    web_api_token_days: int = Field(default=90, gt=0, description="API tokens expire this many days after they are made")
+    web_secret_key_file: Path | None = Field(default=None, description="default data_dir/web-secret.key (made on first start)")
+
+    log_format: str = Field(default="console", pattern="^(console|json)$")
+    log_level: str = Field(default="INFO")
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.resolved_data_dir / 'aggregator.db'}"
+
+    @property
+    def resolved_snapshots_dir(self) -> Path:
+        return (self.snapshots_dir or self.resolved_data_dir / "snapshots").expanduser().resolve()
+
+    @property
+    def resolved_vault_path(self) -> Path:
+        return (self.vault_path or self.resolved_data_dir / "vault.json").expanduser().resolve()
+
+    @property
+    def resolved_web_secret_key_file(self) -> Path:
+        return (self.web_secret_key_file or self.resolved_data_dir / "web-secret.key").expanduser().resolve()
+
+
+class DataDirNotPrivate(ConfigurationError):
+    """The data directory can be read or written by other local users: the product will not use it."""
+
+
+def private_umask() -> int:
+    """Make every file and folder this process creates from now on its owner's alone; returns the old umask."""
+    return os.umask(PRIVATE_UMASK)
+
+
+def private_data_dir(path: Path, *, what: str = "the data directory") -> Path:
+    """Create `path` 0700 when it is missing; refuse it when group or others have any access to it.
+
+    A directory someone else can list or write lets them read the database or swap files under it, so
+    the fix (one `chmod`) is the user's decision, never made silently here.
+    """
+    if not path.exists():
+        path.mkdir(parents=True, mode=0o700)
+        path.chmod(0o700)  # mkdir's mode is filtered by the umask of whoever called us
+        return path
+    info = path.stat()
+    if not stat.S_ISDIR(info.st_mode):
+        raise DataDirNotPrivate(f"{what} {path} is not a directory")
+    if info.st_mode & 0o077:
+        raise DataDirNotPrivate(f"{what} {path} is open to other users "
+                                f"(mode {stat.S_IMODE(info.st_mode):04o}): run `chmod 700 {path}`")
+    return path
+
+
+def private_dirs(settings: Settings) -> Settings:
+    """The data directory made or checked (`private_data_dir`), and the evidence folder too when
+    AGGREGATOR_SNAPSHOTS_DIR puts it elsewhere and it exists (the product creates it 0700 otherwise)."""
+    data_dir = private_data_dir(settings.resolved_data_dir)
+    snapshots = settings.resolved_snapshots_dir
+    if snapshots.exists() and not snapshots.is_relative_to(data_dir):
+        private_data_dir(snapshots, what="the evidence folder")
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,95 @@
+"""Engine creation and schema migration. SQLite (a file in the data directory) by default,
+PostgreSQL when `AGGREGATOR_DATABASE_URL` says so."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+# Alembic announces its plugins and migration context at INFO on every start; that is noise for users.
+logging.getLogger("alembic").setLevel(logging.WARNING)
+
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from sqlalchemy import event  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+from sqlmodel import create_engine  # noqa: E402
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        _owner_only_sqlite_files(engine.url.database)
+        _serialize_sqlite_writers(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _owner_only_sqlite_files(database: str | None) -> None:
+    """The database file (and its WAL, shared-memory and journal files) readable by its owner only.
+
+    SQLite creates a new file with the umask's mode (0644 usually) and gives its side files the main
+    file's mode, so the main file is made 0600 before SQLite first opens it, and files an older
+    version left 0644 are closed on the way. Nothing to do for an in-memory database.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        return  # SQLite reports the missing folder itself, as before
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite takes an empty file as a new database
+    for candidate in (path, *(path.with_name(path.name + suffix) for suffix in SQLITE_SIDE_FILES)):
+        try:
+            if candidate.stat().st_mode & 0o077 and candidate.stat().st_uid == os.getuid():
+                candidate.chmod(0o600)
+        except FileNotFoundError:
+            continue
+
+
+def _serialize_sqlite_writers(engine: Engine) -> None:
+    # pysqlite's default deferred transactions let two writers both read the evidence chain head and
+    # then collide; BEGIN IMMEDIATE takes the write lock up front so chain appends are serialized.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision` (default the latest; idempotent)."""
+    config = alembic_config(str(engine.url.render_as_string(hide_password=False)))
+    with engine.connect() as connection:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying it and dropping the original, which enforced foreign
+            # keys forbid while other tables reference it. The pragma only works outside a transaction,
+            # so it goes straight to the driver connection (in autocommit mode) before Alembic begins.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")

@@ -1,0 +1,246 @@
+"""The JSON API under /api: lookups, worklist, records, evidence metadata, the access log.
+
+Authenticated by per-user API tokens (`Authorization: Bearer <token>`, made with `aggregator users token`),
+with the same role rules as the pages. Every read of records, evidence or the worklist is written to the
+access log, as a page view is. The schema is served at /api/openapi.json (signed-in users only).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+
+from aggregator.evidence import verify_entry
+from aggregator.store import web as store
+from aggregator.store.tables import EvidenceRow, LookupRow
+from aggregator.web import access_log
+from aggregator.web.auth import AUDIT, DESK, EVERYONE, Principal, api, context_of
+from aggregator.web.lookups import LookupRequest
+from aggregator.web.routes_audit import member_filter
+from aggregator.web.routes_staff import RERUNNABLE, viewable_job, worklist_rows
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+class Me(BaseModel):
+    username: str
+    display_name: str
+    role: str
+
+
+class Evidence(BaseModel):
+    id: str
+    seq: int
+    lookup_id: str | None
+    carrier: str
+    account_label: str
+    flow: str
+    label: str
+    url: str
+    captured_at: datetime
+    screenshot_sha256: str
+    html_sha256: str
+    document_sha256: str | None = None
+    document_media_type: str | None = None
+    prev_hash: str
+    entry_hash: str
+    screenshot_url: str
+
+    @classmethod
+    def of(cls, row: EvidenceRow) -> Evidence:
+        return cls(id=row.id, seq=row.seq, lookup_id=row.lookup_id, carrier=row.carrier, account_label=row.account_label,
+                   flow=row.flow, label=row.label, url=row.url, captured_at=store.as_utc(row.captured_at),
+                   screenshot_sha256=row.screenshot_sha256, html_sha256=row.html_sha256,
+                   document_sha256=getattr(row, "document_sha256", None),
+                   document_media_type=getattr(row, "document_media_type", None),
+                   prev_hash=row.prev_hash, entry_hash=row.entry_hash, screenshot_url=f"/evidence/{row.id}/screenshot")
+
+
+class EvidenceDetail(Evidence):
+    record_ids: list[str]
+
+
+class Lookup(BaseModel):
+    id: str
+    flow: str
+    carrier: str
+    account_label: str | None
+    member_id: str | None
+    service_date: date | None
+    source: str
+    requested_at: datetime
+    finished_at: datetime | None
+    outcome: str | None
+    reason: str | None
+    reason_code: str | None
+    changes: list[dict[str, Any]]
+    records: list[dict[str, Any]]  # the normalized records (aggregator.models) as JSON
+    evidence: list[Evidence]
+
+
+class Job(BaseModel):
+    id: str
+    state: str
+    step: str
+    done: int
+    total: int
+    outcomes: dict[str, str]
+    lookup_ids: dict[str, str]
+    error: str | None
+    elapsed_seconds: float
+    authorization_answer: dict[str, Any] | None = None
+
+
+class Verification(BaseModel):
+    evidence_id: str
+    ok: bool
+    problems: list[str]
+
+
+class AccessEntry(BaseModel):
+    at: datetime
+    username: str
+    role: str
+    action: str
+    object_type: str
+    object_id: str
+    client_ip: str | None
+
+
+class Worklist(BaseModel):
+    date: date
+    counts: dict[str, int]
+    rows: list[dict[str, Any]]  # aggregator.overnight.worklist.WorklistRow as JSON
+
+
+class RerunResult(BaseModel):
+    item_id: str
+    state: str
+    reason: str | None
+
+
+@router.get("/openapi.json", summary="This API's OpenAPI schema")
+async def openapi_schema(request: Request, principal: Annotated[Principal, Depends(api(EVERYONE))]) -> dict:
+    app = request.app
+    routes = [r for r in app.routes if isinstance(r, APIRoute) and r.path.startswith("/api/")]
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=routes)
+    schema.setdefault("components", {})["securitySchemes"] = {"token": {"type": "http", "scheme": "bearer"}}
+    schema["security"] = [{"token": []}]
+    return schema
+
+
+@router.get("/me", response_model=Me, summary="Who this token belongs to")
+async def me(principal: Annotated[Principal, Depends(api(EVERYONE))]) -> Me:
+    return Me(username=principal.user.username, display_name=principal.user.display_name, role=principal.role)
+
+
+@router.get("/worklist", response_model=Worklist, summary="The worklist for a date (default today)")
+async def worklist(request: Request, principal: Annotated[Principal, Depends(api(DESK))], day: date | None = None) -> Worklist:
+    from aggregator.web.routes_staff import practice_today
+
+    day = day or practice_today(request)
+    rows, counts = worklist_rows(request, day)
+    if rows is None:
+        raise HTTPException(503, "the worklist needs the batch (aggregator/overnight/worklist.py), which is not installed")
+    access_log.record(request, principal, "api_read", "worklist", day.isoformat())
+    return Worklist(date=day, counts=counts, rows=[json.loads(r.model_dump_json()) for r in rows])
+
+
+@router.post("/worklist/items/{item_id}/rerun", response_model=RerunResult, summary="Re-run one worklist item now")
+async def rerun(request: Request, item_id: str, principal: Annotated[Principal, Depends(api(DESK))]) -> RerunResult:
+    ctx = context_of(request)
+    item = store.batch_item(ctx.repository, item_id)
+    if item is None:
+        raise HTTPException(404, "no such worklist item")
+    if item.state not in RERUNNABLE:
+        raise HTTPException(409, f"an item that is {item.state} is not re-run")
+    try:
+        from aggregator.overnight.batch import rerun_item
+    except ImportError:
+        raise HTTPException(503, "re-running needs the batch (aggregator/overnight/batch.py), which is not installed") from None
+    row = await rerun_item(await ctx.runners.get(), item_id)
+    return RerunResult(item_id=row.id, state=row.state, reason=row.reason)
+
+
+@router.post("/lookups", response_model=Job, status_code=202, summary="Start an on-demand lookup")
+async def start_lookup(request: Request, body: LookupRequest, principal: Annotated[Principal, Depends(api(DESK))]) -> Job:
+    job = context_of(request).jobs.start(body, principal.user.id)
+    return Job(**job.status())
+
+
+@router.get("/lookups/jobs/{job_id}", response_model=Job, summary="Progress and outcome of an on-demand lookup")
+async def lookup_job(request: Request, job_id: str, principal: Annotated[Principal, Depends(api(DESK))]) -> Job:
+    job = viewable_job(request, principal, job_id)
+    access_log.record(request, principal, "api_read", "lookup_job", job_id)
+    return Job(**job.status(), authorization_answer=job.auth_answer)
+
+
+@router.get("/lookups/{lookup_id}", response_model=Lookup, summary="A lookup with its records and evidence")
+async def lookup(request: Request, lookup_id: str, principal: Annotated[Principal, Depends(api(EVERYONE))]) -> Lookup:
+    repository = context_of(request).repository
+    row = repository.get_lookup(lookup_id)
+    if row is None:
+        raise HTTPException(404, "no such lookup")
+    access_log.record(request, principal, "api_read", "lookup", lookup_id)
+    return _lookup(repository, row)
+
+
+def _lookup(repository, row: LookupRow) -> Lookup:  # type: ignore[no-untyped-def]
+    return Lookup(
+        id=row.id, flow=row.flow, carrier=row.carrier, account_label=row.account_label, member_id=row.member_id,
+        service_date=row.service_date, source=row.source, requested_at=store.as_utc(row.requested_at),
+        finished_at=store.as_utc(row.finished_at) if row.finished_at else None, outcome=row.outcome,
+        reason=row.reason, reason_code=row.reason_code, changes=json.loads(row.changes) if row.changes else [],
+        records=[json.loads(r.payload) for r in store.records_of_lookup(repository, row.id)],
+        evidence=[Evidence.of(e) for e in repository.evidence_for_lookup(row.id)],
+    )
+
+
+@router.get("/evidence", response_model=list[Evidence], summary="Find evidence by date, carrier, member, flow")
+async def find_evidence(request: Request, principal: Annotated[Principal, Depends(api(AUDIT))],
+                        date_from: date | None = None, date_to: date | None = None, carrier: str | None = None,
+                        member_id: str | None = None, flow: str | None = None, limit: int = 200) -> list[Evidence]:
+    found = store.find_evidence(context_of(request).repository, date_from=date_from, date_to=date_to, carrier=carrier,
+                                member_id=member_filter(member_id), flow=flow,
+                                limit=max(1, min(limit, 1000)))
+    access_log.record(request, principal, "api_search", "evidence", f"{len(found)} results")
+    return [Evidence.of(e) for e, _ in found]
+
+
+@router.get("/evidence/{evidence_id}", response_model=EvidenceDetail, summary="One evidence entry's metadata")
+async def evidence(request: Request, evidence_id: str, principal: Annotated[Principal, Depends(api(AUDIT))]) -> EvidenceDetail:
+    repository = context_of(request).repository
+    row = repository.evidence(evidence_id)
+    if row is None:
+        raise HTTPException(404, "no such evidence")
+    access_log.record(request, principal, "api_read", "evidence", evidence_id)
+    records = [r.id for r in store.records_backed_by(repository, evidence_id)]
+    return EvidenceDetail(**Evidence.of(row).model_dump(), record_ids=records)
+
+
+@router.post("/evidence/{evidence_id}/verify", response_model=Verification,
+             summary="Recompute this entry's file hashes, entry hash and link to the previous entry")
+async def verify(request: Request, evidence_id: str, principal: Annotated[Principal, Depends(api(AUDIT))]) -> Verification:
+    ctx = context_of(request)
+    row = ctx.repository.evidence(evidence_id)
+    if row is None:
+        raise HTTPException(404, "no such evidence")
+    problems = verify_entry(row, store.previous_evidence(ctx.repository, row.seq), ctx.files)
+    access_log.record(request, principal, "verify", "evidence", evidence_id)
+    return Verification(evidence_id=evidence_id, ok=not problems, problems=[f"entry {p.seq}: {p.problem}" for p in problems])
+
+
+@router.get("/access-log", response_model=list[AccessEntry], summary="Who viewed which evidence or PHI, when")
+async def access_log_entries(request: Request, principal: Annotated[Principal, Depends(api(AUDIT))],
+                             username: str | None = None, object_type: str | None = None,
+                             object_id: str | None = None, limit: int = 200) -> list[AccessEntry]:
+    rows = store.access_log(context_of(request).repository, username=username, object_type=object_type,
+                            object_id=object_id, limit=max(1, min(limit, 5000)))
+    return [AccessEntry(at=store.as_utc(r.at), username=r.username, role=r.role, action=r.action,
+                        object_type=r.object_type, object_id=r.object_id, client_ip=r.client_ip) for r in rows]

@@ -1,0 +1,274 @@
+"""Front-desk pages: the worklist for a date, an appointment, on-demand lookups, re-running one item,
+a lookup's records, and the evidence files themselves (screenshot, HTML, document)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from aggregator.evidence_mask import boxes_from_json, mask_html, mask_png, rules_for
+from aggregator.store import web as store
+from aggregator.store.tables import EvidenceRow
+from aggregator.web import access_log, views
+from aggregator.web.auth import ADMIN, AUDITOR, DESK, EVERYONE, Principal, context_of, form, page
+from aggregator.web.lookups import CHECKS, LookupJob, LookupRequest
+
+router = APIRouter(include_in_schema=False)
+ITEM_STATES = ("pending", "running", "deferred", "verified", "verified_with_changes", "not_found", "needs_human",
+               "failed", "not_checked")
+RERUNNABLE = ("failed", "needs_human", "deferred", "not_found")
+
+
+def practice_today(request: Request) -> date:
+    zone = getattr(context_of(request).settings, "timezone", "UTC")
+    return datetime.now(ZoneInfo(zone)).date()
+
+
+def parse_day(value: str | None, request: Request) -> date:
+    if not value:
+        return practice_today(request)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(422, "date must be YYYY-MM-DD") from None
+
+
+def worklist_rows(request: Request, day: date):  # type: ignore[no-untyped-def]
+    """The batch's worklist (aggregator/overnight/worklist.py, owned by the batch); None while it is not installed."""
+    try:
+        from aggregator.overnight.worklist import state_counts, worklist
+    except ImportError:
+        return None, {}
+    rows = worklist(context_of(request).repository, day)
+    return rows, state_counts(rows)
+
+
+# --- worklist and appointments ------------------------------------------------------------------------------
+
+@router.get("/worklist")
+async def worklist_page(request: Request, principal: Annotated[Principal, Depends(page(DESK))],
+                        date: str | None = None, state: str | None = None) -> Response:
+    day = parse_day(date, request)
+    rows, counts = worklist_rows(request, day)
+    access_log.record(request, principal, "view", "worklist", day.isoformat())
+    shown = [r for r in rows or [] if not state or r.state == state]
+    changed = [r for r in rows or [] if r.changes]
+    return views.render(request, "worklist.html", day=day, rows=shown, counts=counts, state=state,
+                        states=ITEM_STATES, changed=changed, available=rows is not None,
+                        total=len(rows or []))
+
+
+@router.get("/appointments/{appointment_id}")
+async def appointment_page(request: Request, appointment_id: str,
+                           principal: Annotated[Principal, Depends(page(DESK))]) -> Response:
+    ctx = context_of(request)
+    appointment = store.appointment(ctx.repository, appointment_id)
+    if appointment is None:
+        raise HTTPException(404, "no such appointment")
+    access_log.record(request, principal, "view", "appointment", appointment_id)
+    items = store.batch_items_for(ctx.repository, appointment_id)
+    item = items[0] if items else None
+    lookups = []
+    if item is not None:
+        for lookup_id in (item.eligibility_lookup_id, item.authorization_lookup_id):
+            if lookup_id:
+                lookups.append(lookup_view(request, principal, lookup_id))
+    # The batch stores one authorization answer per procedure (or one for the visit) as a JSON list.
+    stored = json.loads(item.auth_answer) if item and item.auth_answer else []
+    auth_answers = stored if isinstance(stored, list) else [stored]
+    return views.render(request, "appointment.html", appointment=appointment, item=item, items=items,
+                        lookups=[lk for lk in lookups if lk], auth_answers=auth_answers,
+                        changes=views.changes_of(item.changes) if item else [], rerunnable=RERUNNABLE)
+
+
+@router.post("/worklist/items/{item_id}/rerun")
+async def rerun(request: Request, item_id: str, principal: Annotated[Principal, Depends(form(DESK))]) -> Response:
+    ctx = context_of(request)
+    item = store.batch_item(ctx.repository, item_id)
+    if item is None:
+        raise HTTPException(404, "no such worklist item")
+    try:
+        from aggregator.overnight.batch import rerun_item
+    except ImportError:
+        raise HTTPException(503, "re-running needs the batch (aggregator/overnight/batch.py), which is not installed") from None
+    if item.state not in RERUNNABLE:
+        raise HTTPException(409, f"an item that is {item.state.replace('_', ' ')} is not re-run")
+    runner = await ctx.runners.get()
+    await rerun_item(runner, item_id)
+    return RedirectResponse(f"/appointments/{item.appointment_id}", status_code=303)
+
+
+# --- on-demand lookups -------------------------------------------------------------------------------------
+
+def carriers() -> list[tuple[str, str]]:
+    from aggregator.scrapers.registry import all_adapters
+
+    return [(cls.manifest.slug, cls.manifest.display_name) for cls in all_adapters()]
+
+
+@router.get("/lookups/new")
+async def lookup_form(request: Request, principal: Annotated[Principal, Depends(page(DESK))]) -> Response:
+    return views.render(request, "lookup_new.html", carriers=carriers(), checks=CHECKS, values={},
+                        today=practice_today(request), error=None)
+
+
+@router.post("/lookups")
+async def start_lookup(request: Request, principal: Annotated[Principal, Depends(form(DESK))],
+                       carrier: Annotated[str, Form()], member_id: Annotated[str, Form()],
+                       date_of_birth: Annotated[str, Form()], service_date: Annotated[str, Form()],
+                       checks: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI reads the default
+                       last_name: Annotated[str, Form()] = "", service_type: Annotated[str, Form()] = "",
+                       procedure: Annotated[str, Form()] = "") -> Response:
+    values = {"carrier": carrier, "date_of_birth": date_of_birth, "service_date": service_date, "checks": checks,
+              "service_type": service_type, "procedure": procedure}
+    try:
+        lookup = LookupRequest(carrier=carrier, member_id=member_id, date_of_birth=date_of_birth,
+                               service_date=service_date, checks=checks, last_name=last_name,
+                               service_type=service_type, procedure=procedure)
+    except ValidationError as error:
+        first = error.errors(include_input=False)[0]
+        where = ".".join(str(p) for p in first["loc"]).replace("_", " ")
+        return views.render(request, "lookup_new.html", status_code=422, carriers=carriers(), checks=CHECKS,
+                            values=values, today=practice_today(request),
+                            error=f"{where}: {first['msg'].removeprefix('Value error, ')}")
+    job = context_of(request).jobs.start(lookup, principal.user.id)
+    return RedirectResponse(f"/lookups/jobs/{job.id}", status_code=303)
+
+
+def viewable_job(request: Request, principal: Principal, job_id: str, missing: str = "no such lookup job") -> LookupJob:
+    """The job if this user started it; admins may see any job. Someone else's job is answered exactly like
+    a missing one, so job ids cannot be probed."""
+    job = context_of(request).jobs.get(job_id)
+    if job is None or (job.user_id != principal.user.id and principal.role != ADMIN):
+        raise HTTPException(404, missing)
+    return job
+
+
+@router.get("/lookups/jobs/{job_id}")
+async def lookup_job(request: Request, job_id: str, principal: Annotated[Principal, Depends(page(DESK))]) -> Response:
+    job = viewable_job(request, principal, job_id, "no such lookup job (jobs are kept in memory until the app restarts)")
+    # The page shows the member id and the prior-auth answer: a view of PHI like any lookup page.
+    access_log.record(request, principal, "view", "lookup_job", job_id)
+    lookups = []
+    if job.state in ("done", "failed"):
+        lookups = [lk for lk in (lookup_view(request, principal, i) for i in job.lookup_ids.values()) if lk]
+    return views.render(request, "lookup_job.html", job=job, status=job.status(), lookups=lookups)
+
+
+@router.get("/lookups/jobs/{job_id}/status")
+async def lookup_job_status(request: Request, job_id: str,
+                            principal: Annotated[Principal, Depends(page(DESK))]) -> Response:
+    # Progress only (state, step, counts, outcome codes): no PHI, so polling is not logged; still only
+    # for whoever may see the job.
+    job = viewable_job(request, principal, job_id)
+    return JSONResponse(job.status())
+
+
+@router.get("/lookups/{lookup_id}")
+async def lookup_page(request: Request, lookup_id: str,
+                      principal: Annotated[Principal, Depends(page(EVERYONE))]) -> Response:
+    view = lookup_view(request, principal, lookup_id)
+    if view is None:
+        raise HTTPException(404, "no such lookup")
+    return views.render(request, "lookup.html", lookup=view)
+
+
+def lookup_view(request: Request, principal: Principal, lookup_id: str) -> dict | None:
+    """A lookup with its records and evidence, for a page; the view is written to the access log."""
+    repository = context_of(request).repository
+    lookup = repository.get_lookup(lookup_id)
+    if lookup is None:
+        return None
+    access_log.record(request, principal, "view", "lookup", lookup_id)
+    return {"row": lookup, "records": views.answers(store.records_of_lookup(repository, lookup_id)),
+            "evidence": repository.evidence_for_lookup(lookup_id), "changes": views.changes_of(lookup.changes)}
+
+
+# --- evidence files --------------------------------------------------------------------------------------
+
+def _evidence(request: Request, evidence_id: str) -> EvidenceRow:
+    row = context_of(request).repository.evidence(evidence_id)
+    if row is None:
+        raise HTTPException(404, "no such evidence")
+    return row
+
+
+def _path(request: Request, relative: str) -> Path:
+    files = context_of(request).files
+    path = files.path(relative).resolve()
+    if not path.is_relative_to(files.root.resolve()) or not path.is_file():
+        raise HTTPException(404, "the evidence file is missing from the store")
+    return path
+
+
+def _file(request: Request, relative: str) -> FileResponse:
+    return FileResponse(_path(request, relative))
+
+
+def sees_originals(principal: Principal) -> bool:
+    """Admins and auditors see evidence as captured; everyone else a copy with the portal's masked places
+    (the signed-in portal user, aggregator/evidence_mask.py) blacked out."""
+    return principal.role in (ADMIN, AUDITOR)
+
+
+@router.get("/evidence/{evidence_id}/screenshot")
+async def evidence_screenshot(request: Request, evidence_id: str,
+                              principal: Annotated[Principal, Depends(page(EVERYONE))]) -> Response:
+    row = _evidence(request, evidence_id)
+    if sees_originals(principal):
+        access_log.record(request, principal, "view_screenshot", "evidence", evidence_id)
+        response = _file(request, row.screenshot_path)
+        response.media_type = "image/png"
+        response.headers["content-type"] = "image/png"
+        return response
+    boxes = boxes_from_json(row.mask_boxes)
+    if boxes is None:
+        # Captured before masks were recorded (or the page could not be searched): no safe copy exists.
+        raise HTTPException(404, "this screenshot has no masked copy for staff; an auditor or admin can view it")
+    path = _path(request, row.screenshot_path)
+    access_log.record(request, principal, "view_screenshot_masked", "evidence", evidence_id)
+    data = await run_in_threadpool(lambda: mask_png(path.read_bytes(), boxes) if boxes else path.read_bytes())
+    return Response(data, media_type="image/png")
+
+
+@router.get("/evidence/{evidence_id}/html")
+async def evidence_html(request: Request, evidence_id: str,
+                        principal: Annotated[Principal, Depends(page(EVERYONE))]) -> Response:
+    row = _evidence(request, evidence_id)
+    path = _path(request, row.html_path)
+    if sees_originals(principal):
+        access_log.record(request, principal, "view_html", "evidence", evidence_id)
+        response: Response = _file(request, row.html_path)
+    else:
+        access_log.record(request, principal, "view_html_masked", "evidence", evidence_id)
+        rules = rules_for(row.carrier)
+        text = await run_in_threadpool(lambda: mask_html(path.read_text(encoding="utf-8", errors="replace"), rules))
+        response = Response(text)
+    # The portal's HTML is shown as text, never run on our origin.
+    response.headers["content-type"] = "text/plain; charset=utf-8"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+@router.get("/evidence/{evidence_id}/document")
+async def evidence_document(request: Request, evidence_id: str,
+                            principal: Annotated[Principal, Depends(page(EVERYONE))]) -> Response:
+    row = _evidence(request, evidence_id)
+    relative = getattr(row, "document_path", None)
+    if not relative:
+        raise HTTPException(404, "this evidence has no document")
+    access_log.record(request, principal, "view_document", "evidence", evidence_id)
+    response = _file(request, relative)
+    media = getattr(row, "document_media_type", None) or "application/octet-stream"
+    response.headers["content-type"] = media
+    response.headers["Content-Disposition"] = f'attachment; filename="evidence-{row.id}{".pdf" if "pdf" in media else ""}"'
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response

@@ -1,0 +1,115 @@
+"""End-to-end fixtures: the real sandbox portals on loopback and a real Chromium.
+
+One sandbox and one browser serve the whole session (starting them is the slow part); every test gets
+its own data directory, vault and database, and the portal's counters and faults are reset around it.
+
+A plugin, not a conftest: tests/conftest.py loads it for the whole tree (`pytest_plugins`), so the
+cross-carrier e2e tests (tests/e2e, tests/web) and each carrier's own (tests/carriers/<slug>/) share one
+sandbox and one browser in a session. A test that uses the sandbox or the browser, or lives in a
+`*_e2e.py` file, is marked `e2e` here (`pytest -m e2e`, `pytest -m "not e2e"`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from aggregator.browser import BrowserPool
+from aggregator.runner import Runner
+from aggregator.settings import Settings
+from aggregator.store import Repository
+from sandbox.accounts import vault_inputs
+from sandbox.portal_state import PortalState
+from sandbox.server import SandboxHandle, start_sandbox
+from vault import MasterKey, Vault
+
+# The portal of the tests of the runner's own behaviour (login discipline, maintenance, changes), which need
+# one portal, any; a carrier's own behaviour is tested in tests/carriers/<slug>/.
+EXAMPLE_CARRIER = "ridgeline"
+
+# A Wednesday noon in New York: outside every manifest maintenance window, whatever day CI runs.
+QUIET_TIME = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[SandboxHandle]:
+    # Every sandbox carrier (discovered from its folder sandbox/<slug>/, see sandbox.carriers).
+    with start_sandbox() as handle:
+        yield handle
+
+
+@pytest.fixture
+def portals(sandbox: SandboxHandle) -> Iterator[dict[str, PortalState]]:
+    """Every portal's state (faults, counters, request log), reset before and after the test."""
+    for state in sandbox.states.values():
+        state.reset()
+    yield sandbox.states
+    for state in sandbox.states.values():
+        state.reset()
+
+
+@pytest.fixture
+def portal(portals: dict[str, PortalState]) -> PortalState:
+    return portals[EXAMPLE_CARRIER]
+
+
+@pytest.fixture(scope="session")
+async def browser_pool() -> AsyncIterator[BrowserPool]:
+    pool = BrowserPool(Settings())
+    await pool.start()
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def vault(settings: Settings, sandbox: SandboxHandle) -> Vault:
+    settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    key = MasterKey.generate()
+    key.write_key_file(settings.resolved_data_dir / "vault.key")
+    vault = Vault.create(settings.resolved_vault_path, key)
+    vault.upsert_accounts(vault_inputs(sandbox.dataset, list(sandbox.states)))
+    return vault
+
+
+E2E_FIXTURES = frozenset({"sandbox", "browser_pool"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        uses_sandbox = E2E_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if uses_sandbox or item.path.name.endswith("_e2e.py"):
+            item.add_marker(pytest.mark.e2e)
+
+
+RunnerFactory = Callable[..., "AsyncIterator[Runner]"]
+
+
+@pytest.fixture
+def make_runner(settings: Settings, vault: Vault, browser_pool: BrowserPool, sandbox: SandboxHandle, portal: PortalState):
+    """`async with make_runner() as runner:` a runner on this test's data dir, closed afterwards."""
+
+    @asynccontextmanager
+    async def factory(**kwargs: object) -> AsyncIterator[Runner]:
+        runner = Runner(settings=settings, repository=Repository.open(settings.resolved_database_url),
+                        vault=Vault.open(settings.resolved_vault_path, MasterKey.resolve(settings)),
+                        pool=browser_pool, base_urls=sandbox.urls, clock=lambda: QUIET_TIME, **kwargs)  # type: ignore[arg-type]
+        try:
+            yield runner
+        finally:
+            await runner.close()
+
+    return factory
+
+
+def account_stats(portal: PortalState, label: str) -> dict:
+    username = next(a.username for a in portal.data.accounts if a.label == label)
+    return portal.stats()["accounts"][username]
