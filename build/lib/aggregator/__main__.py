@@ -1,3 +1,0 @@
-from aggregator.cli import app
-
-app(prog_name="aggregator")
