@@ -9,16 +9,15 @@ from __future__ import annotations
 import json
 import os
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sandbox.carriers import CarrierProfile
 from sandbox.identifiers import base32_secret
 
 if TYPE_CHECKING:
-    from sandbox.dataset import Dataset
     from vault.models import AccountInput
 
 SECURITY_QUESTIONS = (
@@ -86,7 +85,18 @@ def export_accounts(accounts: Iterable[ProviderAccount], path: Path) -> Path:
     return path
 
 
-def vault_inputs(dataset: Dataset, carriers: Iterable[str]) -> list[AccountInput]:
+class _CarrierAccounts(Protocol):
+    @property
+    def accounts(self) -> Sequence[ProviderAccount]: ...
+
+
+class _Dataset(Protocol):
+    """What vault_inputs reads of a dataset (sandbox.dataset.Dataset, which imports this module)."""
+
+    def carrier(self, slug: str) -> _CarrierAccounts: ...
+
+
+def vault_inputs(dataset: _Dataset, carriers: Iterable[str]) -> list[AccountInput]:
     """The sandbox's provider accounts as vault entries, for `Vault.upsert_accounts` (demo, tests, recorder)."""
     from vault.models import AccountInput
 

@@ -36,7 +36,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING
+from typing import Protocol, TypeVar
 
 from aggregator.models import ServiceType
 from aggregator.models.codes import (
@@ -50,9 +50,22 @@ from aggregator.models.codes import (
 )
 from sandbox.identifiers import digits, make_npi
 from sandbox.plans import CENT, IN, PlanDesign, money
+from sandbox.rng import rng_for
 
-if TYPE_CHECKING:  # dataset.py imports this module; the types are only needed for annotations
-    from sandbox.dataset import MemberData
+
+class MemberData(Protocol):
+    """What the generator reads of a member (sandbox.dataset.MemberData; dataset.py imports this module)."""
+
+    @property
+    def member_id(self) -> str: ...
+    @property
+    def effective_date(self) -> date: ...
+    @property
+    def termination_date(self) -> date | None: ...
+    def coverage_kind(self, on: date) -> str: ...
+
+
+M = TypeVar("M", bound=MemberData)  # the dataset's own member type, handed back to its `plan_for`
 
 S = ServiceType
 C = ClaimStatusCategory
@@ -287,12 +300,10 @@ _ENCOUNTER_WEIGHTS: dict[ServiceType, int] = {
 
 # --- generation ----------------------------------------------------------------------------------
 
-def generate_activity(seed: int, as_of: date, carrier: str, members: Sequence[MemberData],
-                      plan_for: Callable[[MemberData], PlanDesign], fmt: ActivityFormat
+def generate_activity(seed: int, as_of: date, carrier: str, members: Sequence[M],
+                      plan_for: Callable[[M], PlanDesign], fmt: ActivityFormat
                       ) -> tuple[dict[str, AuthorizationData], dict[str, ClaimData]]:
     """Authorizations and claims of one carrier (by number, in generation order), numbered as `fmt` says."""
-    from sandbox.dataset import rng_for  # the dataset module imports this one
-
     providers = _servicing_providers(rng_for(seed, carrier, "servicing-providers"))
     auths = _authorizations(rng_for(seed, carrier, "authorizations"), as_of, fmt, members, plan_for, providers)
     claims = _claims(rng_for(seed, carrier, "claims"), as_of, fmt, members, plan_for)
@@ -317,8 +328,8 @@ def _random_day(rng: random.Random, low: date, high: date) -> date:
     return low + timedelta(days=rng.randint(0, max(0, (high - low).days)))
 
 
-def _authorizations(rng: random.Random, as_of: date, fmt: ActivityFormat, members: Sequence[MemberData],
-                    plan_for: Callable[[MemberData], PlanDesign],
+def _authorizations(rng: random.Random, as_of: date, fmt: ActivityFormat, members: Sequence[M],
+                    plan_for: Callable[[M], PlanDesign],
                     providers: Mapping[ServiceType, tuple[tuple[str, str], ...]]) -> dict[str, AuthorizationData]:
     chance = {"active": 0.34, "termed": 0.25, "future": 0.12}
     # Plans that need no outpatient review (an EPO here) see far fewer requests.
@@ -474,8 +485,8 @@ def _one_authorization(rng: random.Random, as_of: date, fmt: ActivityFormat, mem
 
 # --- claims --------------------------------------------------------------------------------------
 
-def _claims(rng: random.Random, as_of: date, fmt: ActivityFormat, members: Sequence[MemberData],
-            plan_for: Callable[[MemberData], PlanDesign]) -> dict[str, ClaimData]:
+def _claims(rng: random.Random, as_of: date, fmt: ActivityFormat, members: Sequence[M],
+            plan_for: Callable[[M], PlanDesign]) -> dict[str, ClaimData]:
     eligible = [m for m in members if m.coverage_kind(as_of) != "future" and _window(m, as_of) is not None]
     active = [m for m in eligible if m.coverage_kind(as_of) == "active"
               and (as_of - m.effective_date).days > 400]

@@ -28,6 +28,7 @@ from sandbox.activity import AuthorizationData, ClaimData, generate_activity
 from sandbox.carriers import CarrierProfile, profiles
 from sandbox.identifiers import digits, make_npi, make_tax_id
 from sandbox.plans import CENT, OUT, VISIT_LIMITED, PlanDesign, build_plan, money
+from sandbox.rng import rng_for
 
 DEFAULT_SEED = 20261127
 DEFAULT_AS_OF = date(2026, 11, 27)
@@ -137,10 +138,6 @@ class Dataset:
             return self.carriers[slug]
         except KeyError:
             raise KeyError(f"the sandbox dataset has no carrier '{slug}' (has: {', '.join(self.carriers)})") from None
-
-
-def rng_for(seed: int, *purpose: str) -> random.Random:
-    return random.Random(":".join((str(seed), *purpose)))
 
 
 def generate_dataset(seed: int = DEFAULT_SEED, as_of: date = DEFAULT_AS_OF,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
@@ -19,6 +19,9 @@ from rich.table import Table
 
 from aggregator.cli.common import app
 from aggregator.settings import Settings, private_dirs
+
+if TYPE_CHECKING:
+    from aggregator.overnight.appointments import Format
 
 appointments_app = typer.Typer(help="The practice's appointment list: import it, list a day.", no_args_is_help=True)
 app.add_typer(appointments_app, name="appointments")
@@ -64,7 +67,12 @@ def import_command(
     from aggregator.store import Repository
 
     settings = _settings(data_dir)
-    if file_format is not None and file_format not in ("csv", "fhir"):
+    kind: Format | None = None
+    if file_format == "csv":
+        kind = "csv"
+    elif file_format == "fhir":
+        kind = "fhir"
+    elif file_format is not None:
         raise _fail(f"--format must be csv or fhir, got '{file_format}'", EXIT_FILE_ERROR)
     timezone = timezone or getattr(settings, "timezone", None)  # AGGREGATOR_TIMEZONE, when the setting exists
     try:
@@ -74,7 +82,7 @@ def import_command(
     try:
         columns = load_mapping(mapping) if mapping else None
         repository = Repository.open(settings.resolved_database_url)
-        report = import_appointments(repository, file, mapping=columns, format=file_format,  # type: ignore[arg-type]
+        report = import_appointments(repository, file, mapping=columns, format=kind,
                                      timezone=zone)
     except AppointmentFileError as error:
         raise _fail(f"{error.reason}; nothing imported", EXIT_FILE_ERROR) from None

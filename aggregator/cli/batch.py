@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
-from typing import Annotated
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -20,6 +21,12 @@ from rich.table import Table
 
 from aggregator.cli.common import DataDirOption, app, console, fail, load_settings, parse_iso_date
 from aggregator.errors import AggregatorError
+
+if TYPE_CHECKING:
+    from aggregator.overnight.batch import BatchSummary
+    from aggregator.overnight.worklist import WorklistRow
+    from aggregator.settings import Settings
+    from aggregator.store.tables import BatchItemRow
 
 schedule_app = typer.Typer(help="The nightly pre-visit run and other timed jobs.", no_args_is_help=True)
 app.add_typer(schedule_app, name="schedule")
@@ -37,7 +44,7 @@ def run_batch(
     data_dir: DataDirOption = None,
 ) -> None:
     """Verify every appointment of a date: eligibility, and prior auth when the visit names procedures."""
-    from aggregator.overnight.batch import BatchRun, BatchSummary
+    from aggregator.overnight.batch import BatchRun
     from aggregator.runner import Runner
     from aggregator.store import batches
 
@@ -54,7 +61,7 @@ def run_batch(
             with Progress(*columns, console=console, transient=False) as progress:
                 task = progress.add_task(f"checking {target}", total=todo)
 
-                def advance(item) -> None:  # type: ignore[no-untyped-def]
+                def advance(item: BatchItemRow) -> None:
                     progress.update(task, advance=1, description=f"{item.carrier}: {item.state.replace('_', ' ')}")
 
                 return await BatchRun(runner, target, trigger="cli", retry_failed=retry_failed,
@@ -73,7 +80,7 @@ def run_batch(
         raise typer.Exit(5)
 
 
-def _show_summary(settings, target: date, summary) -> None:  # type: ignore[no-untyped-def]
+def _show_summary(settings: Settings, target: date, summary: BatchSummary) -> None:
     from aggregator.store import Repository, batches
 
     table = Table(title=f"Appointments of {target}: {summary.total} in {summary.seconds:.0f} s, "
@@ -128,7 +135,7 @@ def show_worklist(
     console.print(render_worklist(rows, target))
 
 
-def render_worklist(rows, day: date) -> Table:  # type: ignore[no-untyped-def]
+def render_worklist(rows: list[WorklistRow], day: date) -> Table:
     from aggregator.overnight import worklist
 
     table = Table(title=f"Worklist {day}: " + ", ".join(f"{k.replace('_', ' ')} {v}"
@@ -148,7 +155,7 @@ def render_worklist(rows, day: date) -> Table:  # type: ignore[no-untyped-def]
     return table
 
 
-def _to_do(row) -> str:  # type: ignore[no-untyped-def]
+def _to_do(row: WorklistRow) -> str:
     """The item's action, else the first thing the auth answer says is missing (and how many more); then the
     first call-the-payer item not already said (the carrier's portal cannot show it)."""
     if row.action:
@@ -165,7 +172,7 @@ def _to_do(row) -> str:  # type: ignore[no-untyped-def]
     return f"{said}; {call}" if said else call
 
 
-def _money(value) -> str:  # type: ignore[no-untyped-def]
+def _money(value: Decimal | None) -> str:
     return "" if value is None else f"${value:,.2f}"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -20,6 +20,9 @@ from rich.table import Table
 
 from aggregator.cli.common import DataDirOption, app, console, fail, load_settings, parse_iso_date
 from aggregator.errors import AggregatorError, ConfigurationError
+
+if TYPE_CHECKING:
+    from aggregator.overnight.canary import PortalVerdict
 
 canary_app = typer.Typer(help="Check each portal account's login and parsing with a known member (before the batch "
                               "and on demand).", invoke_without_command=True)
@@ -52,7 +55,7 @@ def check(
     """Run every configured canary now (one eligibility lookup per portal account)."""
     if ctx.invoked_subcommand is not None:
         return
-    from aggregator.overnight.canary import PortalVerdict, run_canaries
+    from aggregator.overnight.canary import run_canaries
     from aggregator.runner import Runner
     from aggregator.store import Repository
     from aggregator.store import canary as store
@@ -89,7 +92,7 @@ def check(
         raise typer.Exit(6)
 
 
-def _show(verdicts, held: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+def _show(verdicts: dict[str, PortalVerdict], held: dict[str, int]) -> None:
     table = Table(title="Canary")
     for header in ("Portal", "Account", "Result", "Why"):
         table.add_column(header, overflow="fold")

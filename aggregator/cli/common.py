@@ -23,6 +23,8 @@ from aggregator.errors import AggregatorError, Outcome
 from aggregator.logging import configure_logging
 from aggregator.settings import Settings, private_dirs, private_umask
 
+M = TypeVar("M", bound=BaseModel)  # the query model build_query validates
+
 app = typer.Typer(help="Carrier portal aggregator: eligibility from insurance carrier portals, with evidence.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 
@@ -76,7 +78,7 @@ def parse_iso_date(value: str, option: str) -> date:
         raise fail(f"{option} must be a date as YYYY-MM-DD, got '{value}'", 2) from None
 
 
-def build_query(model: type[BaseModel], **fields: object) -> BaseModel:
+def build_query(model: type[M], **fields: object) -> M:
     """Validate a query, naming the option at fault in the error (exit 2)."""
     try:
         return model(**fields)

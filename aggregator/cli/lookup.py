@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -28,7 +28,14 @@ from aggregator.cli.common import (
 )
 from aggregator.cli.output import show_authorization_answer, show_not_available, show_result
 from aggregator.errors import AggregatorError, NotAvailableAtCarrier, Outcome
-from aggregator.models import AuthorizationQuery, ClaimQuery, EligibilityQuery, ServiceType
+from aggregator.models import (
+    AuthorizationList,
+    AuthorizationQuery,
+    ClaimQuery,
+    EligibilityQuery,
+    EligibilityRecord,
+    ServiceType,
+)
 from aggregator.scrapers.framework import Capability
 from aggregator.settings import Settings
 
@@ -67,7 +74,7 @@ def run_lookups(settings: Settings, carrier: str, calls: Callable[[Runner], Awai
         raise fail(error.reason, EXIT_CODES.get(error.outcome, 1)) from None
 
 
-def finish(result: LookupResult, settings: Settings, as_json: bool, extra: dict | None = None) -> None:
+def finish(result: LookupResult, settings: Settings, as_json: bool, extra: dict[str, Any] | None = None) -> None:
     show_result(console, result, settings.resolved_snapshots_dir, as_json=as_json, extra=extra)
     if result.outcome is not Outcome.FOUND:
         reason = f"{result.outcome.value}: {result.reason}" if result.reason else result.outcome.value
@@ -138,7 +145,9 @@ def lookup_authorizations(
     for part in (coverage, auths):
         if part.outcome is not Outcome.FOUND:
             finish(part, settings, as_json)
-    answer = answer_authorization(coverage.answer, auths.answer, service_date=visit,  # type: ignore[arg-type]
+    # Both FOUND (finish() exits otherwise): the answers are the records themselves, not "member not found".
+    assert isinstance(coverage.answer, EligibilityRecord) and isinstance(auths.answer, AuthorizationList)
+    answer = answer_authorization(coverage.answer, auths.answer, service_date=visit,
                                   service_type=visit_type, procedure_code=procedure.strip().upper() if procedure else None)
     finish(auths, settings, as_json, extra={"authorization_answer": answer.model_dump(mode="json")})
     if not as_json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -139,5 +140,5 @@ def show_authorization_answer(console: Console, answer: AuthorizationAnswer) -> 
         console.print(f"  - {item}", highlight=False)
 
 
-def _money(value) -> str:  # type: ignore[no-untyped-def]
+def _money(value: Decimal | None) -> str:
     return "" if value is None else f"${value:,.2f}"

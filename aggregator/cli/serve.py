@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from aggregator.logging import get_logger
 from aggregator.overnight.schedule import BatchService, start_scheduler
 from aggregator.settings import Settings
 
 if TYPE_CHECKING:
-    from aggregator.runner import Runner
+    import uvicorn
+    from fastapi import FastAPI
+
+    from aggregator.runner import Runner, RunnerOptions
 
 log = get_logger(__name__)
 
@@ -24,7 +27,7 @@ log = get_logger(__name__)
 class SharedRunner:
     """Opens the runner (browser, vault, database) on first use and keeps it for the process."""
 
-    def __init__(self, settings: Settings, **runner_options: object) -> None:
+    def __init__(self, settings: Settings, **runner_options: Unpack[RunnerOptions]) -> None:
         self.settings = settings
         self.runner_options = runner_options
         self._stack = AsyncExitStack()
@@ -36,7 +39,9 @@ class SharedRunner:
             if self._runner is None:
                 from aggregator.runner import Runner
 
-                self._runner = await self._stack.enter_async_context(Runner.open(self.settings, **self.runner_options))
+                self._runner = runner = await self._stack.enter_async_context(
+                    Runner.open(self.settings, **self.runner_options))
+                return runner
             return self._runner
 
     async def close(self) -> None:
@@ -51,7 +56,7 @@ def trusted_proxies(settings: Settings) -> str | None:
     return value or None
 
 
-def web_server_config(app: object, settings: Settings, *, host: str, port: int):  # type: ignore[no-untyped-def]
+def web_server_config(app: FastAPI, settings: Settings, *, host: str, port: int) -> uvicorn.Config:
     """uvicorn's settings for the web app. Proxy headers are off unless a proxy is named: uvicorn's own
     default believes X-Forwarded-For from 127.0.0.1, which lets any local process pick the address the
     sign-in throttle counts and the access log records."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +19,9 @@ from aggregator.cli.common import app
 from aggregator.errors import ConfigurationError
 from aggregator.settings import Settings, private_dirs
 
+if TYPE_CHECKING:
+    from aggregator.store import Repository
+
 users_app = typer.Typer(help="Web app users (admin, staff, auditor) and their API tokens.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -26,7 +29,7 @@ err_console = Console(stderr=True)
 DataDirOption = Annotated[Path | None, typer.Option("--data-dir", help="state directory (default: AGGREGATOR_DATA_DIR or .)")]
 
 
-def _repository(data_dir: Path | None):  # type: ignore[no-untyped-def]
+def _repository(data_dir: Path | None) -> tuple[Settings, Repository]:
     from aggregator.store import Repository
 
     settings = Settings(data_dir=data_dir) if data_dir else Settings()

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -39,7 +39,8 @@ Label = Annotated[str, typer.Option("--label", help="Account label, unique per c
 Stdin = Annotated[bool, typer.Option("--stdin", help="Read secrets from standard input (a JSON object or lines) "
                                                      "instead of prompting.")]
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 JSON_MAX_DEPTH = 8  # an accounts file nests four levels (accounts, account, security answers); deeper is not one
 
 
@@ -59,11 +60,11 @@ def _one_line(error: ValidationError, *where_prefix: str) -> str:
     return f"{where}: {first['msg']}" if where else first["msg"]
 
 
-def _user_errors(command: F) -> F:
+def _user_errors(command: Callable[P, R]) -> Callable[P, R]:
     """Expected failures become `error: ...` and exit 1, never a traceback."""
 
     @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
         except AggregatorError as error:
@@ -73,7 +74,7 @@ def _user_errors(command: F) -> F:
         except ValidationError as error:
             _fail(_one_line(error))
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def _settings(data_dir: Path | None) -> Settings:
@@ -157,7 +158,7 @@ def _new_secret(stdin: bool, prompt: str) -> str:
         if not value:
             raise UserError("nothing on standard input")
         return value
-    value: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    value = typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
     return value
 
 

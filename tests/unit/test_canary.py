@@ -99,17 +99,6 @@ def _changed(record: EligibilityRecord, kind: str) -> EligibilityRecord:
 
 
 @pytest.fixture
-def settings(tmp_path) -> Settings:  # type: ignore[no-untyped-def]
-    return Settings(data_dir=tmp_path / "data")
-
-
-@pytest.fixture
-def repository(settings: Settings) -> Repository:
-    settings.resolved_data_dir.mkdir(parents=True)
-    return Repository.open(settings.resolved_database_url)
-
-
-@pytest.fixture
 def vault(settings: Settings) -> Vault:
     vault = Vault.create(settings.resolved_vault_path, MasterKey.generate())
     for slug in CARRIERS:
