@@ -3,6 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# pytest-xdist workers for `make test` / `make test-load` (0: one process). More than the 2 cores: an e2e
+# test spends most of its time waiting on a portal or on Chromium (README.md: "Tests run in parallel").
+TEST_WORKERS ?= 6
+# Each worker imports and assertion-rewrites every test module, and the CLI tests start `python -m aggregator`
+# processes: with PYTHONDONTWRITEBYTECODE set (some shells set it) each of them compiled everything again.
+test test-load: export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: setup browser demo test test-load bench lint sandbox clean docs-screenshots
 
@@ -23,10 +29,10 @@ demo: setup  ## sandbox + vault, import a day's appointments, run the overnight 
 test: setup  ## types and import layers, then unit, recorded-page and end-to-end tests (real sandbox, real Chromium)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 test-load: setup  ## the end-to-end suite with two CPU hogs busy beside it for its whole run (no test may assume an idle machine)
-	$(BIN)/python scripts/cpu_hogs.py --procs 2 -- $(BIN)/python -m pytest -m e2e
+	$(BIN)/python scripts/cpu_hogs.py --procs 2 -- $(BIN)/python -m pytest -m e2e -n $(TEST_WORKERS)
 
 bench: setup  ## overnight batch (300 appointments, 250 ms per request) and sequential lookups
 	$(BIN)/python benchmarks/overnight_batch.py

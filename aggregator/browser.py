@@ -39,8 +39,17 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
     "--disable-dev-shm-usage",
 ]
+# How often a wait for a page state checks its predicate. Playwright's default, every animation frame,
+# makes Chromium draw a frame 60 times a second for as long as the portal takes to answer; checking on a
+# timer draws none, costs a third of the CPU of a wait (checking every 16 ms costs about what every 50 ms
+# does), and adds at most 20 ms to it. See benchmarks/README.md, "Where the CPU goes".
+WAIT_POLLING_MS = 20
 MAX_SCREENSHOT_HEIGHT = 16_000  # pixels: Chromium's own limit for one capture is near 16k
 
+# Headless only: Chromium's old headless shell (Debian package `chromium-headless-shell`), a build without
+# the desktop browser around the renderer; a lookup costs it less CPU than new-headless Chromium (see
+# benchmarks/README.md, "Where the CPU goes").
+SYSTEM_HEADLESS_SHELL_CANDIDATES = ("/usr/lib/chromium/chromium-headless-shell", "/usr/bin/chromium-headless-shell")
 SYSTEM_CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
 
@@ -104,7 +113,9 @@ class ApiCall:
 
 
 def find_chromium(settings: Settings, playwright_default: str | None) -> str | None:
-    """Setting first, then Playwright's own download, then a system Chromium. None: use Playwright's."""
+    """Setting first (taken as it is), then Playwright's own download, then a system Chromium: the headless
+    shell when running headless, else the browser; a launcher script resolved to the binary it starts.
+    None: use Playwright's."""
     if settings.browser_executable:
         path = Path(settings.browser_executable)
         if not path.exists():
@@ -112,16 +123,45 @@ def find_chromium(settings: Settings, playwright_default: str | None) -> str | N
         return str(path)
     if playwright_default and Path(playwright_default).exists():
         return None
-    for candidate in SYSTEM_CHROMIUM_CANDIDATES:
+    candidates: tuple[str, ...] = SYSTEM_CHROMIUM_CANDIDATES
+    if settings.browser_headless:
+        candidates = SYSTEM_HEADLESS_SHELL_CANDIDATES + candidates
+    for candidate in candidates:
         if Path(candidate).exists():
-            return candidate
+            return str(real_binary(Path(candidate)))
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found:
-        return found
+        return str(real_binary(Path(found)))
     raise ConfigurationError(
-        "no Chromium found: run `make setup` (installs Debian's chromium when run as root), "
-        "or `playwright install chromium`, or set AGGREGATOR_BROWSER_EXECUTABLE"
+        "no Chromium found: run `make setup` (installs Debian's chromium-headless-shell and chromium when run "
+        "as root), or `playwright install chromium`, or set AGGREGATOR_BROWSER_EXECUTABLE"
     )
+
+
+def real_binary(path: Path) -> Path:
+    """The executable a distribution's launcher script starts, when it is one; else `path` itself.
+
+    Debian's /usr/bin/chromium is a shell script that sources /etc/chromium.d/ and so adds flags of its
+    own (--enable-gpu-rasterization, extension loading, ...) before it execs /usr/lib/chromium/chromium;
+    Playwright sets every flag it needs itself, and those extras only cost CPU. A script named
+    /usr/bin/<name> is resolved to /usr/lib/<name>/<name> or /usr/lib/chromium/<name>, the first that is
+    an executable binary; anything else is launched as it is."""
+    resolved = path.resolve()
+    if not _is_script(resolved):
+        return path
+    lib = resolved.parent.parent / "lib"
+    for candidate in (lib / resolved.name / resolved.name, lib / "chromium" / resolved.name):
+        if candidate.is_file() and os.access(candidate, os.X_OK) and not _is_script(candidate):
+            return candidate
+    return path
+
+
+def _is_script(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(2) == b"#!"
+    except OSError:
+        return False
 
 
 class BrowserPool:
@@ -210,15 +250,28 @@ class PortalSession:
         self.flow = "session"
         self.last_status: int | None = None
         self.logged_in = False  # set by the runner: True after a login or when a saved session is loaded
-        # Frameset portals: the name of the frame that holds the content. While that frame exists,
-        # navigation, forms, reading and the captured HTML act on it; the screenshot stays the whole tab.
-        self.content_frame: str | None = None
+        self._content_frame: str | None = None
         # The HTTP status of the last document each frame loaded: a frameset answers 200 while the frame
         # inside it shows a server error, and that must be classified like any other 5xx.
         self._frame_status: dict[Frame, int] = {}
-        page.on("response", self._note_document)
+        self._noting_documents = False
         # What to black out in the evidence staff see (aggregator.evidence_mask.MaskRules); the runner sets it.
         self.mask_rules: Any = None
+
+    @property
+    def content_frame(self) -> str | None:
+        """Frameset portals: the name of the frame that holds the content. While that frame exists,
+        navigation, forms, reading and the captured HTML act on it; the screenshot stays the whole tab."""
+        return self._content_frame
+
+    @content_frame.setter
+    def content_frame(self, name: str | None) -> None:
+        self._content_frame = name
+        if name is not None and not self._noting_documents:
+            # Only frameset portals need frames' statuses; a listener makes Playwright send every response
+            # of every page to Python, so the other portals go without.
+            self._page.on("response", self._note_document)
+            self._noting_documents = True
 
     def _note_document(self, response: Response) -> None:
         request = response.request
@@ -344,6 +397,7 @@ class PortalSession:
         """Wait until nothing matches `selector` (spinners, busy overlays): the page has settled."""
         try:
             await self._page.wait_for_function("s => !document.querySelector(s)", arg=selector,
+                                               polling=WAIT_POLLING_MS,
                                                timeout=timeout_seconds * 1000 if timeout_seconds else None)
         except PlaywrightTimeout:
             raise PortalUnavailable(f"{self.carrier} portal kept loading") from None
@@ -355,7 +409,7 @@ class PortalSession:
         machine under load only makes this take longer; the page timeout bounds it. `what` names the
         state in the error (no values)."""
         try:
-            await self._page.wait_for_function(predicate, arg=arg,
+            await self._page.wait_for_function(predicate, arg=arg, polling=WAIT_POLLING_MS,
                                                timeout=timeout_seconds * 1000 if timeout_seconds else None)
         except PlaywrightTimeout:
             # Logged: a retry hides it from the answer, and a state that never comes is a bug to find.

@@ -167,6 +167,9 @@ class SecretRegistry:
 
     Bounded (oldest forgotten first; re-registering refreshes a value), and compiled in two tiers so
     that registering a value per lookup does not recompile a pattern of thousands of values each time.
+    Compiled when a log event is scrubbed, not when a value is added: a lookup registers several values
+    (and an account's secrets again on every lookup), and most events below the log level are never
+    scrubbed, so adding is a set update and the patterns are rebuilt at most once per scrub.
     """
 
     MIN_LENGTH = 2
@@ -179,6 +182,7 @@ class SecretRegistry:
         self._recent: list[str] = []
         self._base: re.Pattern[str] | None = None
         self._recent_pattern: re.Pattern[str] | None = None
+        self._base_stale = self._recent_stale = False
 
     def add(self, value: str | SecretStr | date | None) -> None:
         if isinstance(value, SecretStr):
@@ -197,19 +201,33 @@ class SecretRegistry:
                     continue
                 self._values[variant] = None
                 self._recent.append(variant)
+                self._recent_stale = True
             while len(self._values) > self.MAX_VALUES:
-                self._values.popitem(last=False)
+                self._values.popitem(last=False)  # still scrubbed until the base pattern's next rebuild
             if len(self._recent) > self._RECENT_LIMIT:
-                self._base, self._recent = _pattern(list(self._values)), []
-            self._recent_pattern = _pattern(self._recent)
+                self._recent, self._base_stale, self._recent_stale = [], True, True
 
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
             self._recent, self._base, self._recent_pattern = [], None, None
+            self._base_stale = self._recent_stale = False
+
+    def _patterns(self) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+        if self._base_stale or self._recent_stale:
+            with self._lock:
+                if self._base_stale:
+                    # Every value not in the recent tier: a value both in the base and recent is harmless.
+                    recent = set(self._recent)
+                    self._base = _pattern([v for v in self._values if v not in recent])
+                    self._base_stale = False
+                if self._recent_stale:
+                    self._recent_pattern = _pattern(self._recent)
+                    self._recent_stale = False
+        return self._base, self._recent_pattern
 
     def scrub(self, text: str) -> str:
-        for pattern in (self._base, self._recent_pattern):
+        for pattern in self._patterns():
             if pattern is not None:
                 text = pattern.sub(REDACTED, text)
         return text

@@ -181,17 +181,16 @@ class Runner:
                 register_secret(value)
         lookup = self.repository.create_lookup(flow=capability.value, carrier=slug, query=query, source=source)
         result = LookupResult(lookup_id=lookup.id, carrier=slug, outcome=Outcome.FAILED)
+        record: tuple[Answer, str] | None = None  # stored with the outcome, in one transaction
         try:
             answer = await self._run(adapter_cls, capability, step, lookup.id, account_label, result)
             answer = validate(query, answer)
             subject = subject_of(query)
             previous = self.repository.previous_record(carrier=slug, kind=answer.kind, subject=subject,
                                                        before_lookup=lookup.id)
-            self.repository.save_record(lookup.id, answer, subject=subject)
+            record = (answer, subject)
             result.answer = answer
             result.changes = changes_between(previous, answer)
-            if result.changes:
-                self.repository.set_lookup_changes(lookup.id, json.dumps([c.model_dump(mode="json") for c in result.changes]))
             if isinstance(answer, MemberNotFound):
                 result.outcome = Outcome.NOT_FOUND
                 result.reason = answer.reject_reason.label
@@ -205,7 +204,17 @@ class Runner:
         except Exception as error:  # a bug must still end the lookup in a definite, stored state
             result.outcome, result.reason, result.reason_code = Outcome.FAILED, f"internal error ({type(error).__name__})", "internal_error"
             log.exception("lookup_crashed", carrier=slug, flow=capability.value, lookup_id=lookup.id)
-        self.repository.finish_lookup(lookup.id, result.outcome, result.reason, result.reason_code)
+        changes = json.dumps([c.model_dump(mode="json") for c in result.changes]) if result.changes else None
+        try:
+            self.repository.finish_lookup(lookup.id, result.outcome, result.reason, result.reason_code,
+                                          record=record, changes_json=changes)
+        except Exception as error:  # the record could not be stored: the lookup still ends stored, failed
+            if record is None:
+                raise
+            result.outcome, result.reason, result.reason_code = Outcome.FAILED, f"internal error ({type(error).__name__})", "internal_error"
+            result.answer, result.changes = None, ()
+            log.exception("lookup_crashed", carrier=slug, flow=capability.value, lookup_id=lookup.id)
+            self.repository.finish_lookup(lookup.id, result.outcome, result.reason, result.reason_code)
         result.evidence = self.repository.evidence_for_lookup(lookup.id)
         log.info("lookup_finished", carrier=slug, flow=capability.value, lookup_id=lookup.id,
                  outcome=result.outcome.value, evidence=len(result.evidence), changes=len(result.changes))

@@ -8,6 +8,7 @@ injected 5xx, rate limit, then the portal's own handler; the outcome lands in th
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -16,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from sandbox.data_changes import DataChangeError
+from sandbox.faults import FaultSettings
 from sandbox.portal_state import PortalState
 
 CONTROL_PREFIX = "/_sandbox"
@@ -78,6 +80,22 @@ def control_router(state: PortalState) -> APIRouter:
         state.reset()
         return {"reset": True, "faults": state.faults.model_dump()}
 
+    @router.get("/totp-clock")
+    def get_totp_clock() -> dict[str, Any]:
+        return {"offset": state.totp_offset}
+
+    @router.post("/totp-clock")
+    async def set_totp_clock(request: Request) -> Response:
+        """`{"offset": seconds}`: the TOTP clock runs that far ahead of the portal's (forward only)."""
+        try:
+            body = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "body must be a JSON object"}, status_code=400)
+        offset = body.get("offset") if isinstance(body, dict) else None
+        if isinstance(offset, bool) or not isinstance(offset, int | float) or not 0 <= offset < 10**9:
+            return JSONResponse({"error": 'body must be {"offset": seconds}, 0 or more'}, status_code=422)
+        return JSONResponse({"offset": state.advance_totp_clock(to_offset=offset)})
+
     @router.get("/stats")
     def stats() -> dict[str, Any]:
         return state.stats()
@@ -85,7 +103,21 @@ def control_router(state: PortalState) -> APIRouter:
     return router
 
 
-def install_faults(app: FastAPI, state: PortalState, pages: FaultPages, cookie_name: str) -> None:
+class FaultedState(Protocol):
+    """What the fault middleware needs of a portal's state: `PortalState`, and the Crossway hub's and
+    identity provider's states (sandbox/crossway/served.py)."""
+
+    @property
+    def faults(self) -> FaultSettings: ...
+    def draw_latency_ms(self) -> int: ...
+    def draw_error_status(self) -> int | None: ...
+    def over_rate_limit(self, key: str) -> bool: ...
+    def username_for(self, session_id: str | None) -> str | None: ...
+    def log_request(self, *, method: str, path: str, username: str | None, latency_ms: int, status: int,
+                    session: str | None = None, new_session: str | None = None, client: str | None = None) -> None: ...
+
+
+def install_faults(app: FastAPI, state: FaultedState, pages: FaultPages, cookie_name: str) -> None:
     @app.middleware("http")
     async def faults(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         if request.url.path.startswith(CONTROL_PREFIX):
@@ -108,5 +140,20 @@ def install_faults(app: FastAPI, state: PortalState, pages: FaultPages, cookie_n
         # Handlers that learn the username (the password post) leave it on request.state.
         username = getattr(request.state, "username", None) or state.username_for(session_id)
         state.log_request(method=request.method, path=request.url.path, username=username,
-                          latency_ms=delay_ms, status=response.status_code)
+                          latency_ms=delay_ms, status=response.status_code, session=_session_tag(session_id),
+                          new_session=_session_tag(_cookie_set_by(response, cookie_name)),
+                          client=f"{request.client.host}:{request.client.port}" if request.client else None)
         return response
+
+
+def _session_tag(session_id: str | None) -> str | None:
+    """A session named in the request log by a digest, never by its cookie value."""
+    return hashlib.sha256(session_id.encode()).hexdigest()[:12] if session_id else None
+
+
+def _cookie_set_by(response: Response, cookie_name: str) -> str | None:
+    for header in response.headers.getlist("set-cookie"):
+        name, _, rest = header.partition("=")
+        if name.strip() == cookie_name:
+            return rest.split(";", 1)[0] or None
+    return None

@@ -153,6 +153,13 @@ def generate_dataset(seed: int = DEFAULT_SEED, as_of: date = DEFAULT_AS_OF,
     return Dataset(seed=seed, as_of=as_of, provider=provider, carriers=data)
 
 
+def generate_carrier_data(seed: int, as_of: date, profile: CarrierProfile, provider: Provider) -> CarrierData:
+    """One carrier's data from its profile, with the streams `generate_dataset` gives it (seeded from
+    `seed` and `profile.slug`), for profiles that are not carrier folders: e.g. the payers only the
+    Crossway hub serves (sandbox/crossway/payers.py). Same arguments, same data."""
+    return _generate_carrier(seed, as_of, profile, provider)
+
+
 # --- provider -----------------------------------------------------------------------------------
 
 def _make_provider(rng: random.Random) -> Provider:

@@ -2,7 +2,10 @@
 
 One `PortalState` per portal. Handlers run on the server's event loop while tests and the control API
 read it from other threads, so every mutation and snapshot takes the lock. The clock is injectable so
-tests can step over TOTP windows and idle timeouts without sleeping.
+tests can step over TOTP windows and idle timeouts without sleeping. TOTP codes are checked against the
+clock plus a forward-only offset (`advance_totp_clock`, also `POST /_sandbox/totp-clock`): a test whose
+runner would wait for the next 30-second step moves both their TOTP clocks there instead. The offset
+only moves time for codes, so a used step stays used: a reused code is still refused and counted.
 """
 
 from __future__ import annotations
@@ -66,6 +69,31 @@ class AccountCounters:
         return data
 
 
+TotpCheck = Literal["ok", "invalid", "reused"]
+
+
+def check_totp_code(counters: AccountCounters, secret: str | None, code: str, now: float) -> TotpCheck:
+    """RFC 6238 with one step of drift either way, single use: a code whose time step is not newer than the
+    last accepted one for this account is refused, as strict portals do. Counts the attempt and its result
+    in `counters`; the caller holds its state's lock. Shared by the portals and Crossway ID."""
+    counters.mfa_attempts += 1
+    if secret is None or not (code.isdigit() and len(code) == 6):
+        counters.mfa_failures += 1
+        return "invalid"
+    totp = pyotp.TOTP(secret)
+    current = int(now) // totp.interval
+    step = next((s for s in (current - 1, current, current + 1)
+                 if secrets.compare_digest(totp.generate_otp(s), code)), None)
+    if step is None:
+        counters.mfa_failures += 1
+        return "invalid"
+    if counters.last_totp_step is not None and step <= counters.last_totp_step:
+        counters.mfa_reused += 1
+        return "reused"
+    counters.last_totp_step = step
+    return "ok"
+
+
 class PortalState:
     def __init__(self, dataset: Dataset, carrier: str, *, today: date | None = None,
                  faults: FaultSettings | None = None, clock: Callable[[], float] = time.time) -> None:
@@ -103,6 +131,7 @@ class PortalState:
             # Run-time data changes start over from the generated dataset.
             self._current = self.dataset
             self._changes: list[dict[str, Any]] = []
+            self.totp_offset = 0.0  # seconds the TOTP clock is ahead of `clock` (see advance_totp_clock)
 
     def set_portal_defaults(self, *, faults: dict[str, Any] | None = None,
                             password_days: dict[str, int] | None = None) -> None:
@@ -196,28 +225,26 @@ class PortalState:
             counters.consecutive_failures = 0
             return "ok"
 
-    def check_totp(self, username: str, code: str) -> Literal["ok", "invalid", "reused"]:
+    def totp_time(self) -> float:
+        """The time TOTP codes are checked against: the portal's clock plus the offset tests moved it by."""
+        with self._lock:
+            return self.clock() + self.totp_offset
+
+    def advance_totp_clock(self, *, to_offset: float) -> float:
+        """Move the TOTP clock forward to `to_offset` seconds ahead of the portal's clock (never back: an
+        earlier offset is ignored); returns the offset in force. Only codes see it: sessions, idle timeouts
+        and the request log keep the portal's clock. `reset` sets it back to 0."""
+        with self._lock:
+            self.totp_offset = max(self.totp_offset, float(to_offset))
+            return self.totp_offset
+
+    def check_totp(self, username: str, code: str) -> TotpCheck:
         """RFC 6238 with one step of drift either way, single use: a code whose time step is not newer
         than the last accepted one for this account is refused, as strict portals do."""
         account = self.account(username)
         with self._lock:
             counters = self.counters_for(username)
-            counters.mfa_attempts += 1
-            if account is None or account.totp_secret is None or not (code.isdigit() and len(code) == 6):
-                counters.mfa_failures += 1
-                return "invalid"
-            totp = pyotp.TOTP(account.totp_secret)
-            current = int(self.clock()) // totp.interval
-            step = next((s for s in (current - 1, current, current + 1)
-                         if secrets.compare_digest(totp.generate_otp(s), code)), None)
-            if step is None:
-                counters.mfa_failures += 1
-                return "invalid"
-            if counters.last_totp_step is not None and step <= counters.last_totp_step:
-                counters.mfa_reused += 1
-                return "reused"
-            counters.last_totp_step = step
-            return "ok"
+            return check_totp_code(counters, account.totp_secret if account else None, code, self.totp_time())
 
     def set_stage(self, session: Session, stage: Stage) -> None:
         with self._lock:
@@ -320,11 +347,16 @@ class PortalState:
 
     # --- observation -----------------------------------------------------------------------------
 
-    def log_request(self, *, method: str, path: str, username: str | None, latency_ms: int, status: int) -> None:
+    def log_request(self, *, method: str, path: str, username: str | None, latency_ms: int, status: int,
+                    session: str | None = None, new_session: str | None = None, client: str | None = None) -> None:
         with self._lock:
             self.requests_total += 1
             self.requests.append({"time": self.clock(), "method": method, "path": path, "username": username,
-                                  "latency_ms": latency_ms, "status": status})
+                                  "latency_ms": latency_ms, "status": status,
+                                  # Which session (a digest, never the cookie) and connection a request came on,
+                                  # and the session its answer started: the benchmark charges the requests made
+                                  # before login to the account that then logged in on that session.
+                                  "session": session, "new_session": new_session, "client": client})
 
     def stats(self) -> dict[str, Any]:
         with self._lock:

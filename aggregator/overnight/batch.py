@@ -149,7 +149,8 @@ async def run_job(runner: Runner, job: CheckJob,
     """Eligibility on the date of service, then (when the visit names procedures or a service type)
     every authorization on file and the three answers per procedure. `on_eligibility` lets the
     dispatcher persist the eligibility answer before the authorization step, so a retry or a
-    crash never asks it twice.
+    crash never asks it twice; it is called only when that step follows (without one, the item's
+    outcome, which carries the same lookup, is written next with no await in between).
 
     Only what the carrier's manifest declares is asked: a carrier whose portal shows no authorizations
     answers the visit from eligibility alone ("not available at this carrier" and the call-the-payer
@@ -169,7 +170,8 @@ async def run_job(runner: Runner, job: CheckJob,
             return _unanswered(result)
         assert isinstance(result.answer, EligibilityRecord)
         eligibility, changes = result.answer, list(result.changes)
-        if on_eligibility is not None:
+        if on_eligibility is not None and job.wants_authorization and capabilities.declares(
+                manifest, Capability.AUTHORIZATION):
             on_eligibility(lookup_id, changes)
     outcome = JobOutcome(state=None, eligibility_lookup_id=lookup_id, changes=changes)
     if not job.wants_authorization:

@@ -141,7 +141,6 @@ def update_item(repository: Repository, item_id: str, *, attempts_delta: int = 0
         row.attempts += attempts_delta
         row.updated_at = utcnow()
         session.add(row)
-        session.commit()
-        session.refresh(row)
+        session.commit()  # the row keeps what was just written (expire_on_commit=False): no re-read
     row.not_before = aware(row.not_before)
     return row

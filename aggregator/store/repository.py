@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import uuid
@@ -10,7 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import psutil
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -40,8 +41,13 @@ INTERRUPTED_REASON = ("interrupted: the process running this lookup stopped befo
 
 def process_owner() -> str:
     """This process, as lookups record it: host, pid and start time (a reused pid is another process).
-    Not cached: a forked child is another process."""
-    return f"{_host()}:{os.getpid()}:{_started(os.getpid())}"
+    Cached by pid (every lookup records it): a forked child is another pid, so another owner."""
+    return _owner_of(os.getpid())
+
+
+@functools.lru_cache(maxsize=4)
+def _owner_of(pid: int) -> str:
+    return f"{_host()}:{pid}:{_started(pid)}"
 
 
 def _host() -> str:
@@ -113,15 +119,12 @@ class Repository:
             s.commit()
         return row
 
-    def _update_lookup(self, lookup_id: str, **fields: object) -> LookupRow:
+    def _update_lookup(self, lookup_id: str, **fields: object) -> None:
+        # One UPDATE statement: the row is not read first (three of these per lookup).
         with self.session() as s:
-            row = s.get(LookupRow, lookup_id)
-            assert row is not None, f"no lookup {lookup_id}"
-            for name, value in fields.items():
-                setattr(row, name, value)
-            s.add(row)
+            result = s.exec(update(LookupRow).where(col(LookupRow.id) == lookup_id).values(**fields))
+            assert result.rowcount == 1, f"no lookup {lookup_id}"
             s.commit()
-            return row
 
     def set_lookup_account(self, lookup_id: str, account_label: str) -> None:
         self._update_lookup(lookup_id, account_label=account_label)
@@ -129,9 +132,21 @@ class Repository:
     def set_lookup_changes(self, lookup_id: str, changes_json: str) -> None:
         self._update_lookup(lookup_id, changes=changes_json)
 
-    def finish_lookup(self, lookup_id: str, outcome: Outcome, reason: str | None, reason_code: str | None) -> LookupRow:
-        return self._update_lookup(lookup_id, outcome=outcome.value, reason=reason[:500] if reason else None,
-                                   reason_code=reason_code, finished_at=utcnow(), owner=None)
+    def finish_lookup(self, lookup_id: str, outcome: Outcome, reason: str | None, reason_code: str | None, *,
+                      record: tuple[Answer, str] | None = None, changes_json: str | None = None) -> None:
+        """The lookup's outcome, with the record that answers it (`(answer, subject)`) and what changed
+        since the previous answer, in one transaction: a lookup is never finished without its record,
+        nor a record stored for a lookup that did not finish."""
+        fields: dict[str, object] = dict(outcome=outcome.value, reason=reason[:500] if reason else None,
+                                         reason_code=reason_code, finished_at=utcnow(), owner=None)
+        if changes_json is not None:
+            fields["changes"] = changes_json
+        with self.session() as s:
+            if record is not None:
+                self._add_record(s, lookup_id, *record)
+            result = s.exec(update(LookupRow).where(col(LookupRow.id) == lookup_id).values(**fields))
+            assert result.rowcount == 1, f"no lookup {lookup_id}"
+            s.commit()
 
     def close_interrupted_lookups(self) -> int:
         """Lookups without an outcome whose process has ended get the outcome "interrupted" (not a
@@ -162,6 +177,13 @@ class Repository:
     # --- records ------------------------------------------------------------------------------------
 
     def save_record(self, lookup_id: str, answer: Answer, *, subject: str) -> str:
+        with self.session() as s:
+            record_id = self._add_record(s, lookup_id, answer, subject)
+            s.commit()
+        return record_id
+
+    @staticmethod
+    def _add_record(s: Session, lookup_id: str, answer: Answer, subject: str) -> str:
         assert answer.provenance is not None, "records are stored with their provenance"
         query = answer.query if not isinstance(answer, EligibilityRecord) else None
         member_id = answer.member.member_id if isinstance(answer, EligibilityRecord) else getattr(query, "member_id", None)
@@ -173,12 +195,10 @@ class Repository:
             fetched_at=answer.provenance.fetched_at.astimezone(UTC),
             payload=answer.model_dump_json(),
         )
-        with self.session() as s:
-            s.add(row)
-            s.flush()
-            for evidence_id in answer.provenance.evidence_ids:
-                s.add(RecordEvidenceRow(record_id=row.id, evidence_id=evidence_id))
-            s.commit()
+        s.add(row)
+        s.flush()
+        for evidence_id in answer.provenance.evidence_ids:
+            s.add(RecordEvidenceRow(record_id=row.id, evidence_id=evidence_id))
         return row.id
 
     def records_for_lookup(self, lookup_id: str) -> list[Answer]:

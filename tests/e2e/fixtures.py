@@ -25,6 +25,7 @@ from aggregator.store import Repository
 from sandbox.accounts import vault_inputs
 from sandbox.portal_state import PortalState
 from sandbox.server import SandboxHandle, start_sandbox
+from tests.e2e.totp_clock import TotpClock
 from vault import MasterKey, Vault
 
 # The portal of the tests of the runner's own behaviour (login discipline, maintenance, changes), which need
@@ -55,6 +56,13 @@ def portals(sandbox: SandboxHandle) -> Iterator[dict[str, PortalState]]:
 @pytest.fixture
 def portal(portals: dict[str, PortalState]) -> PortalState:
     return portals[EXAMPLE_CARRIER]
+
+
+@pytest.fixture
+def totp_clock(portals: dict[str, PortalState]) -> TotpClock:
+    """This test's TOTP clock, shared by its runners and the portals: a runner that must wait for the next
+    30-second step jumps there instead (tests/e2e/totp_clock.py). Runners in other processes keep real time."""
+    return TotpClock(portals.values())
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +102,8 @@ RunnerFactory = Callable[..., "AsyncIterator[Runner]"]
 
 
 @pytest.fixture
-def make_runner(settings: Settings, vault: Vault, browser_pool: BrowserPool, sandbox: SandboxHandle, portal: PortalState):
+def make_runner(settings: Settings, vault: Vault, browser_pool: BrowserPool, sandbox: SandboxHandle, portal: PortalState,
+                totp_clock: TotpClock):
     """`async with make_runner() as runner:` a runner on this test's data dir, closed afterwards."""
 
     @asynccontextmanager
@@ -102,6 +111,7 @@ def make_runner(settings: Settings, vault: Vault, browser_pool: BrowserPool, san
         runner = Runner(settings=settings, repository=Repository.open(settings.resolved_database_url),
                         vault=Vault.open(settings.resolved_vault_path, MasterKey.resolve(settings)),
                         pool=browser_pool, base_urls=sandbox.urls, clock=lambda: QUIET_TIME, **kwargs)  # type: ignore[arg-type]
+        runner.totp = totp_clock.codes()
         try:
             yield runner
         finally:

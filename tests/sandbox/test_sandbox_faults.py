@@ -97,6 +97,12 @@ async def test_stats_attribute_requests_to_usernames(portal, account, state):
     assert [e["path"] for e in log] == ["/login", "/login", "/mfa", "/mfa", "/home", "/eligibility"]
     assert log[0]["username"] is None and log[1]["username"] == account.username
     assert all(e["username"] == account.username for e in log[1:])
-    assert set(log[0]) == {"time", "method", "path", "username", "latency_ms", "status"}
+    assert set(log[0]) == {"time", "method", "path", "username", "latency_ms", "status", "session", "new_session",
+                           "client"}
+    # The login page starts a session; the password post comes on it. Sessions are named by a digest, never by
+    # the cookie itself, so the log holds no credential.
+    cookies = {c.value for c in portal.http.cookies.jar}
+    assert log[0]["session"] is None and log[0]["new_session"] is not None and log[1]["session"] == log[0]["new_session"]
+    assert not cookies & {e["session"] for e in log} and all(len(e["session"]) == 12 for e in log[1:])
     assert stats["totals"]["requests"] == 6 and stats["totals"]["added_latency_ms"] == 0
     assert set(stats["accounts"]) == {a.username for a in state.dataset.carrier("ridgeline").accounts}

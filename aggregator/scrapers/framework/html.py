@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -65,6 +66,7 @@ def _fold(text: str) -> str:
     return _WORD_DASH.sub(" ", clean(text)).casefold()
 
 
+@lru_cache(maxsize=4096)  # pure, and called for every header cell of every table each wanted set is matched against
 def header_key(text: str) -> str:
     """How headers and labels are compared: insensitive to case, spacing, invisible characters, the
     hyphens between words, footnote markers and a trailing colon (`Member ID*:` == `member id`)."""

@@ -1,0 +1,60 @@
+"""Which Chromium the pool launches: the setting as given, else the headless shell when headless, else the
+browser, a distribution's launcher script resolved to the binary it starts (its extra flags cost CPU)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aggregator import browser
+from aggregator.browser import find_chromium, real_binary
+from aggregator.settings import Settings
+
+LAUNCHER = "#!/bin/sh\n. /etc/chromium.d/default-flags\nexec /usr/lib/chromium/chromium $CHROMIUM_FLAGS \"$@\"\n"
+
+
+def executable(path: Path, content: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture
+def system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A Debian-like layout: /usr/bin launcher scripts, the binaries under /usr/lib/chromium/."""
+    usr = tmp_path / "usr"
+    executable(usr / "bin" / "chromium", LAUNCHER.encode())
+    executable(usr / "lib" / "chromium" / "chromium", b"\x7fELF browser")
+    monkeypatch.setattr(browser, "SYSTEM_CHROMIUM_CANDIDATES", (str(usr / "bin" / "chromium"),))
+    monkeypatch.setattr(browser, "SYSTEM_HEADLESS_SHELL_CANDIDATES",
+                        (str(usr / "lib" / "chromium" / "chromium-headless-shell"),
+                         str(usr / "bin" / "chromium-headless-shell")))
+    return usr
+
+
+def test_a_launcher_script_resolves_to_the_binary_it_starts(system: Path) -> None:
+    assert real_binary(system / "bin" / "chromium") == system / "lib" / "chromium" / "chromium"
+
+
+def test_a_binary_and_a_script_without_a_known_binary_are_launched_as_they_are(system: Path) -> None:
+    binary = system / "lib" / "chromium" / "chromium"
+    assert real_binary(binary) == binary
+    other = executable(system / "bin" / "google-chrome", b"#!/bin/sh\nexec /opt/google/chrome/chrome \"$@\"\n")
+    assert real_binary(other) == other
+
+
+def test_headless_prefers_the_headless_shell_and_headed_the_browser(system: Path) -> None:
+    assert find_chromium(Settings(), None) == str(system / "lib" / "chromium" / "chromium")
+    shell = executable(system / "lib" / "chromium" / "chromium-headless-shell", b"\x7fELF shell")
+    executable(system / "bin" / "chromium-headless-shell", b"#!/bin/sh -e\n\n" + str(shell).encode() + b" \"$@\"\n")
+    assert find_chromium(Settings(), None) == str(shell)
+    assert find_chromium(Settings(browser_headless=False), None) == str(system / "lib" / "chromium" / "chromium")
+
+
+def test_the_setting_is_taken_as_it_is_and_playwrights_download_comes_before_the_system(system: Path) -> None:
+    launcher = system / "bin" / "chromium"
+    assert find_chromium(Settings(browser_executable=launcher), None) == str(launcher)
+    downloaded = executable(system / "playwright" / "chrome", b"\x7fELF")
+    assert find_chromium(Settings(), str(downloaded)) is None
