@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-# pytest-xdist workers for `make test` / `make test-load` (0: one process). More than the 2 cores: an e2e
-# test spends most of its time waiting on a portal or on Chromium (README.md: "Tests run in parallel").
-TEST_WORKERS ?= 6
+# pytest-xdist workers for `make test` / `make test-load` (0: one process). Measured on 2 cores: 3 and 4
+# workers 258-260 s, 6 and 8 workers 316 s (the suite keeps both cores busy; each worker adds its own
+# sandbox and Chromium); 4 leaves a little slack for an e2e test waiting on a portal (README.md: "Tests run in parallel").
+TEST_WORKERS ?= 4
 # Each worker imports and assertion-rewrites every test module, and the CLI tests start `python -m aggregator`
 # processes: with PYTHONDONTWRITEBYTECODE set (some shells set it) each of them compiled everything again.
 test test-load: export PYTHONDONTWRITEBYTECODE :=
