@@ -28,11 +28,9 @@ import base64
 import json
 import os
 import struct
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -41,7 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.chromium_profile import ChromiumProfile  # noqa: E402
-from benchmarks.sequential_lookups import free_port, machine  # noqa: E402
+from benchmarks.sandbox_process import control, sandbox_process  # noqa: E402
+from benchmarks.sequential_lookups import machine  # noqa: E402
 
 Shot = Callable[[Any], Awaitable[bytes]]  # a screenshot method: page -> image bytes
 
@@ -275,13 +274,6 @@ def _browser_command() -> list[str]:
     return []
 
 
-def control(url: str, path: str, body: dict[str, Any] | None = None) -> None:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{url}/_sandbox/{path}", data=data, method="POST" if data else "GET",
-                                     headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request, timeout=1).close()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lookups", type=int, default=20, help="profiled lookups per carrier (after a warm-up)")
@@ -300,28 +292,13 @@ def main() -> int:
     args = parser.parse_args()
     patch_browser(args)
     from sandbox.demo import demo_carriers
-    from sandbox.server import ports_from
 
-    port = free_port()
-    slugs = args.carriers or list(demo_carriers())
-    urls = {s: f"http://127.0.0.1:{p}" for s, p in ports_from(port, slugs).items()}
-    sandbox = subprocess.Popen([sys.executable, "-m", "aggregator", "sandbox", "up", "--port-base", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    try:
-        for url in urls.values():
-            for _ in range(300):
-                try:
-                    control(url, "health")
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            if args.latency_ms:
+    with sandbox_process(args.carriers or list(demo_carriers())) as sandbox:
+        if args.latency_ms:
+            for url in sandbox.urls.values():
                 control(url, "faults", {"latency_ms": args.latency_ms, "jitter_ms": 100})
         with tempfile.TemporaryDirectory(prefix="bench-capture-") as data_dir:
-            results = asyncio.run(measure(args, urls, Path(data_dir), sandbox.pid))
-    finally:
-        sandbox.terminate()
-        sandbox.wait(10)
+            results = asyncio.run(measure(args, sandbox.urls, Path(data_dir), sandbox.pid))
     report = {"benchmark": "capture_cost", "label": args.label, "machine": machine(),
               "load_average": os.getloadavg(), "flags_added": args.flag, "flags_dropped": args.drop_flag,
               "screenshot": args.screenshot or "product",

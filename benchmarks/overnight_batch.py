@@ -30,12 +30,10 @@ import json
 import os
 import pstats
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -44,9 +42,9 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.sandbox_process import control, sandbox_process  # noqa: E402
 from benchmarks.sequential_lookups import (  # noqa: E402
     descendant_cpu_seconds,
-    free_port,
     machine,
     process_tree_cpu_seconds,
 )
@@ -93,14 +91,6 @@ class PeakMemory:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-
-
-def control(url: str, path: str, body: dict | None = None) -> dict:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{url}/_sandbox/{path}", data=data, method="POST" if data is not None or
-                                     path == "reset" else "GET", headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"{}")
 
 
 def attribute_requests(entries: list[dict]) -> tuple[dict[str, float], float, int]:
@@ -334,22 +324,11 @@ def main() -> int:
     args = parser.parse_args()
     from aggregator.logging import configure_logging
     from sandbox.demo import demo_carriers
-    from sandbox.server import ports_from
 
     configure_logging("console", "WARNING")
-    port = free_port()
     slugs = list(demo_carriers())
-    urls = {s: f"http://127.0.0.1:{p}" for s, p in ports_from(port, slugs).items()}
-    sandbox = subprocess.Popen([sys.executable, "-m", "aggregator", "sandbox", "up", "--port-base", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    try:
-        for url in urls.values():
-            for _ in range(300):
-                try:
-                    control(url, "health")
-                    break
-                except OSError:
-                    time.sleep(0.1)
+    with sandbox_process(slugs) as sandbox:
+        urls = sandbox.urls
         for url in urls.values():
             control(url, "reset")
             control(url, "faults", LATENCY)
@@ -376,9 +355,6 @@ def main() -> int:
                     results["checks_per_minute"] / baseline["checks_per_minute"], 1)  # type: ignore[operator]
                 results["speedup_over_naive_without_its_totp_waits"] = round(
                     results["checks_per_minute"] / baseline["checks_per_minute_without_totp_waits"], 1)  # type: ignore[operator]
-    finally:
-        sandbox.terminate()
-        sandbox.wait(10)
     report = {"benchmark": "overnight_batch", "machine": machine(), "latency": "250 +/- 50 ms per request",
               "results": results}
     name = "overnight_batch_profiled" if args.profile else "overnight_batch"

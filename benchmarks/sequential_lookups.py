@@ -18,9 +18,7 @@ import asyncio
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +26,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.sandbox_process import control, sandbox_process  # noqa: E402
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -61,12 +63,6 @@ def process_tree_cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS + descendant_cpu_seconds(pid)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def machine() -> dict[str, object]:
@@ -149,25 +145,11 @@ def main() -> int:
     parser.add_argument("--lookups", type=int, default=40)
     parser.add_argument("--latency-ms", type=int, default=0, help="the sandbox adds this to every request")
     args = parser.parse_args()
-    port = free_port()
-    sandbox = subprocess.Popen([sys.executable, "-m", "aggregator", "sandbox", "up", "--port-base", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{base_url}/_sandbox/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        faults = json.dumps({"latency_ms": args.latency_ms, "jitter_ms": 0}).encode()
-        urllib.request.urlopen(urllib.request.Request(f"{base_url}/_sandbox/faults", data=faults, method="POST",
-                                                      headers={"Content-Type": "application/json"}), timeout=10)
+    with sandbox_process(["ridgeline"]) as sandbox:
+        base_url = sandbox.urls["ridgeline"]
+        control(base_url, "faults", {"latency_ms": args.latency_ms, "jitter_ms": 0})
         with tempfile.TemporaryDirectory(prefix="bench-") as data_dir:
             results = asyncio.run(measure(args.lookups, base_url, Path(data_dir), sandbox.pid))
-    finally:
-        sandbox.terminate()
-        sandbox.wait(10)
     report = {"benchmark": "sequential_lookups", "machine": machine(), "latency_ms_per_request": args.latency_ms,
               "results": results}
     name = f"sequential_lookups_latency{args.latency_ms}" if args.latency_ms else "sequential_lookups"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+from collections import deque
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,3 +27,32 @@ class FaultSettings(BaseModel):
     def updated(self, patch: dict[str, Any]) -> FaultSettings:
         """A validated copy with `patch` applied; unknown fields or bad values raise ValidationError."""
         return FaultSettings.model_validate({**self.model_dump(), **patch})
+
+
+class FaultDraws:
+    """The random side of a served app's faults, from a seeded stream (a run's fault pattern is reproducible),
+    and the rate-limit windows. Shared by the carrier portals (`PortalState`) and Crossway's two apps; the
+    caller holds its state's lock and passes its current `FaultSettings`."""
+
+    def __init__(self, seed: str) -> None:
+        self._rng = random.Random(seed)
+        self._rate_windows: dict[str, deque[float]] = {}
+
+    def latency_ms(self, faults: FaultSettings) -> int:
+        jitter = self._rng.randint(0, faults.jitter_ms) if faults.jitter_ms else 0
+        return faults.latency_ms + jitter
+
+    def error_status(self, faults: FaultSettings) -> int | None:
+        if faults.error_rate and self._rng.random() < faults.error_rate:
+            return self._rng.choice((500, 502, 503))
+        return None
+
+    def over_rate_limit(self, faults: FaultSettings, key: str, now: float) -> bool:
+        """Sliding one-minute window per key (a session); refused requests count too, as on real portals."""
+        if not faults.rate_limit:
+            return False
+        window = self._rate_windows.setdefault(key, deque())
+        while window and now - window[0] >= 60:
+            window.popleft()
+        window.append(now)
+        return len(window) > faults.rate_limit

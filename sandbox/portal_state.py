@@ -25,7 +25,7 @@ import pyotp
 from sandbox.accounts import ProviderAccount
 from sandbox.data_changes import apply_change, normalize_change
 from sandbox.dataset import Dataset
-from sandbox.faults import FaultSettings
+from sandbox.faults import FaultDraws, FaultSettings
 
 REQUEST_LOG_LIMIT = 50_000
 LOCKOUT_AFTER = 3  # consecutive failed password attempts
@@ -124,10 +124,9 @@ class PortalState:
             self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
             self.requests_total = 0
             self.csrf_rejections = 0
-            self._rate_windows: dict[str, deque[float]] = {}
             self.ended_sessions: set[str] = set()  # ids ended by a newer login of the same account
             # Faults draw from their own seeded stream so a run's fault pattern is reproducible.
-            self._rng = random.Random(f"{self.dataset.seed}:{self.carrier}:faults")
+            self._draws = FaultDraws(f"{self.dataset.seed}:{self.carrier}:faults")
             # Run-time data changes start over from the generated dataset.
             self._current = self.dataset
             self._changes: list[dict[str, Any]] = []
@@ -323,27 +322,17 @@ class PortalState:
 
     def draw_latency_ms(self) -> int:
         with self._lock:
-            jitter = self._rng.randint(0, self.faults.jitter_ms) if self.faults.jitter_ms else 0
-            return self.faults.latency_ms + jitter
+            return self._draws.latency_ms(self.faults)
 
     def draw_error_status(self) -> int | None:
         with self._lock:
-            if self.faults.error_rate and self._rng.random() < self.faults.error_rate:
-                return self._rng.choice((500, 502, 503))
-            return None
+            return self._draws.error_status(self.faults)
 
     def over_rate_limit(self, key: str) -> bool:
-        """Sliding one-minute window per session; refused requests count too, as on real portals."""
-        limit = self.faults.rate_limit
-        if not limit:
-            return False
+        """The `rate_limit` fault (sandbox.faults.FaultDraws.over_rate_limit)."""
         now = self.clock()
         with self._lock:
-            window = self._rate_windows.setdefault(key, deque())
-            while window and now - window[0] >= 60:
-                window.popleft()
-            window.append(now)
-            return len(window) > limit
+            return self._draws.over_rate_limit(self.faults, key, now)
 
     # --- observation -----------------------------------------------------------------------------
 

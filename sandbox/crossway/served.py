@@ -9,14 +9,13 @@ fault pattern is reproducible. `sandbox/crossway/controls.py` installs the middl
 
 from __future__ import annotations
 
-import random
 import threading
 from abc import ABC, abstractmethod
 from collections import deque
 from typing import Any
 
 from sandbox.crossway.settings import CrosswaySettings, SandboxCalendar
-from sandbox.faults import FaultSettings
+from sandbox.faults import FaultDraws, FaultSettings
 
 REQUEST_LOG_LIMIT = 50_000
 
@@ -58,8 +57,7 @@ class ServedState(ABC):
             self.faults = FaultSettings()
             self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_LIMIT)
             self.requests_total = 0
-            self._rate_windows: dict[str, deque[float]] = {}
-            self._rng = random.Random(f"{self.seed}:{self.name}:faults")
+            self._draws = FaultDraws(f"{self.seed}:{self.name}:faults")
 
     def update_faults(self, patch: dict[str, Any]) -> FaultSettings:
         with self._lock:
@@ -68,27 +66,17 @@ class ServedState(ABC):
 
     def draw_latency_ms(self) -> int:
         with self._lock:
-            jitter = self._rng.randint(0, self.faults.jitter_ms) if self.faults.jitter_ms else 0
-            return self.faults.latency_ms + jitter
+            return self._draws.latency_ms(self.faults)
 
     def draw_error_status(self) -> int | None:
         with self._lock:
-            if self.faults.error_rate and self._rng.random() < self.faults.error_rate:
-                return self._rng.choice((500, 502, 503))
-            return None
+            return self._draws.error_status(self.faults)
 
     def over_rate_limit(self, key: str) -> bool:
-        """The `rate_limit` fault: a sliding one-minute window per session (refused requests count too)."""
-        limit = self.faults.rate_limit
-        if not limit:
-            return False
+        """The `rate_limit` fault (sandbox.faults.FaultDraws.over_rate_limit)."""
         now = self.calendar.now()
         with self._lock:
-            window = self._rate_windows.setdefault(key, deque())
-            while window and now - window[0] >= 60:
-                window.popleft()
-            window.append(now)
-            return len(window) > limit
+            return self._draws.over_rate_limit(self.faults, key, now)
 
     @abstractmethod
     def username_for(self, session_id: str | None) -> str | None:

@@ -1,0 +1,71 @@
+"""The sandbox portals in a process of their own, for benchmarks: its CPU is measured apart from ours.
+
+    with sandbox_process(slugs) as sandbox:      # `aggregator sandbox up --port-base P`, every portal healthy
+        control(sandbox.urls["ridgeline"], "faults", {"latency_ms": 250})
+        ... sandbox.pid, sandbox.port ...
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+STARTUP_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class SandboxProcess:
+    pid: int
+    port: int  # the port base: each carrier serves on port + its port_offset
+    urls: dict[str, str]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def control(url: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A `/_sandbox/<path>` control call: POST with a JSON body (and for `reset`), else GET; the JSON answer."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{url}/_sandbox/{path}", data=data, method="POST" if data is not None or
+                                     path == "reset" else "GET", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"{}")
+
+
+@contextmanager
+def sandbox_process(slugs: Sequence[str]) -> Iterator[SandboxProcess]:
+    """Start the sandbox portals on a free port base and wait until each answers its health check."""
+    from sandbox.server import ports_from
+
+    port = free_port()
+    urls = {s: f"http://127.0.0.1:{p}" for s, p in ports_from(port, slugs).items()}
+    process = subprocess.Popen([sys.executable, "-m", "aggregator", "sandbox", "up", "--port-base", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        for url in urls.values():
+            while True:
+                try:
+                    control(url, "health")
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"the sandbox did not start (port base {port})") from None
+                    time.sleep(0.1)
+        yield SandboxProcess(pid=process.pid, port=port, urls=urls)
+    finally:
+        process.terminate()
+        process.wait(10)
