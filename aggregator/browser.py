@@ -73,6 +73,10 @@ class CapturedPage:
 
 
 EvidenceSink = Callable[[CapturedPage], Awaitable[str]]  # returns the evidence id
+# Told how long each portal request took until its answer: (carrier, kind, seconds), kind "navigation",
+# "api" or "download". The runner points it at the metrics (aggregator/metrics/runtime.py), which this
+# module, below them, does not import.
+PortalTimer = Callable[[str, str, float], None]
 
 
 @dataclass(frozen=True)
@@ -257,6 +261,7 @@ class PortalSession:
         self._noting_documents = False
         # What to black out in the evidence staff see (aggregator.evidence_mask.MaskRules); the runner sets it.
         self.mask_rules: Any = None
+        self.timer: PortalTimer | None = None  # the runner sets it; requests that get no answer are not timed
 
     @property
     def content_frame(self) -> str | None:
@@ -304,6 +309,15 @@ class PortalSession:
             await asyncio.sleep(wait)
         self._last_request_at = loop.time()
 
+    @staticmethod
+    def _clock() -> float:
+        return asyncio.get_running_loop().time()
+
+    def _timed(self, kind: str, started: float) -> None:
+        """Report a request's time to its answer to the timer, when there is one."""
+        if self.timer is not None:
+            self.timer(self.carrier, kind, self._clock() - started)
+
     def _target(self) -> Page | Frame:
         """The content frame when the adapter named one and the current page has it, else the tab."""
         if self.content_frame is not None:
@@ -329,12 +343,14 @@ class PortalSession:
         await self._pace()
         target = self._page if whole_page else self._target()
         self._frame_status.clear()
+        started = self._clock()
         try:
             response = await target.goto(self.absolute(path), wait_until="load")
         except PlaywrightTimeout:
             raise PortalUnavailable(f"{self.carrier} portal did not answer in time") from None
         except PlaywrightError as exc:
             raise PortalUnavailable(f"{self.carrier} portal unreachable ({_first_line(exc)})") from None
+        self._timed("navigation", started)
         self._check(response)
 
     async def fill(self, selector: str, value: str | SecretStr) -> None:
@@ -347,6 +363,7 @@ class PortalSession:
         await self._pace()
         target = self._target()
         self._frame_status.clear()
+        started = self._clock()
         try:
             async with target.expect_navigation(wait_until="load") as navigation:
                 await target.click(selector)
@@ -355,6 +372,7 @@ class PortalSession:
             raise PortalUnavailable(f"{self.carrier} portal did not answer in time") from None
         except PlaywrightError as exc:
             raise PortalUnavailable(f"{self.carrier} portal failed during navigation ({_first_line(exc)})") from None
+        self._timed("navigation", started)
         self._check(response)
 
     # --- single-page apps: the page's own network calls, clicks that do not navigate, spinners -------
@@ -372,10 +390,12 @@ class PortalSession:
 
         call = ApiCall()
         await self._pace()
+        started = self._clock()
         try:
             async with self._page.expect_response(wanted) as info:
                 yield call
             response = await info.value
+            self._timed("api", started)
             try:
                 body = await response.json()
             except (PlaywrightError, ValueError):
@@ -494,6 +514,7 @@ class PortalSession:
     async def download(self, selector: str) -> Downloaded:
         """Click a link that makes the portal send a file; return the file's bytes (the page stays)."""
         await self._pace()
+        started = self._clock()
         try:
             async with self._page.expect_download() as info:
                 await self._target().click(selector)
@@ -502,6 +523,7 @@ class PortalSession:
             if failure is not None:
                 raise PortalUnavailable(f"{self.carrier} portal download failed ({failure.splitlines()[0][:200]})")
             path = await download.path()
+            self._timed("download", started)
             data = await asyncio.to_thread(Path(path).read_bytes)
             filename = download.suggested_filename
             await download.delete()

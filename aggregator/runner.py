@@ -39,6 +39,7 @@ from aggregator.flows.changes import Change
 from aggregator.flows.compare import changes_between
 from aggregator.flows.eligibility import validate_answer
 from aggregator.logging import get_logger, register_secret
+from aggregator.metrics import RuntimeMetrics, process_metrics
 from aggregator.models import AuthorizationQuery, ClaimQuery, EligibilityQuery, MemberNotFound
 from aggregator.models.answers import Answer, Query, subject_of
 from aggregator.scrapers.framework import Capability, CarrierAdapter, Credentials
@@ -114,6 +115,8 @@ class Runner:
         self.transient_retries = transient_retries
         self.totp = TotpCodes()
         self._slots: dict[str, _AccountSlot] = {}
+        # Logins, portal latency and retries, which no database row records (aggregator/metrics/runtime.py).
+        self.metrics: RuntimeMetrics = process_metrics()
 
     @classmethod
     @asynccontextmanager
@@ -242,6 +245,7 @@ class Runner:
                 attempt += 1
                 delay = min(8.0, 0.5 * 2 ** attempt) * random.uniform(0.8, 1.2)  # exponential backoff, jittered
                 log.info("portal_retry", carrier=manifest.slug, attempt=attempt, delay=round(delay, 2))
+                self.metrics.count_portal_retry(manifest.slug)
                 await asyncio.sleep(delay)
 
     def _choose_account(self, slug: str, label: str | None) -> PortalAccount:
@@ -279,6 +283,7 @@ class Runner:
                     min_request_interval=manifest.limits.min_seconds_between_requests,
                 )
                 slot.session.logged_in = saved is not None
+                slot.session.timer = self.metrics.observe_portal_request
                 slot.session.mask_rules = evidence_mask.rules_of(manifest)  # what staff must not see in evidence
             session = slot.session
             session.evidence_sink = sink
@@ -308,11 +313,14 @@ class Runner:
             # Never a second attempt without a person: freeze first, then report. A login that lands
             # somewhere the adapter does not know may be a rejection it cannot read, so it freezes too.
             self.vault.freeze(account.account_id, error.reason)
+            self.metrics.count_login(account.carrier, account.label, "refused")
             await session.close()
             slot.session = None
             log.warning("account_frozen", carrier=account.carrier, account=account.label, reason=error.reason)
             raise
-        except BaseException:
+        except BaseException as error:
+            if isinstance(error, Exception):  # a cancelled login is not the portal's failure
+                self.metrics.count_login(account.carrier, account.label, "failed")
             # A login cut short (server error, timeout) leaves the portal half-way (e.g. waiting for the
             # second factor): the next attempt starts from a fresh context rather than from that page.
             await session.close()
@@ -320,6 +328,7 @@ class Runner:
             self.vault.clear_session(account.account_id)
             raise
         session.logged_in = True
+        self.metrics.count_login(account.carrier, account.label, "succeeded")
         for value in await session.cookie_values():
             register_secret(value)
         expires = datetime.now(UTC) + timedelta(minutes=adapter.manifest.session_lifetime_minutes)

@@ -16,7 +16,7 @@ import stat
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aggregator.errors import ConfigurationError
@@ -67,6 +67,43 @@ class Settings(BaseSettings):
                                   "default: trust none")
     web_api_token_days: int = Field(default=90, gt=0, description="API tokens expire this many days after they are made")
     web_secret_key_file: Path | None = Field(default=None, description="default data_dir/web-secret.key (made on first start)")
+    # Webhooks (aggregator/webhooks/, docs/webhooks.md): signed events POSTed to the URLs an admin registers.
+    webhook_max_attempts: int = Field(default=8, ge=1, description="POSTs per event and endpoint before it is failed")
+    webhook_retry_base_seconds: float = Field(default=10.0, gt=0, description="wait after the first failed POST; "
+                                                                              "doubles per try")
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0, description="longest wait between two tries")
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="a receiver must answer within this")
+    webhook_poll_seconds: float = Field(default=5.0, gt=0, description="how often the deliverer looks for events "
+                                                                       "another process wrote")
+    webhook_drain_seconds: float = Field(default=30.0, ge=0, description="`aggregator run` waits at most this "
+                                                                         "long for its events to be delivered")
+    # The morning e-mail (aggregator/overnight/morning_email.py, docs/morning-email.md): after the retry pass,
+    # the day's counts and the items that need a person. Off while `email_to` is empty.
+    email_to: str = Field(default="", description="recipients, comma-separated; empty: no e-mail")
+    email_from: str = Field(default="aggregator@localhost", description="the From address")
+    email_smtp_host: str | None = Field(default=None, description="SMTP server; required when email_to is set")
+    email_smtp_port: int = Field(default=587, ge=1, le=65535)
+    email_smtp_starttls: bool = Field(default=True, description="upgrade the connection with STARTTLS (required "
+                                                                "to send a username and password)")
+    email_smtp_username: str | None = Field(default=None, description="SMTP login; none: send without logging in")
+    email_smtp_password: SecretStr | None = Field(default=None, description="or email_smtp_password_file")
+    email_smtp_password_file: Path | None = Field(default=None, description="a file holding the SMTP password")
+    email_smtp_ca_file: Path | None = Field(default=None, description="CA certificates to trust for the SMTP "
+                                                                      "server (PEM); default the system's")
+    email_smtp_timeout_seconds: float = Field(default=30.0, gt=0, description="per SMTP network operation")
+    email_web_base_url: str = Field(default="http://127.0.0.1:8000", description="the web app's address as staff "
+                                                                                 "reach it (links in the e-mail)")
+    # Metrics and health (aggregator/metrics/, docs/metrics.md): who may scrape /metrics, and what it covers.
+    metrics_access: str = Field(default="loopback", pattern="^(loopback|token|open)$",
+                                description="loopback: only from 127.0.0.1/::1 (after the trusted-proxy rule of "
+                                            "web_forwarded_allow_ips); token: an API token of metrics_token_roles; "
+                                            "open: anyone who reaches the port")
+    metrics_token_roles: str = Field(default="admin", pattern=r"^(admin|staff|auditor)(,(admin|staff|auditor))*$",
+                                     description="roles whose API token may scrape when metrics_access=token")
+    metrics_window_hours: float = Field(default=24.0, gt=0, le=24 * 31,
+                                        description="the check duration histogram covers lookups asked this recently")
+    metrics_batch_dates: int = Field(default=2, ge=1, le=31,
+                                     description="batch item counts cover the dates of this many latest runs")
 
     log_format: str = Field(default="console", pattern="^(console|json)$")
     log_level: str = Field(default="INFO")

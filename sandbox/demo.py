@@ -90,6 +90,7 @@ def run_demo(settings: Settings, *, appointments: int, console: Console) -> int:
         "Results are kept in [bold]" + str(data) + "[/bold]:\n"
         f"  worklist  .venv/bin/aggregator worklist --date {DEMO_DAY} --data-dir {data}   (--csv / --json)\n"
         f"  verify    .venv/bin/aggregator evidence verify --data-dir {data}\n"
+        f"  export    .venv/bin/aggregator export --date {DEMO_DAY} --format fhir --data-dir {data}   (x12-json / csv)\n"
         f"  evidence  {settings.resolved_snapshots_dir} (full-page PNG + HTML per page read)\n"
         f"  web app   .venv/bin/aggregator serve --data-dir {data}   (after `aggregator users add`)"
     )

@@ -16,7 +16,20 @@ from importlib.metadata import entry_points
 
 import typer
 
-from aggregator.cli import appointments, batch, canary, carriers, dev, evidence, lookup, record, users, vault  # noqa: F401  (they register commands)
+from aggregator.cli import (  # noqa: F401  (they register commands)
+    appointments,
+    batch,
+    canary,
+    carriers,
+    dev,
+    evidence,
+    export,
+    lookup,
+    morning_email,
+    record,
+    users,
+    vault,
+)
 from aggregator.cli.common import EXIT_CODES, app
 
 __all__ = ["EXIT_CODES", "app", "main"]

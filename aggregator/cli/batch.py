@@ -47,33 +47,45 @@ def run_batch(
     from aggregator.overnight.batch import BatchRun
     from aggregator.runner import Runner
     from aggregator.store import batches
+    from aggregator.webhooks.deliverer import Delivering
 
     settings = load_settings(data_dir)
     target = parse_iso_date(day, "--date")
+    webhooks: list[Delivering] = []
 
     async def run() -> BatchSummary:
         async with Runner.open(settings) as runner:
-            batches.ensure_items(runner.repository, target)
-            todo = len(batches.items_on(runner.repository, target, batches.UNFINISHED))
-            if retry_failed:
-                todo += sum(1 for i in batches.items_on(runner.repository, target, ["failed"]) if i.retryable)
-            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-            # Twice a second is enough for a run of minutes; rich's default 10 redraws a second cost about
-            # 0.01 CPU-s per check of a 300-check batch (benchmarks/README.md, "Our Python in the batch").
-            with Progress(*columns, console=console, transient=False, refresh_per_second=2) as progress:
-                task = progress.add_task(f"checking {target}", total=todo)
+            # Webhook events go out while the batch runs; before exit, a bounded wait for the rest (docs/webhooks.md).
+            delivering = Delivering(runner.repository, settings, drain_seconds=settings.webhook_drain_seconds)
+            webhooks.append(delivering)
+            async with delivering:
+                return await _run_with_progress(runner)
 
-                def advance(item: BatchItemRow) -> None:
-                    progress.update(task, advance=1, description=f"{item.carrier}: {item.state.replace('_', ' ')}")
+    async def _run_with_progress(runner: Runner) -> BatchSummary:
+        batches.ensure_items(runner.repository, target)
+        todo = len(batches.items_on(runner.repository, target, batches.UNFINISHED))
+        if retry_failed:
+            todo += sum(1 for i in batches.items_on(runner.repository, target, ["failed"]) if i.retryable)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        # Twice a second is enough for a run of minutes; rich's default 10 redraws a second cost about
+        # 0.01 CPU-s per check of a 300-check batch (benchmarks/README.md, "Our Python in the batch").
+        with Progress(*columns, console=console, transient=False, refresh_per_second=2) as progress:
+            task = progress.add_task(f"checking {target}", total=todo)
 
-                return await BatchRun(runner, target, trigger="cli", retry_failed=retry_failed,
-                                      on_progress=advance).run()
+            def advance(item: BatchItemRow) -> None:
+                progress.update(task, advance=1, description=f"{item.carrier}: {item.state.replace('_', ' ')}")
+
+            return await BatchRun(runner, target, trigger="cli", retry_failed=retry_failed,
+                                  on_progress=advance).run()
 
     try:
         summary = asyncio.run(run())
     except AggregatorError as error:
         raise fail(error.reason, 1) from None
     _show_summary(settings, target, summary)
+    if webhooks and webhooks[0].left_pending:
+        console.print(f"{webhooks[0].left_pending} webhook deliveries are still pending: the next `aggregator serve` "
+                      "or `aggregator run` sends them (see /admin/webhooks)")
     if summary.counts.get("deferred"):
         raise typer.Exit(6)
     if summary.counts.get("failed"):

@@ -70,17 +70,24 @@ def web_server_config(app: FastAPI, settings: Settings, *, host: str, port: int)
 async def serve_forever(settings: Settings, *, host: str, port: int, web: bool = True) -> None:
     import uvicorn
 
+    from aggregator.store import Repository
+    from aggregator.webhooks.deliverer import Delivering
+
     shared = SharedRunner(settings)
     scheduler = start_scheduler(settings, BatchService(settings, shared.get))
+    # Webhook events of the scheduler's runs, the web app's lookups and earlier processes (docs/webhooks.md);
+    # at exit the rest stays in the outbox for the next start.
+    webhooks = Delivering(Repository.open(settings.resolved_database_url), settings, drain_seconds=0)
     try:
-        if web:
-            from aggregator.web.app import create_app
+        async with webhooks:
+            if web:
+                from aggregator.web.app import create_app
 
-            app = create_app(settings, runner_provider=shared.get)
-            server = uvicorn.Server(web_server_config(app, settings, host=host, port=port))
-            await server.serve()
-        else:
-            await asyncio.Event().wait()  # until interrupted
+                app = create_app(settings, runner_provider=shared.get)
+                server = uvicorn.Server(web_server_config(app, settings, host=host, port=port))
+                await server.serve()
+            else:
+                await asyncio.Event().wait()  # until interrupted
     finally:
         scheduler.shutdown(wait=False)
         await shared.close()

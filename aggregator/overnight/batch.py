@@ -35,6 +35,7 @@ from aggregator.flows import capabilities
 from aggregator.flows.authorization import AuthorizationAnswer, answer_authorization
 from aggregator.flows.changes import Change
 from aggregator.logging import get_logger
+from aggregator.metrics import process_metrics
 from aggregator.models import (
     AuthorizationList,
     AuthorizationQuery,
@@ -48,6 +49,7 @@ from aggregator.scrapers.registry import adapter_for
 from aggregator.store import batches as store
 from aggregator.store.repository import Repository
 from aggregator.store.tables import AppointmentRow, BatchItemRow
+from aggregator.webhooks import events as webhook_events
 
 if TYPE_CHECKING:
     from aggregator.runner import LookupResult, Runner
@@ -289,6 +291,13 @@ class CircuitBreaker:
         self.probing = True
         return 0.0
 
+    @property
+    def state(self) -> str:
+        """closed, open or half_open (one probe may go, or is out): what /metrics shows while the run goes."""
+        if self.failures < self.threshold:
+            return "closed"
+        return "open" if self.open_until > self.monotonic() else "half_open"
+
     def success(self) -> None:
         self.failures, self.openings, self.probing = 0, 0, False
 
@@ -446,7 +455,8 @@ class BatchRun:
         queue.live_accounts = len(workers)
         self._breakers[slug] = CircuitBreaker(self.options.breaker_threshold, self.options.breaker_cooldown_seconds,
                                               self.options.breaker_max_cooldown_seconds)
-        await asyncio.gather(*(self._worker(slug, account.label, queue) for account in workers))
+        with process_metrics().breaker_watched(slug, self._breakers[slug]):
+            await asyncio.gather(*(self._worker(slug, account.label, queue) for account in workers))
         for item_id in queue.drain():  # past the deadline: retryable, for the retry pass
             self._finish(item_id, JobOutcome(ItemState.FAILED, "still waiting for the portal when the run's time ran out",
                                              "deadline"), retryable=True)
@@ -572,7 +582,9 @@ def finish_item(repository: Repository, item_id: str, outcome: JobOutcome, *, re
         fields["authorization_lookup_id"] = outcome.authorization_lookup_id
     if outcome.auth_answers:
         fields["auth_answer"] = json.dumps([a.model_dump(mode="json") for a in outcome.auth_answers])
-    item = store.update_item(repository, item_id, **fields)
+    event = webhook_events.AppointmentChecked(repository)  # to the outbox with the item; sent in the background
+    item = store.update_item(repository, item_id, also=event, **fields)
+    event.committed()
     log.info("item_finished", item=item_id, state=item.state, error=outcome.reason_code)
     return item
 

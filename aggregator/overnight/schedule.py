@@ -3,7 +3,8 @@
 - nightly run: on every business day at `nightly_run_time` (practice-local, default 02:00), the batch
   for the appointments of the day about to open;
 - retry pass: on business days at `retry_pass_time` (default 06:30), items of that day that failed for
-  a reason retrying can fix are tried again;
+  a reason retrying can fix are tried again; then the morning e-mail goes to the configured list
+  (aggregator/overnight/morning_email.py; off without recipients, a failure to send is only logged);
 - resume: when a run ends with items deferred past its deadline (a maintenance window), a one-off
   job at the window's end picks them up.
 
@@ -106,6 +107,18 @@ class BatchService:
                                    misfire_grace_time=self.settings.misfire_grace_minutes * 60, coalesce=True)
         return summary
 
+    async def send_morning_email(self, day: date) -> str:
+        """The morning e-mail for `day` (aggregator/overnight/morning_email.py): "sent", "off" or "failed".
+        Never raises: a mail server that is down must not turn a finished run into a failed job."""
+        from aggregator.overnight.morning_email import failure_fields, send_morning_email
+
+        try:
+            repository = (await self.runner()).repository
+        except Exception as error:  # the runner could not open: the e-mail cannot read the worklist
+            log.warning("morning_email_failed", day=day.isoformat(), **failure_fields(error))
+            return "failed"
+        return await send_morning_email(self.settings, repository, day)
+
 
 _service: BatchService | None = None
 
@@ -122,8 +135,13 @@ async def nightly_job() -> None:
 
 
 async def retry_job() -> None:
+    """The retry pass, then the morning e-mail (also when the pass itself failed: staff still need the day)."""
     service = _require_service()
-    await service.run(day_to_check(service.clock(), service.settings), "retry", retry_failed=True)
+    day = day_to_check(service.clock(), service.settings)
+    try:
+        await service.run(day, "retry", retry_failed=True)
+    finally:
+        await service.send_morning_email(day)
 
 
 async def resume_job(day_iso: str) -> None:

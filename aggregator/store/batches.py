@@ -7,12 +7,12 @@ finished items stay finished, and an item left "running" by a dead process is si
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from aggregator.store.appointments import appointments_on, get_appointment  # noqa: F401 - the batch's reads
 from aggregator.store.repository import Repository, new_id, utcnow
@@ -129,9 +129,10 @@ def requeue_retryable_failures(repository: Repository, day: date) -> int:
         return int(result.rowcount or 0)
 
 
-def update_item(repository: Repository, item_id: str, *, attempts_delta: int = 0, **fields: Any) -> BatchItemRow:
+def update_item(repository: Repository, item_id: str, *, attempts_delta: int = 0,
+                also: Callable[[Session, BatchItemRow], None] | None = None, **fields: Any) -> BatchItemRow:
     """Set fields on one item (and count an attempt, or take one back) in its own transaction, the
-    unit of crash safety."""
+    unit of crash safety; `also` adds rows that must commit with it (the item's webhook event)."""
     with repository.session() as session:
         row = session.get(BatchItemRow, item_id)
         if row is None:
@@ -141,6 +142,8 @@ def update_item(repository: Repository, item_id: str, *, attempts_delta: int = 0
         row.attempts += attempts_delta
         row.updated_at = utcnow()
         session.add(row)
+        if also is not None:
+            also(session, row)
         session.commit()  # the row keeps what was just written (expire_on_commit=False): no re-read
     row.not_before = aware(row.not_before)
     return row

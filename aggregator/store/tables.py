@@ -272,3 +272,69 @@ class CanaryResultRow(SQLModel, table=True):
     # An admin confirmed a changed answer is right (e.g. the plan renewed): it becomes the new baseline.
     accepted_at: datetime | None = None
     accepted_by: str | None = Field(default=None, max_length=80)
+
+
+# --- webhooks (aggregator/webhooks/): URLs an admin registered, the events for them, and every attempt ---
+
+class WebhookEndpointRow(SQLModel, table=True):
+    """A URL events are POSTed to, signed with its own secret (shown once when it is registered). The
+    subscriber acts as `role` (staff, auditor or admin), which limits what its payloads contain."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: str = Field(primary_key=True, max_length=32)
+    url: str = Field(max_length=2000)
+    description: str | None = Field(default=None, max_length=120)
+    role: str = Field(max_length=20)
+    # The HMAC key. Kept as is (signing needs the value itself, a hash would not do); the database file is
+    # its owner's alone, and no page, API answer or log line shows it after the registration page.
+    secret: str = Field(max_length=80)
+    event_types: str = Field(max_length=200)  # comma-separated, e.g. "appointment.checked,lookup.completed"
+    created_at: datetime
+    created_by: str | None = Field(default=None, max_length=80)
+    removed_at: datetime | None = None  # removed: no new deliveries; its delivery log stays
+
+
+class WebhookEventRow(SQLModel, table=True):
+    """Something a subscriber may want to hear about (an appointment checked, a lookup job ended)."""
+
+    __tablename__ = "webhook_events"
+
+    id: str = Field(primary_key=True, max_length=32)
+    event_type: str = Field(index=True, max_length=40)
+    subject_id: str = Field(max_length=120)  # the batch item or lookup job the event is about
+    created_at: datetime = Field(index=True)
+
+
+class WebhookDeliveryRow(SQLModel, table=True):
+    """The outbox: one event for one endpoint, with the exact body to send (already limited to what the
+    endpoint's role may see). Pending until a 2xx answer, or until the attempts run out (failed)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("event_id", "endpoint_id", name="uq_webhook_deliveries_event_endpoint"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    event_id: str = Field(foreign_key="webhook_events.id", index=True, max_length=32)
+    endpoint_id: str = Field(foreign_key="webhook_endpoints.id", index=True, max_length=32)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(index=True, max_length=20)  # pending, delivered, failed, cancelled
+    attempts: int = 0
+    # When it may be tried next; a deliverer that takes it moves this forward by a lease, so a second
+    # process skips it and a crashed one's delivery is tried again once the lease has passed.
+    next_attempt_at: datetime = Field(index=True)
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
+class WebhookAttemptRow(SQLModel, table=True):
+    """One POST of one delivery (the delivery log on the admin page): never the body, never the secret."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: str = Field(primary_key=True, max_length=32)
+    delivery_id: str = Field(foreign_key="webhook_deliveries.id", index=True, max_length=32)
+    attempt: int
+    at: datetime = Field(index=True)
+    status_code: int | None = None  # the receiver's HTTP status; None when no answer came
+    error_class: str | None = Field(default=None, max_length=80)  # e.g. ConnectError, ReadTimeout, http_status
+    duration_ms: int

@@ -11,7 +11,7 @@ import json
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
@@ -172,13 +172,48 @@ async def rerun(request: Request, item_id: str, principal: Annotated[Principal, 
     return RerunResult(item_id=row.id, state=row.state, reason=row.reason)
 
 
-@router.post("/lookups", response_model=Job, status_code=202, summary="Start an on-demand lookup")
-async def start_lookup(request: Request, body: LookupRequest, principal: Annotated[Principal, Depends(api(DESK))]) -> Job:
+# OpenAPI examples of the asynchronous lookup API (a sample member of no real person).
+LOOKUP_REQUEST_EXAMPLES: dict[str, Any] = {
+    "eligibility": {"summary": "Eligibility for a visit", "value": {
+        "carrier": "ridgeline", "member_id": "RM00001234", "date_of_birth": "1980-04-02",
+        "service_date": "2026-12-01", "checks": ["eligibility"]}},
+    "prior_auth": {"summary": "Eligibility and the prior-auth answer for an MRI", "value": {
+        "carrier": "ridgeline", "member_id": "RM00001234", "date_of_birth": "1980-04-02",
+        "service_date": "2026-12-01", "checks": ["eligibility", "authorizations"], "service_type": "62",
+        "procedure": "70551"}},
+}
+JOB_EXAMPLES: dict[str, Any] = {
+    "queued": {"summary": "Just started (the 202 answer)", "value": {
+        "id": "5f0c3a9d2b7e4f1a8c6d0e2f4a6b8c0d", "state": "queued", "step": "waiting for the browser", "done": 0,
+        "total": 1, "outcomes": {}, "lookup_ids": {}, "error": None, "elapsed_seconds": 0.0,
+        "authorization_answer": None, "not_available": {}}},
+    "done": {"summary": "Finished (poll until state is done or failed)", "value": {
+        "id": "5f0c3a9d2b7e4f1a8c6d0e2f4a6b8c0d", "state": "done", "step": "done", "done": 1, "total": 1,
+        "outcomes": {"eligibility": "found"}, "lookup_ids": {"eligibility": "9a1b2c3d4e5f60718293a4b5c6d7e8f9"},
+        "error": None, "elapsed_seconds": 6.4, "authorization_answer": None, "not_available": {}}},
+}
+
+
+@router.post("/lookups", response_model=Job, status_code=202, summary="Start an on-demand lookup",
+             description="Answers 202 at once with the job (state `queued`) and a `Location` header naming "
+                         "`/api/lookups/jobs/{id}`: poll that until `state` is `done` or `failed`, then read each "
+                         "stored lookup at `/api/lookups/{lookup_id}`. Webhook endpoints subscribed to "
+                         "`lookup.completed` are told when the job ends (docs/webhooks.md), so polling is optional.",
+             responses={202: {"description": "The job, started", "headers": {"Location": {
+                 "description": "where to poll the job", "schema": {"type": "string"}}},
+                 "content": {"application/json": {"examples": {"queued": JOB_EXAMPLES["queued"]}}}}})
+async def start_lookup(request: Request,
+                       body: Annotated[LookupRequest, Body(openapi_examples=LOOKUP_REQUEST_EXAMPLES)],
+                       principal: Annotated[Principal, Depends(api(DESK))], response: Response) -> Job:
     job = context_of(request).jobs.start(body, principal.user.id)
+    response.headers["Location"] = f"/api/lookups/jobs/{job.id}"
     return Job(**job.status())
 
 
-@router.get("/lookups/jobs/{job_id}", response_model=Job, summary="Progress and outcome of an on-demand lookup")
+@router.get("/lookups/jobs/{job_id}", response_model=Job, summary="Progress and outcome of an on-demand lookup",
+            description="The job started by `POST /api/lookups` (only its own user, or an admin, sees it; jobs are "
+                        "kept in memory until the app restarts, the lookups themselves stay in the database).",
+            responses={200: {"content": {"application/json": {"examples": JOB_EXAMPLES}}}})
 async def lookup_job(request: Request, job_id: str, principal: Annotated[Principal, Depends(api(DESK))]) -> Job:
     job = viewable_job(request, principal, job_id)
     access_log.record(request, principal, "api_read", "lookup_job", job_id)

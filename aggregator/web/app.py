@@ -32,7 +32,7 @@ from aggregator.web import views
 from aggregator.web.auth import Forbidden, LoginRequired, load_secret_key, rule_of
 from aggregator.web.context import WebContext
 from aggregator.web.csrf import CsrfRejected
-from aggregator.web.lookups import LookupJobs, RunnerHolder, RunnerProvider
+from aggregator.web.lookups import LookupJobs, RunnerHolder, RunnerProvider, webhook_announcer
 
 if TYPE_CHECKING:
     from aggregator.runner import Runner, RunnerOptions
@@ -80,7 +80,7 @@ def create_app(settings: Settings, *, base_urls: dict[str, str] | None = None,
     ctx = WebContext(settings=settings, repository=repository,
                      secret_key=load_secret_key(settings.resolved_web_secret_key_file),
                      files=SnapshotFiles(settings.resolved_snapshots_dir), templates=templates,
-                     jobs=LookupJobs(runners), runners=runners)
+                     jobs=LookupJobs(runners, webhook_announcer(repository)), runners=runners)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -97,12 +97,18 @@ def create_app(settings: Settings, *, base_urls: dict[str, str] | None = None,
     app.state.web = ctx
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from aggregator.web import api, routes_admin, routes_audit, routes_auth, routes_staff
+    from aggregator.web import api, routes_admin, routes_audit, routes_auth, routes_staff, routes_webhooks
 
-    for module in (routes_auth, routes_staff, routes_audit, routes_admin, api):
+    for module in (routes_auth, routes_staff, routes_audit, routes_admin, routes_webhooks, api):
         # The routes themselves, not an included router: `app.routes` then lists every route with its
         # rule, which the start-up check and the role matrix test enumerate.
         app.router.routes.extend(module.router.routes)
+    from aggregator.web import routes_health  # /healthz, /readyz, /metrics (docs/metrics.md)
+
+    app.router.routes.extend(routes_health.router.routes)
+    from aggregator.web import api_exports  # /api/exports (docs/exports.md)
+
+    app.router.routes.extend(api_exports.router.routes)
     _refuse_unruled_routes(app)
     _install_handlers(app, templates)
     return app

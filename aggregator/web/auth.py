@@ -211,7 +211,7 @@ class RoleRule(Rule):
 
 
 class PublicRule(Rule):
-    """The sign-in page: the only routes anyone may reach (it still has a rule, so none is forgotten)."""
+    """Routes anyone may reach: the sign-in page and the health probes (they still have a rule, so none is forgotten)."""
 
     def __init__(self) -> None:
         super().__init__("public", frozenset())

@@ -38,6 +38,7 @@ from aggregator.scrapers.framework import Capability, Manifest
 
 if TYPE_CHECKING:
     from aggregator.runner import Runner
+    from aggregator.store import Repository
 
 log = get_logger(__name__)
 
@@ -150,9 +151,14 @@ class RunnerHolder:
         await self._stack.aclose()
 
 
+JobListener = Callable[["LookupJob"], None]
+
+
 class LookupJobs:
-    def __init__(self, runners: RunnerHolder) -> None:
+    def __init__(self, runners: RunnerHolder, on_finished: JobListener | None = None) -> None:
         self.runners = runners
+        # Told when a job ends, done or failed (the app writes the webhook event `lookup.completed`).
+        self.on_finished = on_finished
         self._jobs: OrderedDict[str, LookupJob] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -193,6 +199,21 @@ class LookupJobs:
             log.exception("web_lookup_crashed", job_id=job.id)
         finally:
             job.finished_at = datetime.now(UTC)
+            if self.on_finished is not None:
+                self.on_finished(job)
+
+
+def webhook_announcer(repository: Repository) -> JobListener:
+    """A listener that writes `lookup.completed` for each job that ends (aggregator/webhooks/events.py):
+    ids, outcomes and API paths only; the member the job asked about never goes into the event."""
+    from aggregator.webhooks import events
+
+    def announce(job: LookupJob) -> None:
+        events.lookup_completed(repository, job_id=job.id, state=job.state, carrier=job.request.carrier,
+                                outcomes=job.outcomes, lookup_ids=job.lookup_ids, started_at=job.started_at,
+                                finished_at=job.finished_at)
+
+    return announce
 
 
 def manifest_of(carrier: str) -> Manifest | None:

@@ -10,17 +10,13 @@ tests/e2e/test_canary_e2e.py.
 
 from __future__ import annotations
 
-import io
-import logging
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import pytest
 
 from aggregator.errors import Outcome
-from aggregator.logging import configure_logging, forget_secrets
 from aggregator.models import EligibilityRecord, Provenance, TimePeriod
 from aggregator.overnight import canary
 from aggregator.overnight.batch import BatchOptions, BatchRun
@@ -250,17 +246,6 @@ async def test_a_frozen_or_missing_account_is_skipped_not_looked_up(runner, repo
     assert {(c.account_label, c.status) for c in verdict.checks} == {
         ("billing", "skipped"), ("gone", "skipped"), ("frontdesk", "passed")}
     assert not verdict.held and [c[3] for c in runner.calls] == ["frontdesk"]
-
-
-@pytest.fixture
-def json_log() -> Iterator[io.StringIO]:
-    forget_secrets()  # nothing registered: the canary's own events must carry no member data at all
-    stream = io.StringIO()
-    configure_logging("json", "DEBUG", stream=stream)
-    yield stream
-    root = logging.getLogger()
-    for handler in [h for h in root.handlers if getattr(h, "_aggregator_handler", False)]:
-        root.removeHandler(handler)
 
 
 async def test_no_canary_member_data_in_the_log(runner, repository, json_log):

@@ -4,34 +4,21 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
 
-from aggregator.logging import configure_logging, forget_secrets, get_logger, redact, register_secret
+from aggregator.logging import forget_secrets, get_logger, redact, register_secret
 
 DOB, MEMBER, LAST, FIRST = "1973-07-09", "BP5521907341", "Vasquez-Lindqvist", "Marisol"
 SEARCH = (f"http://127.0.0.1:8102/api/members/search?dateOfBirth={DOB}&memberId={MEMBER}&lastName={LAST}"
           f"&firstName={FIRST}&dateOfService=2026-11-30&page=2")
 
 
-@pytest.fixture
-def debug_log() -> Iterator[io.StringIO]:
-    forget_secrets()  # nothing registered: the parameter names alone must be enough
-    stream = io.StringIO()
-    configure_logging("json", "DEBUG", stream=stream)
-    yield stream
-    forget_secrets()
-    root = logging.getLogger()
-    for handler in [h for h in root.handlers if getattr(h, "_aggregator_handler", False)]:
-        root.removeHandler(handler)
-
-
-def test_bluepeak_api_url_in_a_debug_log_is_redacted(debug_log: io.StringIO):
+def test_bluepeak_api_url_in_a_json_log_is_redacted(json_log: io.StringIO):
     get_logger("aggregator.browser").debug("api_response", carrier="bluepeak", url=SEARCH, status=200)
     logging.getLogger("playwright.fake").debug("request finished %s", SEARCH)  # a library's own log line
-    out = debug_log.getvalue()
+    out = json_log.getvalue()
     assert out.count("api_response") == 1 and "request finished" in out
     for value in (DOB, MEMBER, LAST, FIRST):
         assert value not in out, value

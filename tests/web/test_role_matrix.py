@@ -10,11 +10,14 @@ page or API answer.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from fastapi.routing import APIRoute
 
 from aggregator.evidence import sha256_hex
 from aggregator.store import web as store
+from aggregator.store.tables import AppointmentRow
 from aggregator.web.auth import rule_of
 from tests.web.conftest import PASSWORDS, Seed, csrf_of, login
 
@@ -22,10 +25,14 @@ ROLES = ("admin", "staff", "auditor")
 ORIGINAL_VIEWERS = ("admin", "auditor")  # see evidence as captured; staff get the masked copy
 A, S, U = "admin", "staff", "auditor"
 PUBLIC = "public"
+METRICS = "metrics"  # /metrics: its own rule, `metrics_access` (tests/metrics/test_metrics_access.py)
 
 # (method, path) -> who may use it
 EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/login"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): METRICS,
     ("POST", "/login"): PUBLIC,
     ("POST", "/logout"): frozenset({A, S, U}),
     ("GET", "/"): frozenset({A, S, U}),
@@ -61,6 +68,10 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/worklist"): frozenset({A, S}),
     ("POST", "/api/worklist/items/{item_id}/rerun"): frozenset({A, S}),
     ("POST", "/api/lookups"): frozenset({A, S}),
+    ("GET", "/api/exports"): frozenset({A, S}),
+    ("GET", "/admin/webhooks"): frozenset({A}),
+    ("POST", "/admin/webhooks"): frozenset({A}),
+    ("POST", "/admin/webhooks/{endpoint_id}/remove"): frozenset({A}),
     ("GET", "/api/lookups/jobs/{job_id}"): frozenset({A, S}),
     ("GET", "/api/lookups/{lookup_id}"): frozenset({A, S, U}),
     ("GET", "/api/evidence"): frozenset({A, U}),
@@ -82,8 +93,8 @@ def test_every_route_has_an_expected_rule(app):
     for method, path, route in app_routes(app):
         rule = rule_of(route)
         expected = EXPECTED[(method, path)]
-        if expected == PUBLIC:
-            assert rule.kind == "public", (method, path)
+        if expected in (PUBLIC, METRICS):
+            assert rule.kind == expected, (method, path)
         else:
             assert rule.roles == expected, (method, path)
             # GETs never change anything; everything that does is a form (CSRF) or the token API.
@@ -92,14 +103,23 @@ def test_every_route_has_an_expected_rule(app):
     assert [getattr(r, "path", None) for r in others] == ["/static"]  # the only unauthenticated files: CSS and JS
 
 
+def appointment_day(seed: Seed) -> date:
+    with seed.repository.session() as session:
+        appointment = session.get(AppointmentRow, seed.appointment_id)
+        assert appointment is not None
+        return appointment.service_date
+
+
 def concrete(path: str, seed: Seed) -> str:
-    values = {"appointment_id": seed.appointment_id, "item_id": seed.item_id, "job_id": "no-such-job",
+    values = {"appointment_id": seed.appointment_id, "item_id": seed.item_id, "job_id": "no-such-job", "endpoint_id": "no-such-endpoint",
               "lookup_id": seed.lookup_id, "evidence_id": seed.evidence_ids[-1], "account_id": seed.account_id,
               "user_id": seed.users["victim"], "token_id": seed.token_id,
               "canary_member_id": "no-such-canary-member", "result_id": "no-such-canary-result"}
     for name, value in values.items():
         path = path.replace("{" + name + "}", value)
     assert "{" not in path, path
+    if path == "/api/exports":  # the seeded appointment's day, which has answers to export
+        path += f"?date={appointment_day(seed).isoformat()}&format=csv"
     return path
 
 
@@ -144,7 +164,7 @@ def test_each_role_gets_exactly_its_routes(app, client, seed: Seed, role: str):
     order = sorted(app_routes(app), key=lambda item: ("logout" in item[1], "disable" in item[1], item[1]))
     for method, path, _ in order:
         expected = EXPECTED[(method, path)]
-        if expected == PUBLIC:
+        if expected in (PUBLIC, METRICS):
             continue
         url = concrete(path, seed)
         api = path.startswith("/api/")
@@ -170,7 +190,7 @@ def test_each_role_gets_exactly_its_routes(app, client, seed: Seed, role: str):
 
 def test_anonymous_gets_the_login_page_or_401(app, client, seed: Seed):
     for method, path, _ in app_routes(app):
-        if EXPECTED[(method, path)] == PUBLIC:
+        if EXPECTED[(method, path)] in (PUBLIC, METRICS):
             continue
         url = concrete(path, seed)
         response = call(client, method, url, csrf="x")
