@@ -11,7 +11,7 @@ TEST_WORKERS ?= 4
 # processes: with PYTHONDONTWRITEBYTECODE set (some shells set it) each of them compiled everything again.
 test test-load: export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: setup browser demo test test-load bench lint sandbox clean docs-screenshots
+.PHONY: setup browser demo test test-load bench bench-scale lint sandbox clean docs-screenshots
 
 setup: $(STAMP) browser
 
@@ -38,6 +38,9 @@ test-load: setup  ## the end-to-end suite with two CPU hogs busy beside it for i
 bench: setup  ## overnight batch (300 appointments, 250 ms per request) and sequential lookups
 	$(BIN)/python benchmarks/overnight_batch.py
 	$(BIN)/python benchmarks/sequential_lookups.py
+
+bench-scale: setup  ## scale-out: the batch on 1, 2 and 4 queue workers (local PostgreSQL), 12 portal accounts, +1.5 s per request
+	$(BIN)/python benchmarks/scale_out.py
 
 lint: setup  ## ruff, mypy (types) and import-linter (imports run one way down the layers)
 	$(BIN)/ruff check aggregator vault sandbox tests benchmarks scripts

@@ -1,7 +1,8 @@
 """Evidence: every page an answer comes from, kept as a full-page PNG and its HTML.
 
-Files are content-addressed (`<snapshots>/<sha[:2]>/<sha>.png|.html|.pdf`) so identical captures are
-stored once and a file's name is its own checksum. Each capture gets a row in the database whose
+Files are content-addressed (`<sha[:2]>/<sha>.png|.html|.pdf`) so identical captures are stored once and a
+file's name is its own checksum; they live in the store `evidence_files(settings)` picks (the snapshots
+directory, or an S3-compatible bucket: aggregator/evidence_files.py). Each capture gets a row in the database whose
 `entry_hash` covers its metadata, its file hashes and the previous row's hash: a tamper-evident chain an
 auditor can verify end to end (`verify_chain`). A capture may hold a document the page offered for
 download (an EOB PDF): its hash and media type join the entry hash only when there is one.
@@ -10,22 +11,22 @@ download (an EOB PDF): its hash and media type join the entry hash only when the
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
-import os
-import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from itertools import islice
 
 from aggregator.browser import CapturedPage, EvidenceSink
+from aggregator.evidence_files import EvidenceFiles, SnapshotFiles, read_many, sha256_hex
 from aggregator.evidence_mask import boxes_to_json
 from aggregator.store import GENESIS_HASH, Repository, new_id, utcnow
 from aggregator.store.tables import EvidenceRow
 
+__all__ = ["ChainProblem", "EvidenceRecorder", "SnapshotFiles", "entry_hash", "sha256_hex", "verify_chain",
+           "verify_entry"]
 
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+VERIFY_BATCH = 256  # entries whose files are fetched together (in parallel on S3) while verifying the chain
 
 
 def entry_hash(row: EvidenceRow) -> str:
@@ -52,33 +53,8 @@ def entry_hash(row: EvidenceRow) -> str:
 DOCUMENT_SUFFIXES = {"application/pdf": ".pdf"}
 
 
-class SnapshotFiles:
-    """Content-addressed files under the snapshots directory."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def put(self, data: bytes, suffix: str) -> tuple[str, str]:
-        digest = sha256_hex(data)
-        relative = f"{digest[:2]}/{digest}{suffix}"
-        target = self.root / relative
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            # Write-then-rename: a crash never leaves a half file under a checksum name.
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        return digest, relative
-
-    def path(self, relative: str) -> Path:
-        return self.root / relative
-
-
 class EvidenceRecorder:
-    def __init__(self, files: SnapshotFiles, repository: Repository) -> None:
+    def __init__(self, files: EvidenceFiles, repository: Repository) -> None:
         self.files = files
         self.repository = repository
 
@@ -120,36 +96,30 @@ class ChainProblem:
     problem: str
 
 
-def verify_chain(repository: Repository, files: SnapshotFiles) -> tuple[int, list[ChainProblem]]:
-    """Recompute every file hash and every link. Returns (entries checked, problems found)."""
+def verify_chain(repository: Repository, files: EvidenceFiles) -> tuple[int, list[ChainProblem]]:
+    """Recompute every file hash and every link. Returns (entries checked, problems found). A store that
+    cannot be read raises its error (aggregator/evidence_files.py): "unreadable" is not "missing"."""
     problems: list[ChainProblem] = []
     expected_prev = GENESIS_HASH
     expected_seq = 1
     checked = 0
-    for row in repository.evidence_chain():
-        checked += 1
-        if row.seq != expected_seq:
-            problems.append(ChainProblem(row.seq, row.id, f"sequence gap: expected entry {expected_seq}"))
-        if row.prev_hash != expected_prev:
-            problems.append(ChainProblem(row.seq, row.id, "link broken: previous-hash does not match the entry before"))
-        if entry_hash(row) != row.entry_hash:
-            problems.append(ChainProblem(row.seq, row.id, "entry altered: metadata no longer matches its hash"))
-        files_of_entry = [("screenshot", row.screenshot_path, row.screenshot_sha256),
-                          ("html", row.html_path, row.html_sha256)]
-        if row.document_path is not None or row.document_sha256 is not None:
-            files_of_entry.append(("document", row.document_path or "", row.document_sha256 or ""))
-        for kind, relative, digest in files_of_entry:
-            path = files.path(relative)
-            if not relative or not path.is_file():
-                problems.append(ChainProblem(row.seq, row.id, f"{kind} file missing: {relative}"))
-            elif sha256_hex(path.read_bytes()) != digest:
-                problems.append(ChainProblem(row.seq, row.id, f"{kind} file altered: {relative}"))
-        expected_prev = row.entry_hash
-        expected_seq = row.seq + 1
+    for rows in _batches(repository.evidence_chain(), VERIFY_BATCH):
+        file_problems = read_many(files, lambda row: _file_problems(row, files), rows)
+        for row, found in zip(rows, file_problems, strict=True):
+            checked += 1
+            if row.seq != expected_seq:
+                problems.append(ChainProblem(row.seq, row.id, f"sequence gap: expected entry {expected_seq}"))
+            if row.prev_hash != expected_prev:
+                problems.append(ChainProblem(row.seq, row.id, "link broken: previous-hash does not match the entry before"))
+            if entry_hash(row) != row.entry_hash:
+                problems.append(ChainProblem(row.seq, row.id, "entry altered: metadata no longer matches its hash"))
+            problems.extend(found)
+            expected_prev = row.entry_hash
+            expected_seq = row.seq + 1
     return checked, problems
 
 
-def verify_entry(row: EvidenceRow, previous: EvidenceRow | None, files: SnapshotFiles) -> list[ChainProblem]:
+def verify_entry(row: EvidenceRow, previous: EvidenceRow | None, files: EvidenceFiles) -> list[ChainProblem]:
     """Check ONE entry: its files against their hashes, its own entry hash, and its link to `previous`
     (the entry before it in the chain, None for the first). What the web app's "verify" action runs."""
     problems: list[ChainProblem] = []
@@ -162,16 +132,28 @@ def verify_entry(row: EvidenceRow, previous: EvidenceRow | None, files: Snapshot
         problems.append(ChainProblem(previous.seq, previous.id, "entry altered: metadata no longer matches its hash"))
     if entry_hash(row) != row.entry_hash:
         problems.append(ChainProblem(row.seq, row.id, "entry altered: metadata no longer matches its hash"))
+    return problems + _file_problems(row, files)
+
+
+def _file_problems(row: EvidenceRow, files: EvidenceFiles) -> list[ChainProblem]:
+    """Each file of the entry read back from the store and hashed against the hash the entry recorded."""
     stored = [("screenshot", row.screenshot_path, row.screenshot_sha256), ("html", row.html_path, row.html_sha256)]
     if row.document_path is not None or row.document_sha256 is not None:
         stored.append(("document", row.document_path or "", row.document_sha256 or ""))
+    problems: list[ChainProblem] = []
     for kind, relative, digest in stored:
-        path = files.path(relative)
-        if not relative or not path.is_file():
+        data = files.read(relative) if relative else None
+        if data is None:
             problems.append(ChainProblem(row.seq, row.id, f"{kind} file missing: {relative}"))
-        elif sha256_hex(path.read_bytes()) != digest:
+        elif sha256_hex(data) != digest:
             problems.append(ChainProblem(row.seq, row.id, f"{kind} file altered: {relative}"))
     return problems
+
+
+def _batches(rows: Iterable[EvidenceRow], size: int) -> Iterator[list[EvidenceRow]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 def _utc_iso(moment: datetime) -> str:

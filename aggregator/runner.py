@@ -32,7 +32,8 @@ from aggregator.errors import (
     SessionExpired,
     UnexpectedPage,
 )
-from aggregator.evidence import EvidenceRecorder, SnapshotFiles
+from aggregator.evidence import EvidenceRecorder
+from aggregator.evidence_files import evidence_files
 from aggregator.flows import capabilities
 from aggregator.flows.answers import validate_authorizations, validate_claims
 from aggregator.flows.changes import Change
@@ -47,7 +48,8 @@ from aggregator.scrapers.registry import adapter_for
 from aggregator.settings import Settings
 from aggregator.store import Repository
 from aggregator.store.tables import EvidenceRow
-from vault import MasterKey, PortalAccount, TotpCodes, Vault
+from vault import PortalAccount, TotpCodes, Vault
+from vault.configured import open_vault
 
 log = get_logger(__name__)
 
@@ -110,10 +112,11 @@ class Runner:
         self.repository = repository
         self.vault = vault
         self.pool = pool
-        self.recorder = EvidenceRecorder(SnapshotFiles(settings.resolved_snapshots_dir), repository)
+        self.recorder = EvidenceRecorder(evidence_files(settings), repository)
         self.base_urls = {**settings.carrier_urls, **(base_urls or {})}
         self.transient_retries = transient_retries
-        self.totp = TotpCodes()
+        # A database vault shares the codes already used with every worker (vault/database.py).
+        self.totp = TotpCodes(used_steps=vault.totp_memory())
         self._slots: dict[str, _AccountSlot] = {}
         # Logins, portal latency and retries, which no database row records (aggregator/metrics/runtime.py).
         self.metrics: RuntimeMetrics = process_metrics()
@@ -123,13 +126,16 @@ class Runner:
     async def open(cls, settings: Settings, **options: Unpack[RunnerOptions]) -> AsyncIterator[Runner]:
         settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
         repository = Repository.open(settings.resolved_database_url)
-        vault = Vault.open(settings.resolved_vault_path, MasterKey.resolve(settings))
-        async with BrowserPool(settings) as pool:
-            runner = cls(settings=settings, repository=repository, vault=vault, pool=pool, **options)
-            try:
-                yield runner
-            finally:
-                await runner.close()
+        vault = open_vault(settings)  # the file, or PostgreSQL when AGGREGATOR_VAULT_URL is set
+        try:
+            async with BrowserPool(settings) as pool:
+                runner = cls(settings=settings, repository=repository, vault=vault, pool=pool, **options)
+                try:
+                    yield runner
+                finally:
+                    await runner.close()
+        finally:
+            vault.close()
 
     async def close(self) -> None:
         for slot in self._slots.values():

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
     snapshots_dir: Path | None = Field(default=None, description="evidence store; default data_dir/snapshots")
     vault_path: Path | None = Field(default=None, description="vault file; default data_dir/vault.json")
+    # Scale-out (docs/vault.md, "A vault shared by several machines"): the same encrypted vault in PostgreSQL,
+    # so every worker sees the saved sessions and the TOTP codes already used. Unset: the vault file above.
+    vault_url: str | None = Field(default=None, description="PostgreSQL URL of a shared vault "
+                                                            "(postgresql://user@host:5432/db); default: the vault file")
 
     carrier_urls: dict[str, str] = Field(
         default_factory=dict, description='portal base URL per carrier slug, JSON: {"ridgeline": "https://..."}'
@@ -104,6 +108,38 @@ class Settings(BaseSettings):
                                         description="the check duration histogram covers lookups asked this recently")
     metrics_batch_dates: int = Field(default=2, ge=1, le=31,
                                      description="batch item counts cover the dates of this many latest runs")
+
+    # Scale-out (aggregator/dispatch/, docs/scale-out.md): the batch's jobs on procrastinate workers sharing a
+    # PostgreSQL database; "inline" (the default) keeps everything in the one process, as before.
+    dispatch: str = Field(default="inline", pattern="^(inline|queue)$",
+                          description="inline: the process that starts a run checks it; queue: `aggregator run` "
+                                      "enqueues jobs that `aggregator worker` processes run (PostgreSQL only)")
+    worker_concurrency: int = Field(default=4, ge=1, le=64, description="jobs one `aggregator worker` runs at once "
+                                                                          "(each on its own portal account)")
+    worker_heartbeat_seconds: float = Field(default=10.0, gt=0, description="how often a worker says it is alive")
+    worker_stalled_seconds: float = Field(default=60.0, gt=0,
+                                          description="a worker silent this long is dead: its jobs run again elsewhere")
+    worker_poll_seconds: float = Field(default=5.0, gt=0, description="a worker looks for due jobs (retries, "
+                                                                      "stalled jobs) at least this often")
+
+    # Evidence files (aggregator/evidence_files.py, docs/architecture.md "Evidence chain"): the local directory
+    # (snapshots_dir, the default) or an S3-compatible bucket all machines share. The hash chain stays in the
+    # database either way. S3 credentials come from the standard AWS chain (AWS_ACCESS_KEY_ID..., ~/.aws,
+    # an instance role), never from these settings.
+    evidence_store: str = Field(default="directory", pattern="^(directory|s3)$",
+                                description="directory: files under snapshots_dir; s3: objects in evidence_s3_bucket")
+    evidence_s3_bucket: str | None = Field(default=None, description="the bucket (required when evidence_store=s3)")
+    evidence_s3_prefix: str = Field(default="", description="key prefix inside the bucket, e.g. evidence/")
+    evidence_s3_endpoint_url: str | None = Field(default=None, description="an S3-compatible server's URL "
+                                                                           "(MinIO, Ceph...); default AWS S3")
+    evidence_s3_region: str | None = Field(default=None, description="region; default the AWS config chain's")
+    evidence_s3_addressing_style: str = Field(default="auto", pattern="^(auto|path|virtual)$",
+                                              description="path for most self-hosted servers (bucket in the path)")
+    evidence_s3_server_side_encryption: str | None = Field(
+        default=None, pattern="^(AES256|aws:kms|aws:kms:dsse)$",
+        description="ask the server to encrypt each object (AES256 or aws:kms); default the bucket's own setting")
+    evidence_s3_kms_key_id: str | None = Field(default=None, description="the KMS key for aws:kms; default the "
+                                                                         "account's S3 key")
 
     log_format: str = Field(default="console", pattern="^(console|json)$")
     log_level: str = Field(default="INFO")

@@ -133,7 +133,7 @@ def canonical(obj: Any) -> bytes:
 
 # --- the file -----------------------------------------------------------------------------------------
 
-def parse(raw: bytes, path: Path) -> VaultDoc:
+def parse(raw: bytes, path: Path | str) -> VaultDoc:
     """Bytes -> VaultDoc, or a VaultError that says what is wrong. Never a default, never a reset."""
     try:
         data = loads_bounded(raw.decode("utf-8"), max_depth=MAX_DEPTH)
@@ -224,7 +224,7 @@ def rewrap(account_id: str, blob: RecordBlob, old: KeyRing, new: KeyRing) -> Rec
     return blob.model_copy(update={"wrapped_key": b64(wrapped)})
 
 
-def diagnose(doc: VaultDoc, ring: KeyRing, path: Path) -> VaultCorrupted:
+def diagnose(doc: VaultDoc, ring: KeyRing, path: Path | str) -> VaultCorrupted:
     """The file MAC failed: name the bad record if one is, else say records were added/removed/replaced."""
     for account_id, blob in doc.records.items():
         try:

@@ -4,6 +4,9 @@ Reads use the last verified copy of the file while its inode/size/mtime are unch
 written by another process is seen on the next `get`. Every write takes the file lock, re-reads and
 re-verifies the file, applies one change and atomically replaces the file; anything that fails before
 the replace leaves the file byte-for-byte as it was.
+
+`vault.database.DatabaseVault` keeps the same document in PostgreSQL instead; it replaces only the
+storage steps (`_current`, `_writing`, `_write`), which is why every change goes through them.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,6 +44,7 @@ from vault.format import (
 )
 from vault.keys import KeyRing, MasterKey, b64, pending_key_file
 from vault.models import AccountInput, AccountSecrets, AccountStatus, PortalAccount, check_label
+from vault.totp import InProcessTotpSteps, UsedTotpSteps
 
 T = TypeVar("T")
 Records = dict[str, RecordBlob]
@@ -95,6 +100,15 @@ class Vault:
     def key(self) -> MasterKey:
         return self._key
 
+    @property
+    def location(self) -> str:
+        """Where the vault is, as messages name it (never a secret)."""
+        return str(self.path)
+
+    def totp_memory(self) -> UsedTotpSteps:
+        """Where the TOTP codes already used are remembered: this process only, for a vault file."""
+        return InProcessTotpSteps()
+
     # --- opening ------------------------------------------------------------------------------------
 
     @classmethod
@@ -104,33 +118,44 @@ class Vault:
         with file_lock(vault.path):
             if vault.path.exists():
                 raise VaultError(f"a vault already exists at {vault.path}; refusing to overwrite it")
-            kdf = key.new_kdf()
-            ring = key.keyring(kdf)
-            doc = VaultDoc(format=FORMAT, version=VERSION, kdf=KdfParams.model_validate(kdf) if kdf else None,
-                           key_check=b64(ring.check),
-                           created_at=_iso(vault._clock()), rotated_at=None, records={}, mac="")
-            vault._write(doc, ring, overwrite=False)
+            vault._write(*vault._empty_document(), overwrite=False)
         return vault
+
+    def _empty_document(self) -> tuple[VaultDoc, KeyRing]:
+        """A vault with no accounts, under this vault's key (its MAC is added by `_write`)."""
+        kdf = self._key.new_kdf()
+        ring = self._key.keyring(kdf)
+        doc = VaultDoc(format=FORMAT, version=VERSION, kdf=KdfParams.model_validate(kdf) if kdf else None,
+                       key_check=b64(ring.check),
+                       created_at=_iso(self._clock()), rotated_at=None, records={}, mac="")
+        return doc, ring
 
     @classmethod
     def open(cls, path: Path | str, key: MasterKey, *, clock: Callable[[], datetime] | None = None) -> Vault:
         """Open and verify (key check + whole-file MAC). VaultError on a missing, corrupt or foreign file."""
         vault = cls(Path(path), key, clock=clock)
-        try:
-            vault._current()
-        except WrongMasterKey:
-            if not vault._finish_interrupted_rotation():
-                raise
+        vault._check_opens()
         return vault
 
+    def _check_opens(self) -> None:
+        """Read and verify; a rejected key may be the old one of an interrupted rotation (finished here)."""
+        try:
+            self._current()
+        except WrongMasterKey:
+            if not self._finish_interrupted_rotation():
+                raise
+
+    def close(self) -> None:
+        """Nothing to release for a vault file (a database vault closes its connection)."""
+
     def _verify(self, raw: bytes) -> tuple[VaultDoc, KeyRing]:
-        doc = parse(raw, self.path)
+        doc = parse(raw, self.location)
         ring = self._key.keyring(doc.kdf_dict())
         if not check_key(doc, ring):
-            raise WrongMasterKey(f"wrong master key for vault {self.path} (key from {self._key.source}): "
+            raise WrongMasterKey(f"wrong master key for vault {self.location} (key from {self._key.source}): "
                                  "it does not match the vault's key check")
         if not check_mac(doc, ring):
-            raise diagnose(doc, ring, self.path)
+            raise diagnose(doc, ring, self.location)
         return doc, ring
 
     def _current(self) -> tuple[VaultDoc, KeyRing]:
@@ -147,10 +172,16 @@ class Vault:
         write_atomic(self.path, dump(doc), overwrite=overwrite)
         self._cache = (signature(self.path), doc, ring)  # safe: we still hold the file lock
 
-    def _mutate(self, change: Callable[[Records, KeyRing, datetime], T]) -> T:
-        """Lock, re-read, verify, change a copy of the records, write. Errors leave the file as it was."""
+    @contextmanager
+    def _writing(self) -> Iterator[bytes]:
+        """The writers' lock, held for the whole block, and the stored bytes read under it."""
         with self._lock, file_lock(self.path):
             raw, _ = read_file(self.path)
+            yield raw
+
+    def _mutate(self, change: Callable[[Records, KeyRing, datetime], T]) -> T:
+        """Lock, re-read, verify, change a copy of the records, write. Errors leave the file as it was."""
+        with self._writing() as raw:
             doc, ring = self._verify(raw)
             records = dict(doc.records)
             result = change(records, ring, self._clock())
@@ -352,8 +383,7 @@ class Vault:
         """Re-wrap every record's data key (and the key check and MAC) under `new_key`, in one atomic
         write. Afterwards the old key opens nothing. `after_write` runs while the file lock is still
         held (used to move a new key file into place before anyone else can look)."""
-        with self._lock, file_lock(self.path):
-            raw, _ = read_file(self.path)
+        with self._writing() as raw:
             doc, old_ring = self._verify(raw)
             kdf = new_key.new_kdf()
             new_ring = new_key.keyring(kdf)
@@ -398,20 +428,29 @@ class Vault:
         with self._lock, file_lock(self.path):
             if not pending.exists():
                 return False
-            candidate = MasterKey.from_key_file(pending)
             raw, sig = read_file(self.path)
-            previous = self._key
-            self._key = candidate
-            try:
-                doc, ring = self._verify(raw)
-            except WrongMasterKey:
-                self._key = previous
+            adopted = self._adopt_pending_key(raw, key_file)
+            if adopted is None:
                 return False
-            os.replace(pending, key_file)
-            fsync_dir(key_file.parent)
-            candidate.key_file, candidate.source = key_file, f"key file {key_file}"
-            self._cache = (sig, doc, ring)
+            self._cache = (sig, *adopted)
             return True
+
+    def _adopt_pending_key(self, raw: bytes, key_file: Path) -> tuple[VaultDoc, KeyRing] | None:
+        """Under the writers' lock: when `<key_file>.new` opens `raw`, make it this vault's key and the key
+        file; None (and nothing changed) when it does not."""
+        pending = pending_key_file(key_file)
+        candidate = MasterKey.from_key_file(pending)
+        previous = self._key
+        self._key = candidate
+        try:
+            doc, ring = self._verify(raw)
+        except WrongMasterKey:
+            self._key = previous
+            return None
+        os.replace(pending, key_file)
+        fsync_dir(key_file.parent)
+        candidate.key_file, candidate.source = key_file, f"key file {key_file}"
+        return doc, ring
 
 
 def _validated_label(label: str) -> str:

@@ -2,8 +2,12 @@
 
 Portals reject a code that was already used (replay protection) and a code typed in its last seconds
 may expire before the form is submitted, which counts as a failed login. So we remember the last
-time-step used per account and wait for a fresh window when needed. The memory is per process:
-the runner guarantees one active job per account, which keeps it sufficient.
+time-step used per account and wait for a fresh window when needed.
+
+Where that memory lives is a `UsedTotpSteps`: `InProcessTotpSteps` (the default) is enough while one
+process logs into an account; a vault in PostgreSQL (vault/database.py) shares it between all workers, so
+two machines never submit the same code (the later one waits for the next step, as a second login in one
+process always did).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import asyncio
 import binascii
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import pyotp
 from pydantic import SecretStr
@@ -25,6 +30,28 @@ class _PortalTotp(pyotp.TOTP):
     min_secret_length_bits = 80
 
 
+class UsedTotpSteps(Protocol):
+    """The last TOTP time-step used per account."""
+
+    async def claim(self, account_id: str, step: int) -> bool:
+        """Atomically: when `step` is later than the last step used for the account, record it and say
+        True; otherwise False (that code, or a later one, was already used)."""
+        ...
+
+
+class InProcessTotpSteps:
+    """This process's memory only: right while one process logs into each account."""
+
+    def __init__(self) -> None:
+        self._last_step: dict[str, int] = {}
+
+    async def claim(self, account_id: str, step: int) -> bool:
+        if step <= self._last_step.get(account_id, -1):
+            return False
+        self._last_step[account_id] = step
+        return True
+
+
 class TotpCodes:
     def __init__(
         self,
@@ -34,6 +61,7 @@ class TotpCodes:
         digits: int = 6,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        used_steps: UsedTotpSteps | None = None,
     ) -> None:
         if not 0 <= min_seconds_left < interval:
             raise ValueError("min_seconds_left must be within the interval")
@@ -42,7 +70,7 @@ class TotpCodes:
         self.digits = digits
         self._clock = clock
         self._sleep = sleep
-        self._last_counter: dict[str, int] = {}
+        self.used_steps: UsedTotpSteps = used_steps or InProcessTotpSteps()
         self._locks: dict[str, asyncio.Lock] = {}  # two logins of one account must not race for a code
 
     async def next_code(self, account_id: str, secret: SecretStr) -> str:
@@ -55,8 +83,8 @@ class TotpCodes:
                 now = self._clock()
                 counter = int(now // self.interval)
                 seconds_left = self.interval * (counter + 1) - now
-                if counter > self._last_counter.get(account_id, -1) and seconds_left >= self.min_seconds_left:
-                    self._last_counter[account_id] = counter
+                # Too late in this step, or its code already used (here or by another worker): next step.
+                if seconds_left >= self.min_seconds_left and await self.used_steps.claim(account_id, counter):
                     return totp.at(counter * self.interval)
                 # Sleep into the next window (a hair past its start, so we do not land a tick early).
                 await self._sleep(seconds_left + 0.05)

@@ -29,6 +29,7 @@ from aggregator.cli import (  # noqa: F401  (they register commands)
     record,
     users,
     vault,
+    worker,
 )
 from aggregator.cli.common import EXIT_CODES, app
 

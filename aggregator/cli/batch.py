@@ -1,5 +1,8 @@
 """`aggregator run`, `aggregator worklist`, `aggregator schedule show` and `aggregator serve`.
 
+With `--dispatch queue` (docs/scale-out.md) `run` enqueues the day for `aggregator worker` processes and
+returns 0; with `--follow` it waits for them and exits as an inline run does (6 when items still wait).
+
 Exit codes of `run`: 0 every appointment reached a terminal state and none failed; 1 some failed
 (their reasons are listed; retryable ones are tried again by `aggregator run --retry-failed` or the
 scheduler's retry pass); 6 some are deferred (a maintenance window outlasted the run); 5 a portal's canary
@@ -41,6 +44,11 @@ STATE_STYLE = {"verified": "green", "verified_with_changes": "cyan", "not_found"
 def run_batch(
     day: DateOption,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="also retry items that failed retryably")] = False,
+    dispatch: Annotated[str | None, typer.Option(
+        "--dispatch", help="inline: this process checks the day; queue: enqueue it for `aggregator worker` "
+                           "processes (PostgreSQL) and return (default AGGREGATOR_DISPATCH, inline)")] = None,
+    follow: Annotated[bool, typer.Option("--follow", help="with --dispatch queue: show progress until the "
+                                                          "workers have finished the day")] = False,
     data_dir: DataDirOption = None,
 ) -> None:
     """Verify every appointment of a date: eligibility, and prior auth when the visit names procedures."""
@@ -51,6 +59,14 @@ def run_batch(
 
     settings = load_settings(data_dir)
     target = parse_iso_date(day, "--date")
+    mode = dispatch or settings.dispatch
+    if mode not in ("inline", "queue"):
+        raise fail(f"--dispatch must be inline or queue, not '{mode}'", 2)
+    if mode == "queue":
+        _run_on_queue(settings, target, retry_failed=retry_failed, follow=follow)
+        return
+    if follow:
+        raise fail("--follow goes with --dispatch queue (an inline run always shows its progress)", 2)
     webhooks: list[Delivering] = []
 
     async def run() -> BatchSummary:
@@ -94,11 +110,42 @@ def run_batch(
         raise typer.Exit(5)
 
 
-def _show_summary(settings: Settings, target: date, summary: BatchSummary) -> None:
+def _run_on_queue(settings: Settings, target: date, *, retry_failed: bool, follow: bool) -> None:
+    """Enqueue the day's jobs for the workers; with `follow`, the same progress bar and summary as inline."""
+    from aggregator.dispatch.run import enqueue_run, follow_run
+    from aggregator.store import Repository
+
+    try:
+        report = asyncio.run(enqueue_run(settings, target, retry_failed=retry_failed))
+    except AggregatorError as error:
+        raise fail(error.reason, 2) from None
+    console.print(f"{target}: {report.queued} check(s) queued for the workers"
+                  + (f", {report.already_queued} already queued" if report.already_queued else "")
+                  + (f", {report.finished} need someone (no usable portal account)" if report.finished else ""))
+    if not follow:
+        return
+    repository = Repository.open(settings.resolved_database_url)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False, refresh_per_second=2) as progress:
+        task = progress.add_task(f"checking {target}", total=report.queued + report.already_queued)
+
+        def advance(item: BatchItemRow) -> None:
+            progress.update(task, advance=1, description=f"{item.carrier}: {item.state.replace('_', ' ')}")
+
+        summary = asyncio.run(follow_run(repository, report, settings.batch_deadline_minutes * 60, advance))
+    _show_summary(settings, target, summary, logins_known=False)
+    if summary.counts.get("deferred") or summary.counts.get("pending") or summary.counts.get("running"):
+        raise typer.Exit(6)
+    if summary.counts.get("failed"):
+        raise typer.Exit(1)
+
+
+def _show_summary(settings: Settings, target: date, summary: BatchSummary, *, logins_known: bool = True) -> None:
     from aggregator.store import Repository, batches
 
-    table = Table(title=f"Appointments of {target}: {summary.total} in {summary.seconds:.0f} s, "
-                        f"{summary.logins} login(s)")
+    # On the queue, logins happen in the workers: this process cannot count them.
+    logins = f", {summary.logins} login(s)" if logins_known else ""
+    table = Table(title=f"Appointments of {target}: {summary.total} in {summary.seconds:.0f} s{logins}")
     table.add_column("State")
     table.add_column("Count", justify="right")
     for state, count in sorted(summary.counts.items(), key=lambda kv: kv[0]):

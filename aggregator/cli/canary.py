@@ -124,7 +124,7 @@ def set_member(
     from aggregator.overnight.canary import member_problem
     from aggregator.store import Repository
     from aggregator.store import canary as store
-    from vault import MasterKey, Vault
+    from vault.configured import open_vault
 
     settings = load_settings(data_dir)
     slug = _slug(portal)
@@ -132,7 +132,7 @@ def set_member(
     if problem:
         raise fail(problem, 2)
     date_of_birth = parse_iso_date(dob, "--dob")
-    vault = Vault.open(settings.resolved_vault_path, MasterKey.resolve(settings))
+    vault = open_vault(settings)
     if vault.find(slug, account) is None:
         raise fail(f"no vault account '{slug}/{account}': the canary belongs to an existing portal account", 2)
     store.set_member(Repository.open(settings.resolved_database_url), carrier=slug, account_label=account,

@@ -12,13 +12,19 @@ app.add_typer(evidence_app, name="evidence")
 
 @evidence_app.command("verify")
 def evidence_verify(data_dir: DataDirOption = None) -> None:
-    """Recompute every evidence file's SHA-256 and every link of the chain; report any break."""
-    from aggregator.evidence import SnapshotFiles, verify_chain
+    """Recompute every evidence file's SHA-256 and every link of the chain; report any break. The files are
+    read from the configured store (the snapshots directory, or the S3 bucket of AGGREGATOR_EVIDENCE_STORE=s3)."""
+    from aggregator.errors import AggregatorError
+    from aggregator.evidence import verify_chain
+    from aggregator.evidence_files import evidence_files
     from aggregator.store import Repository
 
     settings = load_settings(data_dir)
     repository = Repository.open(settings.resolved_database_url)
-    checked, problems = verify_chain(repository, SnapshotFiles(settings.resolved_snapshots_dir))
+    try:
+        checked, problems = verify_chain(repository, evidence_files(settings))
+    except AggregatorError as error:  # the store cannot be read (bucket missing, access denied, unreachable)
+        raise fail(f"cannot verify: {error.reason}", 2) from None
     for problem in problems:
         console.print(f"[red]entry {problem.seq}[/red] ({problem.evidence_id}): {problem.problem}", highlight=False)
     if problems:

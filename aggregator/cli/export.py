@@ -31,7 +31,7 @@ def export(
     data_dir: DataDirOption = None,
 ) -> None:
     """The day's answers as FHIR, 271-shaped JSON or CSV (docs/exports.md)."""
-    from aggregator.evidence import SnapshotFiles
+    from aggregator.evidence_files import EvidenceStoreMisconfigured, EvidenceStoreUnavailable, evidence_files
     from aggregator.exports.formats import FORMATS, NothingToExport, export_day
     from aggregator.store import Repository
 
@@ -46,9 +46,11 @@ def export(
     repository = Repository.open(settings.resolved_database_url)
     try:
         result = export_day(repository, target, format_name, timezone=settings.timezone,
-                            files=SnapshotFiles(settings.resolved_snapshots_dir), base_url=base_url)
+                            files=evidence_files(settings), base_url=base_url)
     except NothingToExport as empty:
         raise fail(str(empty), 1) from None
+    except (EvidenceStoreUnavailable, EvidenceStoreMisconfigured) as error:  # FHIR hashes the stored files
+        raise fail(f"cannot read the evidence store: {error.reason}", 2) from None
     if out is None:
         typer.echo(result.content, nl=False)
         return

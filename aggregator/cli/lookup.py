@@ -28,6 +28,7 @@ from aggregator.cli.common import (
 )
 from aggregator.cli.output import show_authorization_answer, show_not_available, show_result
 from aggregator.errors import AggregatorError, NotAvailableAtCarrier, Outcome
+from aggregator.evidence_files import evidence_files
 from aggregator.models import (
     AuthorizationList,
     AuthorizationQuery,
@@ -75,7 +76,7 @@ def run_lookups(settings: Settings, carrier: str, calls: Callable[[Runner], Awai
 
 
 def finish(result: LookupResult, settings: Settings, as_json: bool, extra: dict[str, Any] | None = None) -> None:
-    show_result(console, result, settings.resolved_snapshots_dir, as_json=as_json, extra=extra)
+    show_result(console, result, evidence_files(settings), as_json=as_json, extra=extra)
     if result.outcome is not Outcome.FOUND:
         reason = f"{result.outcome.value}: {result.reason}" if result.reason else result.outcome.value
         raise fail(reason, EXIT_CODES[result.outcome])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -14,14 +13,16 @@ from aggregator.errors import NotAvailableAtCarrier
 from aggregator.models import AuthorizationList, ClaimList, EligibilityRecord, MemberNotFound
 
 if TYPE_CHECKING:
+    from aggregator.evidence_files import EvidenceFiles
     from aggregator.flows.authorization import AuthorizationAnswer
     from aggregator.runner import LookupResult
 
 
-def show_result(console: Console, result: LookupResult, snapshots: Path, *, as_json: bool, extra: dict[str, object] | None = None) -> None:
+def show_result(console: Console, result: LookupResult, files: EvidenceFiles, *, as_json: bool,
+                extra: dict[str, object] | None = None) -> None:
     evidence = [
         {"id": e.id, "url": e.url, "captured_at": e.captured_at.isoformat(), "label": e.label,
-         "screenshot": str(snapshots / e.screenshot_path), "html": str(snapshots / e.html_path),
+         "screenshot": files.where(e.screenshot_path), "html": files.where(e.html_path),
          "screenshot_sha256": e.screenshot_sha256}
         for e in result.evidence
     ]

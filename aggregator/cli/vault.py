@@ -27,6 +27,7 @@ from aggregator.errors import AggregatorError
 from aggregator.jsonlimits import TooDeeplyNested, loads_bounded
 from aggregator.settings import Settings, get_settings, private_dirs
 from vault import AccountInput, AccountSecrets, MasterKey, PortalAccount, Vault
+from vault.configured import copy_file_to_database, create_vault, open_vault, vault_exists, vault_location
 from vault.keys import ENV_KEY, ENV_PASSPHRASE
 
 vault_app = typer.Typer(name="vault", help="Manage portal accounts in the encrypted credential vault.",
@@ -86,7 +87,7 @@ def _settings(data_dir: Path | None) -> Settings:
 
 def _open(data_dir: Path | None) -> tuple[Settings, Vault]:
     settings = _settings(data_dir)
-    return settings, Vault.open(settings.resolved_vault_path, MasterKey.resolve(settings))
+    return settings, open_vault(settings)  # the file, or PostgreSQL when AGGREGATOR_VAULT_URL is set
 
 
 def _account(vault: Vault, carrier: str, label: str) -> PortalAccount:
@@ -183,12 +184,24 @@ def _session_text(account: PortalAccount) -> str:
 
 @vault_app.command()
 @_user_errors
-def init(data_dir: DataDir = None) -> None:
+def init(
+    data_dir: DataDir = None,
+    from_file: Annotated[bool, typer.Option("--from-file", help="With AGGREGATOR_VAULT_URL: start the database "
+                                            "vault as a copy of the vault file, opened with its key.")] = False,
+) -> None:
     """Create an empty vault; without AGGREGATOR_VAULT_KEY/PASSPHRASE also an owner-only key file."""
     settings = _settings(data_dir)
-    path = settings.resolved_vault_path
-    if path.exists():
+    if from_file and not settings.vault_url:
+        raise UserError("--from-file copies the vault file into a database vault: set AGGREGATOR_VAULT_URL first")
+    path = vault_location(settings)
+    if vault_exists(settings):
         raise UserError(f"a vault already exists at {path}")
+    if from_file:  # moving to a shared vault: same document, same key (docs/vault.md)
+        copy = copy_file_to_database(settings, MasterKey.resolve(settings))
+        copy.close()
+        typer.echo(f"copied vault {settings.resolved_vault_path} into {path} (key from {copy.key.source}); "
+                   "the file is no longer used while AGGREGATOR_VAULT_URL is set")
+        return
     created_key_file: Path | None = None
     if os.environ.get(ENV_KEY) or os.environ.get(ENV_PASSPHRASE):
         key = MasterKey.resolve(settings)
@@ -200,7 +213,7 @@ def init(data_dir: DataDir = None) -> None:
             key = MasterKey.generate()
             key.write_key_file(key_file)
             created_key_file = key_file
-    Vault.create(path, key)
+    create_vault(settings, key).close()
     typer.echo(f"created vault {path} (key from {key.source})")
     if created_key_file is not None:
         typer.echo(f"created key file {created_key_file} (mode 0600). Back it up apart from the vault: "
@@ -338,6 +351,8 @@ def rotate_key(
         raise UserError("--to must be key-file, key or passphrase")
     if to != "key-file" and key_file.exists():
         typer.echo(f"the key file {key_file} no longer opens the vault: delete it")
+    if settings.vault_url:  # the other machines still hold the old key, which opens nothing now
+        typer.echo("the vault is shared: give every other machine the new key before its next run (docs/vault.md)")
 
 
 @vault_app.command("import")

@@ -12,7 +12,7 @@ from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 
-from aggregator.evidence import SnapshotFiles
+from aggregator.evidence_files import EvidenceFiles
 from aggregator.exports.day import DayAnswers, StoredAnswer, Visit
 from aggregator.exports.fhir_authorization import add_authorizations, add_visit_answer
 from aggregator.exports.fhir_claims import add_claims, add_search_not_found
@@ -22,7 +22,7 @@ from aggregator.exports.fhir_evidence import add_evidence
 from aggregator.models import AuthorizationList, ClaimList, EligibilityQuery, EligibilityRecord, MemberNotFound
 
 
-def day_bundle(answers: DayAnswers, *, files: SnapshotFiles | None, base_url: str = "",
+def day_bundle(answers: DayAnswers, *, files: EvidenceFiles | None, base_url: str = "",
                now: datetime | None = None) -> Bundle:
     """Every resource of the day, each validated by the model library as it was built, in one validated Bundle."""
     resources = ResourceSet()
@@ -38,7 +38,7 @@ def day_bundle(answers: DayAnswers, *, files: SnapshotFiles | None, base_url: st
     })
 
 
-def _visit(resources: ResourceSet, visit: Visit, files: SnapshotFiles | None, base_url: str) -> None:
+def _visit(resources: ResourceSet, visit: Visit, files: EvidenceFiles | None, base_url: str) -> None:
     eligibility = _answer(resources, visit.eligibility, files, base_url) if visit.eligibility else None
     if visit.authorizations:
         _answer(resources, visit.authorizations, files, base_url)
@@ -58,7 +58,7 @@ def _visit(resources: ResourceSet, visit: Visit, files: SnapshotFiles | None, ba
                  fetched_at=fetched, account_label=_account(visit.eligibility), payer=resources.payer(record.carrier))
 
 
-def _answer(resources: ResourceSet, stored: StoredAnswer, files: SnapshotFiles | None,
+def _answer(resources: ResourceSet, stored: StoredAnswer, files: EvidenceFiles | None,
             base_url: str) -> EligibilityResources | None:
     """The answer's resources and its evidence. Returns what an eligibility answer became (None otherwise)."""
     answer = stored.answer

@@ -3,7 +3,7 @@ HTML, a PDF it offered) and one `Provenance` linking the answer's resources to t
 
 A DocumentReference names its file by SHA-256 (`masterIdentifier`) and its evidence entry by id, chain position
 (`seq`) and entry hash (`identifier`), so a receiver can check it against `aggregator evidence verify` or the
-audit pages. Its attachment has the content type, the size, FHIR's SHA-1 `hash` (of the file on disk) and the
+audit pages. Its attachment has the content type, the size, FHIR's SHA-1 `hash` (of the stored file) and the
 URL of the file in this product's web app (signed-in roles only: the evidence routes' rules apply). R4's
 Provenance has no identifier element, so the Provenance's `entity.what` carries the file's SHA-256 identifier
 beside the reference.
@@ -14,13 +14,12 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.provenance import Provenance
 
-from aggregator.evidence import SnapshotFiles
+from aggregator.evidence_files import EvidenceFiles
 from aggregator.exports.fhir_common import (
     SYSTEM_EVIDENCE_ENTRY_HASH,
     SYSTEM_EVIDENCE_ID,
@@ -62,7 +61,7 @@ def evidence_url(base_url: str, evidence_id: str, kind: str) -> str:
 
 
 def add_evidence(resources: ResourceSet, rows: list[EvidenceRow], *, targets: list[dict[str, Any]],
-                 patient: dict[str, Any] | None, files: SnapshotFiles | None, base_url: str,
+                 patient: dict[str, Any] | None, files: EvidenceFiles | None, base_url: str,
                  fetched_at: Any, account_label: str | None, payer: dict[str, Any]) -> None:
     """DocumentReferences for every file of `rows`, and the Provenance of `targets` citing them."""
     entities: list[dict[str, Any]] = []
@@ -89,13 +88,13 @@ def add_evidence(resources: ResourceSet, rows: list[EvidenceRow], *, targets: li
     resources.add(Provenance.model_validate(provenance))
 
 
-def _document(row: EvidenceRow, file: EvidenceFile, patient: dict[str, Any] | None, files: SnapshotFiles | None,
+def _document(row: EvidenceRow, file: EvidenceFile, patient: dict[str, Any] | None, files: EvidenceFiles | None,
               base_url: str) -> DocumentReference:
     attachment: dict[str, Any] = {"contentType": file.content_type, "url": evidence_url(base_url, row.id, file.kind),
                                   "title": f"{file.title} ({row.label})", "creation": instant(row.captured_at)}
-    on_disk = files.path(file.relative_path) if files is not None else None
-    if on_disk is not None and on_disk.is_file():
-        attachment.update(_size_and_sha1(on_disk))
+    stored = files.read(file.relative_path) if files is not None else None
+    if stored is not None:
+        attachment.update(_size_and_sha1(stored))
     data: dict[str, Any] = {
         "id": resource_id("evidence", row.id, file.kind),
         "masterIdentifier": {"system": SYSTEM_FILE_SHA256, "value": file.sha256},
@@ -110,7 +109,6 @@ def _document(row: EvidenceRow, file: EvidenceFile, patient: dict[str, Any] | No
     return DocumentReference.model_validate(data)
 
 
-def _size_and_sha1(path: Path) -> dict[str, Any]:
+def _size_and_sha1(data: bytes) -> dict[str, Any]:
     # FHIR's Attachment.hash is SHA-1 (base64) by definition; the SHA-256 the chain uses is the masterIdentifier.
-    data = path.read_bytes()
     return {"size": len(data), "hash": base64.b64encode(hashlib.sha1(data).digest())}  # noqa: S324 - FHIR mandates SHA-1

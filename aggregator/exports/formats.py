@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from aggregator.evidence import SnapshotFiles
+from aggregator.evidence_files import EvidenceFiles
 from aggregator.exports import day as day_answers
 from aggregator.exports.fhir_bundle import day_bundle
 from aggregator.exports.x12_271 import eligibility_271, not_found_271
@@ -54,7 +54,7 @@ class Export:
 
 
 def export_day(repository: Repository, day: date, format_name: str, *, timezone: str,
-               files: SnapshotFiles | None = None, base_url: str = "", now: datetime | None = None) -> Export:
+               files: EvidenceFiles | None = None, base_url: str = "", now: datetime | None = None) -> Export:
     """The day's answers in `format_name`. Raises UnknownFormat or NothingToExport."""
     if format_name not in FORMATS:
         raise UnknownFormat(format_name)

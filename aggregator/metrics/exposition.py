@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 
+from aggregator.evidence_files import evidence_files
 from aggregator.metrics.runtime import RuntimeMetrics
 from aggregator.metrics.store_collector import StoreCollector
 from aggregator.settings import Settings
@@ -24,7 +25,7 @@ class MetricsExposition:
     def __init__(self, settings: Settings, repository: Repository, runtime: RuntimeMetrics,
                  extra: Iterable[Collector] = ()) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
-        self.store = StoreCollector(repository, settings.resolved_snapshots_dir,
+        self.store = StoreCollector(repository, evidence_files(settings),
                                     window=timedelta(hours=settings.metrics_window_hours),
                                     batch_dates=settings.metrics_batch_dates)
         collectors: list[Collector] = [self.store, runtime, *extra]

@@ -21,6 +21,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeHistogramMetricFami
 from prometheus_client.metrics_core import Metric
 from prometheus_client.utils import floatToGoString
 
+from aggregator.evidence_files import EvidenceFiles
 from aggregator.metrics import queries
 from aggregator.metrics.evidence_sizes import EvidenceSizeTally
 from aggregator.store.repository import Repository
@@ -33,13 +34,13 @@ RUNNING = "running"  # the outcome label of a lookup that has none yet
 class StoreCollector:
     """A prometheus_client collector over the store (register it in an app's own CollectorRegistry)."""
 
-    def __init__(self, repository: Repository, snapshots_dir: Path, *, window: timedelta, batch_dates: int,
+    def __init__(self, repository: Repository, files: EvidenceFiles | Path, *, window: timedelta, batch_dates: int,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.repository = repository
         self.window = window
         self.batch_dates = batch_dates
         self.now = now
-        self.evidence = EvidenceSizeTally(repository, snapshots_dir)
+        self.evidence = EvidenceSizeTally(repository, files)
 
     def collect(self) -> Iterator[Metric]:
         yield from self._lookups()

@@ -54,6 +54,7 @@ from aggregator.webhooks import events as webhook_events
 if TYPE_CHECKING:
     from aggregator.runner import LookupResult, Runner
     from aggregator.settings import Settings
+    from vault import PortalAccount, Vault
 
 log = get_logger(__name__)
 
@@ -430,28 +431,16 @@ class BatchRun:
                             held=self.held)
 
     async def _carrier(self, slug: str, items: list[BatchItemRow]) -> None:
-        try:
-            manifest = adapter_for(slug).manifest
-        except ConfigurationError as error:
+        workers, unusable = accounts_for_run(self.runner.vault, slug)
+        if unusable is not None:
             for item in items:
-                self._finish(item.id, JobOutcome(ItemState.NEEDS_HUMAN, error.reason, error.code,
-                                                 ACTIONS["configuration_error"]))
-            return
-        accounts = [a for a in self.runner.vault.accounts(slug) if not a.is_frozen]
-        if not accounts:
-            frozen = self.runner.vault.accounts(slug)
-            reason = (f"every {manifest.display_name} portal account is frozen ({frozen[0].frozen_reason})" if frozen
-                      else f"no {manifest.display_name} portal account in the vault")
-            code = "account_frozen" if frozen else "credentials_missing"
-            for item in items:
-                self._finish(item.id, JobOutcome(ItemState.NEEDS_HUMAN, reason, code, ACTIONS[code]))
+                self._finish(item.id, unusable)
             return
         queue = _CarrierQueue([])
         now = time.monotonic()
         for item in items:
             wait = (item.not_before - self.runner.clock()).total_seconds() if item.not_before else 0.0
             queue.put(item.id, now + max(0.0, wait))
-        workers = accounts[: manifest.limits.max_concurrent_accounts]
         queue.live_accounts = len(workers)
         self._breakers[slug] = CircuitBreaker(self.options.breaker_threshold, self.options.breaker_cooldown_seconds,
                                               self.options.breaker_max_cooldown_seconds)
@@ -566,6 +555,24 @@ class BatchRun:
         item = finish_item(self.repository, item_id, outcome, retryable=retryable)
         if self.on_progress is not None:
             self.on_progress(item)
+
+
+def accounts_for_run(vault: Vault, slug: str) -> tuple[list[PortalAccount], JobOutcome | None]:
+    """The carrier's portal accounts a run uses (not frozen; at most the manifest's concurrent accounts), or,
+    when there is none, the outcome every item of the carrier gets (unknown carrier: a configuration error;
+    every account frozen or none in the vault: needs a human, with what to do)."""
+    try:
+        manifest = adapter_for(slug).manifest
+    except ConfigurationError as error:
+        return [], JobOutcome(ItemState.NEEDS_HUMAN, error.reason, error.code, ACTIONS["configuration_error"])
+    every = vault.accounts(slug)
+    accounts = [a for a in every if not a.is_frozen]
+    if not accounts:
+        reason = (f"every {manifest.display_name} portal account is frozen ({every[0].frozen_reason})" if every
+                  else f"no {manifest.display_name} portal account in the vault")
+        code = "account_frozen" if every else "credentials_missing"
+        return [], JobOutcome(ItemState.NEEDS_HUMAN, reason, code, ACTIONS[code])
+    return accounts[: manifest.limits.max_concurrent_accounts], None
 
 
 def finish_item(repository: Repository, item_id: str, outcome: JobOutcome, *, retryable: bool = False) -> BatchItemRow:

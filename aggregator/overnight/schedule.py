@@ -129,14 +129,27 @@ def _require_service() -> BatchService:
     return _service
 
 
+def _on_the_queue(service: BatchService, job: str) -> bool:
+    """With dispatch "queue" the workers' periodic task runs the nightly run and the retry pass
+    (aggregator/dispatch/schedule_tasks.py): this scheduler stands aside, so they never run twice."""
+    if service.settings.dispatch != "queue":
+        return False
+    log.info("scheduled_job_left_to_workers", job=job)
+    return True
+
+
 async def nightly_job() -> None:
     service = _require_service()
+    if _on_the_queue(service, NIGHTLY_JOB):
+        return
     await service.run(day_to_check(service.clock(), service.settings), "nightly")
 
 
 async def retry_job() -> None:
     """The retry pass, then the morning e-mail (also when the pass itself failed: staff still need the day)."""
     service = _require_service()
+    if _on_the_queue(service, RETRY_JOB):
+        return
     day = day_to_check(service.clock(), service.settings)
     try:
         await service.run(day, "retry", retry_failed=True)

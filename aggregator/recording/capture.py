@@ -95,5 +95,6 @@ def private_settings(settings: Settings, folder: Path) -> Settings:
     settings unchanged): what a recording reads stays out of the product's records and evidence."""
     return settings.model_copy(update={
         "data_dir": folder, "database_url": f"sqlite:///{folder / 'lookups.db'}",
-        "snapshots_dir": folder / "snapshots", "vault_path": settings.resolved_vault_path,
+        # The recording reads its captures back from this folder, whatever store the product uses.
+        "snapshots_dir": folder / "snapshots", "evidence_store": "directory", "vault_path": settings.resolved_vault_path,
     })

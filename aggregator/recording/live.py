@@ -95,11 +95,11 @@ async def record_lookup(settings: Settings, *, portal: str, flow: str, query: An
     from aggregator.runner import Runner
     from aggregator.scrapers.registry import adapter_for
     from aggregator.store import Repository
-    from vault import MasterKey, Vault
+    from vault.configured import open_vault
 
     slug = adapter_for(portal).manifest.slug
     folder = folder or recording_folder(settings, slug, flow)
-    vault = Vault.open(settings.resolved_vault_path, MasterKey.resolve(settings))
+    vault = open_vault(settings)
     private = private_settings(settings, folder)
     repository = Repository.open(private.resolved_database_url)
 

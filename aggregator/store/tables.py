@@ -156,6 +156,35 @@ class BatchItemRow(SQLModel, table=True):
     updated_at: datetime
 
 
+
+class CarrierBreakerRow(SQLModel, table=True):
+    """One carrier's circuit breaker, shared by every worker of a scale-out run (aggregator/store/breakers.py):
+    after `threshold` consecutive "portal down" answers nobody asks that portal until `open_until`; then
+    one worker's probe (leased until `probe_until`) decides. Only the queue dispatch writes it."""
+
+    __tablename__ = "carrier_breakers"
+
+    carrier: str = Field(primary_key=True, max_length=40)
+    failures: int = 0  # consecutive "portal down" answers
+    openings: int = 0  # times it opened since the last success: each doubles the cool-down
+    open_until: datetime | None = None
+    probe_until: datetime | None = None  # a worker is probing the half-open portal until then
+    updated_at: datetime
+
+
+class WebLookupJobRow(SQLModel, table=True):
+    """An on-demand lookup asked from the web app or the API and run on the queue (aggregator/dispatch/
+    lookup_jobs.py): who asked, where it is, and the job's own JSON (request, step, outcomes)."""
+
+    __tablename__ = "web_lookup_jobs"
+
+    id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(index=True, max_length=32)
+    state: str = Field(max_length=16)  # queued, running, done, failed
+    started_at: datetime = Field(index=True)
+    finished_at: datetime | None = None
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # the LookupJob as JSON
+
 # --- web app (aggregator/web/): people who sign in, their sessions and API tokens, and who saw what ---
 
 class WebUserRow(SQLModel, table=True):

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from aggregator.evidence import verify_entry
 from aggregator.store import Repository
@@ -212,7 +213,8 @@ async def start_lookup(request: Request,
 
 @router.get("/lookups/jobs/{job_id}", response_model=Job, summary="Progress and outcome of an on-demand lookup",
             description="The job started by `POST /api/lookups` (only its own user, or an admin, sees it; jobs are "
-                        "kept in memory until the app restarts, the lookups themselves stay in the database).",
+                        "kept in memory until the app restarts with inline dispatch, in the database with queue dispatch; the "
+                        "lookups themselves stay in the database).",
             responses={200: {"content": {"application/json": {"examples": JOB_EXAMPLES}}}})
 async def lookup_job(request: Request, job_id: str, principal: Annotated[Principal, Depends(api(DESK))]) -> Job:
     job = viewable_job(request, principal, job_id)
@@ -270,7 +272,8 @@ async def verify(request: Request, evidence_id: str, principal: Annotated[Princi
     row = ctx.repository.evidence(evidence_id)
     if row is None:
         raise HTTPException(404, "no such evidence")
-    problems = verify_entry(row, store.previous_evidence(ctx.repository, row.seq), ctx.files)
+    previous = store.previous_evidence(ctx.repository, row.seq)
+    problems = await run_in_threadpool(verify_entry, row, previous, ctx.files)  # reads the store: off the loop
     access_log.record(request, principal, "verify", "evidence", evidence_id)
     return Verification(evidence_id=evidence_id, ok=not problems, problems=[f"entry {p.seq}: {p.problem}" for p in problems])
 

@@ -24,7 +24,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from aggregator.evidence import SnapshotFiles
+from aggregator.evidence_files import EvidenceStoreMisconfigured, EvidenceStoreUnavailable, evidence_files
 from aggregator.logging import get_logger
 from aggregator.settings import Settings
 from aggregator.store import Repository
@@ -32,7 +32,7 @@ from aggregator.web import views
 from aggregator.web.auth import Forbidden, LoginRequired, load_secret_key, rule_of
 from aggregator.web.context import WebContext
 from aggregator.web.csrf import CsrfRejected
-from aggregator.web.lookups import LookupJobs, RunnerHolder, RunnerProvider, webhook_announcer
+from aggregator.web.lookups import RunnerHolder, RunnerProvider, lookup_jobs_for
 
 if TYPE_CHECKING:
     from aggregator.runner import Runner, RunnerOptions
@@ -79,8 +79,8 @@ def create_app(settings: Settings, *, base_urls: dict[str, str] | None = None,
     templates.env.globals["canary_alerts"] = canary_alerts
     ctx = WebContext(settings=settings, repository=repository,
                      secret_key=load_secret_key(settings.resolved_web_secret_key_file),
-                     files=SnapshotFiles(settings.resolved_snapshots_dir), templates=templates,
-                     jobs=LookupJobs(runners, webhook_announcer(repository)), runners=runners)
+                     files=evidence_files(settings), templates=templates,
+                     jobs=lookup_jobs_for(settings, repository, runners), runners=runners)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -166,6 +166,18 @@ def _install_handlers(app: FastAPI, templates: Jinja2Templates) -> None:
             return views.error_page(request, 500, "Something went wrong on our side; the error was logged.")
         except Exception:  # noqa: BLE001 - the error page itself failed (a template bug): still answer
             return PlainTextResponse("internal error", status_code=500)
+
+    async def evidence_store_down(request: Request, exc: Exception) -> Response:
+        # The store's reason names the bucket and endpoint, for the operator's log; people get a plain sentence.
+        log.error("evidence_store_failed", route=getattr(request.scope.get("route"), "path", None),
+                  error=type(exc).__name__, reason=getattr(exc, "reason", ""))
+        message = "The evidence store cannot be read right now; the error was logged. Try again later."
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=503)
+        return views.error_page(request, 503, message)
+
+    app.add_exception_handler(EvidenceStoreUnavailable, evidence_store_down)
+    app.add_exception_handler(EvidenceStoreMisconfigured, evidence_store_down)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:

@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
-from aggregator.evidence import SnapshotFiles
+from aggregator.evidence_files import EvidenceFiles
 from aggregator.settings import Settings
 from aggregator.store import Repository
 from aggregator.web.lookups import LookupJobs, RunnerHolder
-from vault import MasterKey, Vault
+from vault import Vault
+from vault.configured import open_vault
 
 
 @dataclass
@@ -24,7 +25,7 @@ class WebContext:
     settings: Settings
     repository: Repository
     secret_key: bytes
-    files: SnapshotFiles
+    files: EvidenceFiles
     templates: Jinja2Templates
     jobs: LookupJobs
     runners: RunnerHolder
@@ -34,7 +35,7 @@ class WebContext:
     def vault(self) -> Vault:
         """The credential vault, opened on first use (admin pages and re-runs need it; most pages do not)."""
         if self._vault is None:
-            self._vault = Vault.open(self.settings.resolved_vault_path, MasterKey.resolve(self.settings))
+            self._vault = open_vault(self.settings)  # the file, or PostgreSQL (AGGREGATOR_VAULT_URL)
         return self._vault
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from aggregator.evidence import verify_chain, verify_entry
 from aggregator.models import normalize_member_id
@@ -77,7 +78,8 @@ async def evidence_viewer(request: Request, evidence_id: str,
 async def verify_one(request: Request, evidence_id: str,
                      principal: Annotated[Principal, Depends(form(AUDIT))]) -> Response:
     detail = evidence_detail(request, evidence_id)
-    problems = verify_entry(detail["row"], detail["previous"], context_of(request).files)
+    # Off the event loop: the files are read back from the store (over the network when it is S3).
+    problems = await run_in_threadpool(verify_entry, detail["row"], detail["previous"], context_of(request).files)
     access_log.record(request, principal, "verify", "evidence", evidence_id)
     return views.render(request, "evidence_view.html", verification={"problems": problems}, **detail)
 
@@ -85,7 +87,7 @@ async def verify_one(request: Request, evidence_id: str,
 @router.post("/audit/chain/verify")
 async def verify_all(request: Request, principal: Annotated[Principal, Depends(form(AUDIT))]) -> Response:
     ctx = context_of(request)
-    checked, problems = verify_chain(ctx.repository, ctx.files)
+    checked, problems = await run_in_threadpool(verify_chain, ctx.repository, ctx.files)
     access_log.record(request, principal, "verify", "evidence_chain", f"{checked} entries")
     return views.render(request, "chain_verify.html", checked=checked, problems=problems)
 

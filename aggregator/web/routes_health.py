@@ -25,6 +25,7 @@ from aggregator.metrics import NOT_CONFIGURED, OK, Check, MetricsExposition, Rea
 from aggregator.web.auth import Rule, context_of, public, token_principal
 from aggregator.web.context import WebContext
 from vault import MasterKeyError, VaultError, WrongMasterKey
+from vault.configured import vault_configured
 
 router = APIRouter(include_in_schema=False)
 # Headers a proxy adds when it relays a request: their presence says the peer is not the client.
@@ -115,8 +116,8 @@ def readyz(request: Request) -> JSONResponse:
 def vault_check(ctx: WebContext) -> Check:
     """The vault opens with the master key and verifies (key check, whole-file MAC). No vault file at the
     default place means the installation has none yet (fine for the web app); a vault_path set in the
-    settings must exist."""
-    if not ctx.settings.resolved_vault_path.exists():
+    settings must exist. A vault in PostgreSQL (vault_url) is always expected."""
+    if not vault_configured(ctx.settings):
         return Check("vault", "the vault file named by vault_path is missing" if ctx.settings.vault_path
                      else NOT_CONFIGURED)
     try:
@@ -151,7 +152,7 @@ class FrozenAccounts:
             "the login or wanted a person; an admin updates its credentials to unfreeze it), else 0.",
             labels=("carrier", "account"))
         try:
-            accounts = self.ctx.vault().accounts() if self.ctx.settings.resolved_vault_path.exists() else []
+            accounts = self.ctx.vault().accounts() if vault_configured(self.ctx.settings) else []
         except (VaultError, OSError):
             accounts = []  # /readyz says why
         for account in accounts:

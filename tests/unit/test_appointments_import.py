@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import gc
-import os
 import tracemalloc
-import uuid
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, text
+from sqlalchemy import func
 from sqlmodel import select
 
 from aggregator.overnight.appointments import COLUMNS, AppointmentFileError, detect_format, import_appointments
 from aggregator.store import Repository
 from aggregator.store.appointments import appointments_on, get_appointment, upsert_appointments
 from aggregator.store.tables import AppointmentRow
+from tests.postgres import throwaway_database
 
 DAY = date(2026, 11, 30)
 NPI = "1234567893"
@@ -144,22 +143,11 @@ def test_ten_thousand_rows_stream_in_bounded_memory(tmp_path, repository):
         assert session.exec(select(func.count()).select_from(AppointmentRow)).one() == 11_000
 
 
-POSTGRES = os.environ.get("AGGREGATOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-
-
 @pytest.fixture
 def postgres_url():
-    name = f"aggregator_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001 - any connection failure means "no server here"
-        pytest.skip(f"no PostgreSQL server at {POSTGRES.split('@')[-1]} ({type(error).__name__})")
-    yield POSTGRES.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_database() as url:
+        yield url
+
 
 
 def test_wall_time_survives_postgres_timestamptz_in_any_session_time_zone(tmp_path, postgres_url):

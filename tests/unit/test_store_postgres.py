@@ -7,36 +7,24 @@ only when no server answers.
 
 from __future__ import annotations
 
-import os
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
 from aggregator.browser import CapturedPage
 from aggregator.evidence import EvidenceRecorder, SnapshotFiles, verify_chain
 from aggregator.store import Repository
-
-SERVER = os.environ.get("AGGREGATOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from tests.postgres import throwaway_database
 
 
 @pytest.fixture(scope="module")
 def postgres_url():
-    name = f"aggregator_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(SERVER, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001 - any connection failure means "no server here"
-        pytest.skip(f"no PostgreSQL server at {SERVER.split('@')[-1]} ({type(error).__name__})")
-    yield SERVER.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_database() as url:
+        yield url
+
 
 
 def test_migrations_match_models_on_postgres(postgres_url):

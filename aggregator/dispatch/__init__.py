@@ -1,0 +1,1 @@
+"""Running the batch's jobs on procrastinate (PostgreSQL) workers across machines (docs/scale-out.md)."""

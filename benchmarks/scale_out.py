@@ -1,0 +1,333 @@
+"""Scale-out (`make bench-scale`): the overnight batch on 1, 2 and 4 `aggregator worker` processes, with the
+portals, not the CPU, binding.
+
+The sandbox runs in a process of its own, adds 1,500 ms to every request, and serves each of its 4 carriers
+with 3 portal accounts: 12 accounts. How many accounts a sandbox carrier has is its profile's `account_roles`
+(sandbox/carriers.py); this benchmark's dataset gives each profile a third role, so every member and the
+first two accounts of each carrier are exactly the standard dataset's.
+
+Each run: a fresh PostgreSQL database and data directory, the sandbox reset, N workers of `--concurrency`
+jobs each started and registered with the queue (Chromium up), then the day's jobs enqueued (dispatch
+`queue`, one job per appointment under its account's lock) and the clock runs until every item is terminal.
+Per run: checks per minute; the portal-bound limit, from the sandbox's own request log: every request of the
+run (logins and the pages before them included) x the added latency, over the 12 accounts working in
+parallel (an account's requests are sequential, so no run beats it); the ratio of the two; the busiest
+account's own bound; logins; CPU of the workers and their Chromium; items differing from the ground truth.
+Then the growth per added worker: throughput(N) / (N x throughput(1)).
+
+    .venv/bin/python benchmarks/scale_out.py                  # what `make bench-scale` runs (about 6 minutes)
+    .venv/bin/python benchmarks/scale_out.py --workers 1 --appointments 8 --latency-ms 100     # a quick try
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.overnight_batch import attribute_requests  # noqa: E402
+from benchmarks.sandbox_process import STARTUP_SECONDS, control, free_port  # noqa: E402
+from benchmarks.sequential_lookups import machine, process_tree_cpu_seconds  # noqa: E402
+
+DAY = date(2026, 12, 1)
+ROLES = ("frontdesk", "billing", "intake")  # 3 accounts per carrier; the first two are the standard dataset's
+SERVER = os.environ.get("AGGREGATOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+RUN_DEADLINE_SECONDS = 900.0
+
+
+def bench_dataset():  # type: ignore[no-untyped-def]
+    """The standard sandbox dataset with a third portal account per carrier (see the module doc)."""
+    from sandbox.dataset import generate_carrier_data, generate_dataset
+
+    standard = generate_dataset()
+    carriers = {slug: generate_carrier_data(standard.seed, standard.as_of, replace(data.profile, account_roles=ROLES),
+                                            standard.provider) for slug, data in standard.carriers.items()}
+    for slug, data in carriers.items():  # nothing else moved: same members, same first accounts
+        assert data.members == standard.carriers[slug].members, slug
+        assert data.accounts[:2] == standard.carriers[slug].accounts, slug
+    return replace(standard, carriers=carriers)
+
+
+def allow_every_account(urls: dict[str, str]) -> None:
+    """Let the batch give work to every benchmark account. The sandbox carriers' manifests allow 2 accounts at
+    once (`Limits.max_concurrent_accounts`, the politeness limit a carrier sets; the sandbox enforces none);
+    the batch reads it when it gives out accounts, which with dispatch `queue` happens in the process that
+    enqueues (this one): the workers take the account from each job's lock. Raised here, in this process only."""
+    from aggregator.scrapers.registry import adapter_for
+
+    for slug in urls:
+        adapter = adapter_for(slug)
+        limits = adapter.manifest.limits.model_copy(update={"max_concurrent_accounts": len(ROLES)})
+        adapter.manifest = adapter.manifest.model_copy(update={"limits": limits})
+
+
+def serve_sandbox(port_base: int) -> int:
+    """`--serve-sandbox PORT`: the benchmark's sandbox in this process until SIGTERM."""
+    from sandbox.server import ports_from, start_sandbox
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with start_sandbox(ports=ports_from(port_base), dataset=bench_dataset()):
+        stop.wait()
+    return 0
+
+
+@contextmanager
+def sandbox_process(attempts: int = 5) -> Iterator[tuple[int, dict[str, str]]]:
+    """(pid, carrier -> URL) of the benchmark's sandbox, started in its own process, every portal healthy.
+    A free base port can still meet a busy port at base + a carrier's offset: then another base is tried."""
+    for attempt in range(attempts):
+        try:
+            started = _start_sandbox_process()
+        except RuntimeError:
+            if attempt == attempts - 1:
+                raise
+            continue
+        process, urls = started
+        try:
+            yield process.pid, urls
+        finally:
+            process.terminate()
+            process.wait(10)
+        return
+
+
+def _start_sandbox_process() -> tuple[subprocess.Popen, dict[str, str]]:
+    from sandbox.carriers import carrier_slugs
+    from sandbox.server import ports_from
+
+    port = free_port()
+    urls = {slug: f"http://127.0.0.1:{p}" for slug, p in ports_from(port, carrier_slugs()).items()}
+    process = subprocess.Popen([sys.executable, __file__, "--serve-sandbox", str(port)], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + STARTUP_SECONDS
+    for url in urls.values():
+        while True:
+            try:
+                control(url, "health")
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    process.wait(10)
+                    raise RuntimeError(f"the sandbox did not start (port base {port})") from None
+                time.sleep(0.1)
+    return process, urls
+
+
+@contextmanager
+def throwaway_database() -> Iterator[str]:
+    """A new database on the local PostgreSQL (SERVER), dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    name = f"aggregator_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(SERVER, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield SERVER.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def prepare(data_dir: Path, database_url: str, urls: dict[str, str], dataset, count: int):  # type: ignore[no-untyped-def]
+    """Settings for dispatch `queue`, a vault with the 12 accounts, the day's appointments imported."""
+    from aggregator.overnight.appointments import import_appointments
+    from aggregator.settings import Settings, private_data_dir
+    from aggregator.store import Repository
+    from sandbox.accounts import vault_inputs
+    from sandbox.appointments import appointment_list, write_csv
+    from vault import MasterKey, Vault
+
+    settings = Settings(data_dir=data_dir, database_url=database_url, dispatch="queue", carrier_urls=urls,
+                        respect_maintenance_windows=False)
+    private_data_dir(data_dir)  # 0700, as `aggregator worker` requires
+    key = MasterKey.generate()
+    key.write_key_file(data_dir / "vault.key")
+    Vault.create(settings.resolved_vault_path, key).upsert_accounts(vault_inputs(dataset, tuple(urls)))
+    rows = appointment_list(dataset, DAY, count, carriers=tuple(urls))
+    report = import_appointments(Repository.open(database_url), write_csv(rows, data_dir / "day.csv"))
+    assert not report.problems and report.added == count, report.problems[:3]
+    return settings
+
+
+def start_workers(settings, urls: dict[str, str], count: int, concurrency: int,  # type: ignore[no-untyped-def]
+                  logs: Path) -> list[subprocess.Popen]:
+    env = {**os.environ, "AGGREGATOR_DATA_DIR": str(settings.resolved_data_dir),
+           "AGGREGATOR_DATABASE_URL": settings.database_url, "AGGREGATOR_DISPATCH": "queue",
+           "AGGREGATOR_CARRIER_URLS": json.dumps(urls), "AGGREGATOR_RESPECT_MAINTENANCE_WINDOWS": "false",
+           "AGGREGATOR_BATCH_RETRY_BASE_SECONDS": "1", "AGGREGATOR_WORKER_POLL_SECONDS": "1",
+           "AGGREGATOR_LOG_FORMAT": "json", "AGGREGATOR_LOG_LEVEL": "WARNING"}
+    processes = []
+    for n in range(count):
+        with (logs / f"worker{n}.log").open("wb") as out:
+            processes.append(subprocess.Popen(
+                [sys.executable, "-m", "aggregator", "worker", "--concurrency", str(concurrency)],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT))
+    return processes
+
+
+def registered_workers(settings) -> int:  # type: ignore[no-untyped-def]
+    import psycopg
+
+    from aggregator.dispatch.app import queue_conninfo
+
+    with psycopg.connect(queue_conninfo(settings)) as connection:
+        row = connection.execute("SELECT count(*) FROM procrastinate_workers").fetchone()
+    return int(row[0]) if row else 0
+
+
+def wait_until(condition, what: str, processes: list[subprocess.Popen], seconds: float) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if any(p.poll() is not None for p in processes):
+            raise RuntimeError(f"a worker exited while waiting for {what}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out after {seconds:.0f} s waiting for {what}")
+        time.sleep(0.2)
+
+
+def portal_numbers(urls: dict[str, str], accounts: int) -> dict[str, Any]:
+    """What the portals saw: requests, the latency they added, logins, and the portal-bound limit."""
+    requests, latency, logins, ended = 0, 0.0, 0, 0
+    per_account: dict[str, float] = {}
+    for slug, url in urls.items():
+        stats = control(url, "stats")
+        entries = stats["requests"]
+        requests += len(entries)
+        latency += sum(e["latency_ms"] for e in entries) / 1000
+        logins += sum(a["successful_logins"] for a in stats["accounts"].values())
+        ended += sum(a["sessions_ended_by_new_login"] for a in stats["accounts"].values())
+        attributed, _, _ = attribute_requests(entries)
+        per_account.update({f"{slug}/{name}": seconds for name, seconds in attributed.items()})
+    return {"requests": requests, "added_latency_seconds": round(latency, 1), "logins": logins,
+            "sessions_ended_by_a_second_login": ended,
+            "limit_seconds": round(latency / accounts, 2),  # every account busy all the time
+            "busiest_account_seconds": round(max(per_account.values(), default=0.0), 2)}
+
+
+def one_run(workers: int, concurrency: int, count: int, urls: dict[str, str], dataset,  # type: ignore[no-untyped-def]
+            latency_ms: int) -> dict[str, Any]:
+    from aggregator.dispatch.app import ensure_queue_schema
+    from aggregator.dispatch.run import enqueue_run
+    from aggregator.overnight.batch import ItemState
+    from aggregator.store import Repository, batches
+    from sandbox.batch_truth import item_problems
+
+    for url in urls.values():
+        control(url, "reset")
+        control(url, "faults", {"latency_ms": latency_ms})
+    accounts = sum(len(dataset.carrier(slug).accounts) for slug in urls)
+    load = round(os.getloadavg()[0], 2)  # the machine is shared: how busy it was when the run began
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp, throwaway_database() as database_url:
+        settings = prepare(Path(tmp) / "data", database_url, urls, dataset, count)
+        repository = Repository.open(database_url)
+        ensure_queue_schema(settings)
+        processes = start_workers(settings, urls, workers, concurrency, Path(tmp))
+        try:
+            wait_until(lambda: registered_workers(settings) == workers, f"{workers} workers", processes, 180)
+            cpu0 = sum(process_tree_cpu_seconds(p.pid) for p in processes)
+            started = time.perf_counter()
+            asyncio.run(enqueue_run(settings, DAY, trigger="bench"))
+            wait_until(lambda: all(ItemState(i.state).terminal for i in batches.items_on(repository, DAY)),
+                       "every item to finish", processes, RUN_DEADLINE_SECONDS)
+            wall = time.perf_counter() - started
+            cpu = sum(process_tree_cpu_seconds(p.pid) for p in processes) - cpu0
+        except RuntimeError:
+            for n in range(workers):
+                print(f"--- worker{n}.log (tail)\n" + (Path(tmp) / f"worker{n}.log").read_text()[-3000:], flush=True)
+            raise
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        items = batches.items_on(repository, DAY)
+        wrong = sum(1 for i in items if item_problems(repository, dataset, i, batches.get_appointment(repository,
+                                                                                                      i.appointment_id)))
+        repository.engine.dispose()
+    portals = portal_numbers(urls, accounts)
+    checks = len(items)
+    per_minute = checks / wall * 60
+    limit_per_minute = checks / portals["limit_seconds"] * 60
+    return {"workers": workers, "concurrency_per_worker": concurrency, "checks": checks,
+            "states": dict(Counter(i.state for i in items)), "differing_from_ground_truth": wrong,
+            "wall_seconds": round(wall, 1), "checks_per_minute": round(per_minute, 1),
+            "portal_bound_checks_per_minute": round(limit_per_minute, 1),
+            "ratio_to_portal_bound": round(per_minute / limit_per_minute, 3),
+            "ratio_to_busiest_account": round(portals["busiest_account_seconds"] / wall, 3),
+            "requests_per_check": round(portals["requests"] / checks, 2),
+            "worker_cpu_seconds_per_check": round(cpu / checks, 3), "load_average_at_start": load, **portals}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", default="1,2,4", help="worker process counts, one run each")
+    parser.add_argument("--concurrency", type=int, default=3, help="jobs (so accounts) per worker at once")
+    parser.add_argument("--appointments", type=int, default=48)
+    parser.add_argument("--latency-ms", type=int, default=1500, help="what the sandbox adds to every request")
+    parser.add_argument("--serve-sandbox", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_sandbox:
+        return serve_sandbox(args.serve_sandbox)
+    from aggregator.logging import configure_logging
+
+    configure_logging("console", "WARNING")
+    dataset = bench_dataset()
+    runs = []
+    with sandbox_process() as (_, urls):
+        allow_every_account(urls)
+        accounts = sum(len(dataset.carrier(slug).accounts) for slug in urls)
+        for workers in (int(n) for n in args.workers.split(",")):
+            print(f"{workers} worker(s) x {args.concurrency} jobs, {args.appointments} appointments, {accounts} "
+                  f"accounts, +{args.latency_ms} ms per request ...", flush=True)
+            runs.append(one_run(workers, args.concurrency, args.appointments, urls, dataset, args.latency_ms))
+            print(json.dumps(runs[-1]), flush=True)
+    base = next((r for r in runs if r["workers"] == 1), None)
+    for run in runs:
+        if base is not None:
+            run["growth_per_worker"] = round(run["checks_per_minute"] / (run["workers"] * base["checks_per_minute"]), 3)
+    report = {"benchmark": "scale_out", "machine": machine(), "accounts": accounts,
+              "latency": f"+{args.latency_ms} ms per request", "appointments": args.appointments, "runs": runs}
+    out = ROOT / "benchmarks" / "results" / "scale_out.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(table(runs))
+    return 0
+
+
+def table(runs: list[dict[str, Any]]) -> str:
+    lines = ["| workers | checks | wall s | checks/min | portal-bound checks/min | ratio | growth per worker | logins |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in runs:
+        lines.append(f"| {r['workers']} | {r['checks']} | {r['wall_seconds']} | {r['checks_per_minute']} | "
+                     f"{r['portal_bound_checks_per_minute']} | {r['ratio_to_portal_bound']} | "
+                     f"{r.get('growth_per_worker', '')} | {r['logins']} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
