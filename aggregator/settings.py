@@ -121,6 +121,10 @@ class Settings(BaseSettings):
                                           description="a worker silent this long is dead: its jobs run again elsewhere")
     worker_poll_seconds: float = Field(default=5.0, gt=0, description="a worker looks for due jobs (retries, "
                                                                       "stalled jobs) at least this often")
+    queue_jobs_per_account: int = Field(default=2, ge=1, le=16,
+                                        description="jobs the queue holds per portal account at once (1 running, "
+                                                    "the rest waiting); the other items wait unassigned and go to "
+                                                    "whichever account finishes first")
 
     # Evidence files (aggregator/evidence_files.py, docs/architecture.md "Evidence chain"): the local directory
     # (snapshots_dir, the default) or an S3-compatible bucket all machines share. The hash chain stays in the

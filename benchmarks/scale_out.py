@@ -7,12 +7,14 @@ with 3 portal accounts: 12 accounts. How many accounts a sandbox carrier has is 
 first two accounts of each carrier are exactly the standard dataset's.
 
 Each run: a fresh PostgreSQL database and data directory, the sandbox reset, N workers of `--concurrency`
-jobs each started and registered with the queue (Chromium up), then the day's jobs enqueued (dispatch
-`queue`, one job per appointment under its account's lock) and the clock runs until every item is terminal.
+jobs each started and registered with the queue (Chromium up), then the day enqueued (dispatch `queue`: a few
+jobs per account under its lock, the rest claimed by the accounts as they finish, aggregator/dispatch/claims.py)
+and the clock runs until every item is terminal.
 Per run: checks per minute; the portal-bound limit, from the sandbox's own request log: every request of the
 run (logins and the pages before them included) x the added latency, over the 12 accounts working in
 parallel (an account's requests are sequential, so no run beats it); the ratio of the two; the busiest
-account's own bound; logins; CPU of the workers and their Chromium; items differing from the ground truth.
+account's own bound; items per account (fewest, most); logins; CPU of the workers and their Chromium, and how
+busy the whole machine's cores were (other processes included); items differing from the ground truth.
 Then the growth per added worker: throughput(N) / (N x throughput(1)).
 
     .venv/bin/python benchmarks/scale_out.py                  # what `make bench-scale` runs (about 6 minutes)
@@ -226,6 +228,13 @@ def portal_numbers(urls: dict[str, str], accounts: int) -> dict[str, Any]:
             "busiest_account_seconds": round(max(per_account.values(), default=0.0), 2)}
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of every core since boot, from /proc/stat: how busy the machine was, whoever used it."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def one_run(workers: int, concurrency: int, count: int, urls: dict[str, str], dataset,  # type: ignore[no-untyped-def]
             latency_ms: int) -> dict[str, Any]:
     from aggregator.dispatch.app import ensure_queue_schema
@@ -247,12 +256,14 @@ def one_run(workers: int, concurrency: int, count: int, urls: dict[str, str], da
         try:
             wait_until(lambda: registered_workers(settings) == workers, f"{workers} workers", processes, 180)
             cpu0 = sum(process_tree_cpu_seconds(p.pid) for p in processes)
+            ticks0 = cpu_ticks()
             started = time.perf_counter()
             asyncio.run(enqueue_run(settings, DAY, trigger="bench"))
             wait_until(lambda: all(ItemState(i.state).terminal for i in batches.items_on(repository, DAY)),
                        "every item to finish", processes, RUN_DEADLINE_SECONDS)
             wall = time.perf_counter() - started
             cpu = sum(process_tree_cpu_seconds(p.pid) for p in processes) - cpu0
+            ticks1 = cpu_ticks()
         except RuntimeError:
             for n in range(workers):
                 print(f"--- worker{n}.log (tail)\n" + (Path(tmp) / f"worker{n}.log").read_text()[-3000:], flush=True)
@@ -271,6 +282,7 @@ def one_run(workers: int, concurrency: int, count: int, urls: dict[str, str], da
         repository.engine.dispose()
     portals = portal_numbers(urls, accounts)
     checks = len(items)
+    per_account = Counter(f"{i.carrier}/{i.account_label}" for i in items)
     per_minute = checks / wall * 60
     limit_per_minute = checks / portals["limit_seconds"] * 60
     return {"workers": workers, "concurrency_per_worker": concurrency, "checks": checks,
@@ -280,7 +292,11 @@ def one_run(workers: int, concurrency: int, count: int, urls: dict[str, str], da
             "ratio_to_portal_bound": round(per_minute / limit_per_minute, 3),
             "ratio_to_busiest_account": round(portals["busiest_account_seconds"] / wall, 3),
             "requests_per_check": round(portals["requests"] / checks, 2),
-            "worker_cpu_seconds_per_check": round(cpu / checks, 3), "load_average_at_start": load, **portals}
+            "items_per_account_min_max": [min(per_account.values()), max(per_account.values())],
+            "worker_cpu_seconds_per_check": round(cpu / checks, 3),
+            "worker_cpu_cores_busy": round(cpu / wall, 2),  # the workers and their Chromium, in cores
+            "machine_cores_busy": round((ticks1[0] - ticks0[0]) / max(1, ticks1[1] - ticks0[1]) * (os.cpu_count() or 1), 2),
+            "load_average_at_start": load, "load_average_at_end": round(os.getloadavg()[0], 2), **portals}
 
 
 def main() -> int:

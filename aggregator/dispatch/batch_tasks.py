@@ -12,7 +12,10 @@ instead of one process's memory:
   retryable answer raise `RetryLater`: procrastinate runs the job again after the delay (`ItemRetry`),
   with today's backoff and attempt limit (`BatchOptions`, the item's `attempts` column);
 - an account that needs a person (frozen by the runner) passes the item to another usable account of its
-  carrier (the retry changes the job's lock); with none left, the item needs a human, as inline.
+  carrier (the retry changes the job's lock); with none left, the item needs a human, as inline;
+- when the job ends, whatever the outcome, its account claims the carrier's next unassigned item and defers
+  it under the same lock (`claims.pass_on`): work-conserving, an account that is done early takes more; an
+  account that left the run claims nothing, and its carrier's other accounts are topped up instead.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from datetime import datetime, timedelta
 
 import procrastinate
 
+from aggregator.dispatch import claims
 from aggregator.dispatch.locks import account_lock, account_of_lock
 from aggregator.dispatch.retry import ItemRetry, RetryLater
 from aggregator.dispatch.worker import current_runtime
@@ -59,12 +63,30 @@ def make_blueprint() -> procrastinate.Blueprint:
 
 
 async def check_item(context: procrastinate.JobContext, item_id: str, run_id: str) -> None:
-    """Check one batch item on the portal account this job's lock names (see the module doc)."""
+    """Check one batch item on the portal account this job's lock names (see the module doc); then, whatever
+    the outcome, the account claims its carrier's next unassigned item (aggregator/dispatch/claims.py)."""
     runtime = current_runtime()
     account = account_of_lock(context.job.lock)
     if account is None:
         raise ConfigurationError(f"job {context.job.id} of item {item_id} has no portal account lock")
-    await ItemCheck(runtime.runner, runtime.batch_options, item_id, run_id, *account).run()
+    check = ItemCheck(runtime.runner, runtime.batch_options, item_id, run_id, *account)
+    try:
+        await check.run()
+    finally:
+        await _pass_on(context, check, runtime.settings.queue_jobs_per_account)
+
+
+async def _pass_on(context: procrastinate.JobContext, check: ItemCheck, budget: int) -> None:
+    """The account takes its next item before this job ends, so it never waits for a sweep. A failure here
+    must not change the job's own outcome: the stalled-job sweep gives the items out instead."""
+    item = store.get_item(check.repository, check.item_id)
+    if item is None or context.job.id is None:
+        return
+    try:
+        await claims.pass_on(context.app, check.repository, check.runner.vault, item.batch_date, check.carrier,
+                             check.label, budget=budget, job_id=context.job.id)
+    except Exception:  # noqa: BLE001 - see the docstring: the sweep (worker.resume_stranded) recovers
+        log.exception("claim_next_failed", carrier=check.carrier, account=check.label)
 
 
 class ItemCheck:

@@ -29,7 +29,7 @@ async def enqueue_run(settings: Settings, day: date, *, trigger: str = "cli",
     app = queue_app(settings)
     async with app.open_async():
         return await enqueue_day(app, repository, open_vault(settings), day, trigger=trigger,
-                                 retry_failed=retry_failed)
+                                 retry_failed=retry_failed, jobs_per_account=settings.queue_jobs_per_account)
 
 
 async def follow_run(repository: Repository, report: EnqueueReport, deadline_seconds: float,

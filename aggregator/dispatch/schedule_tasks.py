@@ -85,7 +85,8 @@ async def start_due_runs(app: procrastinate.App, settings: Settings, repository:
         day = day_to_check(moment, settings)
         if _started(repository, day, trigger):
             continue
-        await enqueue_day(app, repository, vault, day, trigger=trigger, retry_failed=trigger == RETRY)
+        await enqueue_day(app, repository, vault, day, trigger=trigger, retry_failed=trigger == RETRY,
+                          jobs_per_account=settings.queue_jobs_per_account)
         started.append(trigger)
     return started
 

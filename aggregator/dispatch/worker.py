@@ -6,7 +6,8 @@ Tasks reach the process's runner and settings through `current_runner()` / `curr
 arguments are plain ids, the browser and the warm portal sessions belong to the process. Beside the
 procrastinate worker, `recover_stalled_jobs` runs in every worker: a job whose worker stopped sending
 heartbeats (killed, machine lost) is put back in the queue after `worker_stalled_seconds`, so another worker
-runs it (the job itself re-reads its item, so a finished item is never checked twice).
+runs it (the job itself re-reads its item, so a finished item is never checked twice); the same sweep gives
+a job to a batch item claimed by a worker that died before deferring it (aggregator/dispatch/claims.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 import procrastinate
 from procrastinate import exceptions as procrastinate_errors
 
+from aggregator.dispatch import claims
 from aggregator.dispatch.app import ensure_queue_schema, queue_app
 from aggregator.dispatch.retry import RetryLater
 from aggregator.logging import get_logger
@@ -116,7 +118,7 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None, wait
     drain = settings.webhook_drain_seconds if wait else 0.0
     async with worker_runtime(settings, runner, batch_options) as runtime, app.open_async(), \
             Delivering(runtime.runner.repository, settings, drain_seconds=drain):
-        recovery = asyncio.create_task(recover_stalled_jobs(app, settings), name="recover_stalled_jobs")
+        recovery = asyncio.create_task(recover_stalled_jobs(app, settings, runtime), name="recover_stalled_jobs")
         try:
             await app.run_worker_async(
                 name=worker_name(), concurrency=concurrency or settings.worker_concurrency, wait=wait,
@@ -131,14 +133,22 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None, wait
             await asyncio.gather(recovery, return_exceptions=True)
 
 
-async def recover_stalled_jobs(app: procrastinate.App, settings: Settings) -> None:
+async def recover_stalled_jobs(app: procrastinate.App, settings: Settings, runtime: WorkerRuntime) -> None:
     """Forever: the jobs of workers whose heartbeat is older than `worker_stalled_seconds` go back to the
-    queue now (procrastinate 3 finds them; putting them back is the application's call). Every worker
-    runs this; two finding the same job at once is harmless (the second retry finds it no longer doing)."""
+    queue now (procrastinate 3 finds them; putting them back is the application's call), and batch items
+    left without a job (a worker died between claiming an item and deferring its job, or a carrier's
+    accounts all stopped with items unassigned) get one (`claims.resume_stranded`). Every worker runs this;
+    two finding the same job at once is harmless (the second retry finds it no longer doing, the second
+    defer meets the item's queueing lock)."""
     interval = min(settings.worker_poll_seconds, settings.worker_stalled_seconds / 2)
+    repository = runtime.runner.repository
     while True:
         try:
             await retry_stalled_jobs(app, settings.worker_stalled_seconds)
+            await claims.resume_stranded(app, repository, runtime.runner.vault,
+                                         budget=settings.queue_jobs_per_account,
+                                         claim_grace_seconds=settings.worker_stalled_seconds,
+                                         deadline_seconds=runtime.batch_options.deadline_seconds)
         except Exception:  # noqa: BLE001 - a database hiccup must not stop the worker; the next round retries
             log.exception("stalled_job_recovery_failed")
         await asyncio.sleep(interval)

@@ -103,3 +103,15 @@ def _sqlite_driver(connection: Connection) -> sqlite3.Connection:
     if not isinstance(driver, sqlite3.Connection):
         raise TypeError(f"expected a sqlite3 connection, got {type(driver).__name__}")
     return driver
+
+
+# Tables other software keeps in the product's database when it is shared (docs/scale-out.md): procrastinate's
+# queue, the PostgreSQL vault's document and TOTP steps, APScheduler's job store. They are not ours to create
+# or drop, so Alembic's autogenerate (migrations/env.py) must propose neither.
+FOREIGN_TABLE_PREFIXES = ("procrastinate_", "vault_", "apscheduler_")
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Alembic's filter: leave out a table found in the database, absent from our models, that another
+    component owns."""
+    return not (type_ == "table" and reflected and compare_to is None and (name or "").startswith(FOREIGN_TABLE_PREFIXES))

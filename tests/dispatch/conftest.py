@@ -15,4 +15,3 @@ from tests.postgres import throwaway_database
 def postgres_url() -> Iterator[str]:
     with throwaway_database("aggregator_queue") as url:
         yield url
-

@@ -104,16 +104,19 @@ def test_the_schema_is_applied_once(settings, repository):
     assert ensure_queue_schema(settings) is False
 
 
-async def test_enqueue_gives_accounts_round_robin_and_never_queues_an_item_twice(settings, repository, vault):
+async def test_enqueue_defers_a_few_jobs_per_account_and_never_queues_an_item_twice(settings, repository, vault):
     add_appointments(repository, MEMBERS)
-    first = await _enqueue(settings, repository, vault)
-    assert first.queued == 6 and first.per_account == Counter({"ridgeline/frontdesk": 3, "ridgeline/billing": 3})
+    first = await _enqueue(settings, repository, vault)  # 2 jobs per account (the default), 2 items unassigned
+    assert first.queued == 6 and first.per_account == Counter({"ridgeline/frontdesk": 2, "ridgeline/billing": 2})
     again = await _enqueue(settings, repository, vault)
-    assert again.queued == 0 and again.already_queued == 6
+    assert again.queued == 0 and again.already_queued == 6 and sum(again.per_account.values()) == 0
     jobs = _jobs(settings)
-    assert len(jobs) == 6 and {lock for lock, *_ in jobs} == {locks.account_lock("ridgeline", "frontdesk"),
+    assert len(jobs) == 4 and {lock for lock, *_ in jobs} == {locks.account_lock("ridgeline", "frontdesk"),
                                                               locks.account_lock("ridgeline", "billing")}
-    assert len({queueing for _, queueing, *_ in jobs}) == 6
+    assert len({queueing for _, queueing, *_ in jobs}) == 4
+    assert sum(i.account_label is None for i in store.items_on(repository, DAY)) == 2
+    with pytest.raises(ValueError, match="at least 1"):
+        await _enqueue(settings, repository, vault, jobs_per_account=0)
 
 
 async def test_a_carrier_with_every_account_frozen_needs_a_human_at_once(settings, repository, vault):

@@ -90,4 +90,3 @@ def local_files(root: Path) -> dict[str, bytes]:
 def postgres_url() -> Iterator[str]:
     with throwaway_database("aggregator_test_s3") as url:
         yield url
-

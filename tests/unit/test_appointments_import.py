@@ -149,7 +149,6 @@ def postgres_url():
         yield url
 
 
-
 def test_wall_time_survives_postgres_timestamptz_in_any_session_time_zone(tmp_path, postgres_url):
     path = write_csv(tmp_path / "day.csv", [csv_row(n) for n in range(1, 4)])
     writer = Repository.open(postgres_url + "?options=-c%20TimeZone%3DPacific/Auckland")

@@ -26,12 +26,32 @@ def postgres_url():
         yield url
 
 
-
 def test_migrations_match_models_on_postgres(postgres_url):
     repository = Repository.open(postgres_url)
     Repository.open(postgres_url)  # idempotent
     with repository.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+    repository.engine.dispose()
+
+
+def test_a_database_shared_with_the_queue_and_the_vault_still_matches_for_autogenerate(postgres_url):
+    """The scale-out layout keeps procrastinate's and the vault's tables in the product's database; Alembic's
+    autogenerate (migrations/env.py, `include_object`) must neither drop them nor miss a real difference."""
+    from aggregator.dispatch.app import ensure_queue_schema
+    from aggregator.settings import Settings
+    from aggregator.store.database import include_object
+    from vault import MasterKey
+    from vault.database import DatabaseVault
+
+    repository = Repository.open(postgres_url)
+    assert ensure_queue_schema(Settings(database_url=postgres_url))
+    DatabaseVault.create_url(postgres_url, MasterKey.generate()).close()
+    with repository.engine.connect() as connection:
+        plain = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        filtered = compare_metadata(MigrationContext.configure(connection, opts={"include_object": include_object}),
+                                    SQLModel.metadata)
+    assert {diff[1].name for diff in plain if diff[0] == "remove_table"} >= {"procrastinate_jobs", "vault_document"}
+    assert filtered == []
     repository.engine.dispose()
 
 

@@ -5,6 +5,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import aggregator.store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+from aggregator.store.database import include_object
 
 target_metadata = SQLModel.metadata
 
@@ -25,7 +26,8 @@ def run_migrations() -> None:
 
 
 def _run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                      include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 

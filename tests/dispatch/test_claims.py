@@ -1,0 +1,152 @@
+"""Work-conserving assignment on a real PostgreSQL (aggregator/dispatch/claims.py), with the scripted runner of
+the other fast queue tests (no browser; answers from the sandbox's ground truth).
+
+Pins: an account whose checks are quick takes more of the day than a slow one; two accounts claiming at the
+same moment never get the same item; an item claimed by a job that died before deferring its next job is
+deferred again by the sweep and checked exactly once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+
+import psycopg
+import pytest
+
+from aggregator.dispatch import claims
+from aggregator.dispatch.app import ensure_queue_schema, queue_app, queue_conninfo
+from aggregator.dispatch.worker import run_worker
+from aggregator.settings import Settings
+from aggregator.store import Repository
+from aggregator.store import batches as store
+from tests.dispatch.test_queue_dispatch import FAST, _enqueue, _jobs, _work_until_done
+from tests.unit.test_batch_dispatch import DAY, Scripted, ScriptedRunner, active_members, add_appointments
+from vault import MasterKey, Vault
+
+CARRIER = "ridgeline"
+
+
+@pytest.fixture
+def settings(tmp_path, postgres_url) -> Settings:  # type: ignore[no-untyped-def]
+    return Settings(data_dir=tmp_path / "data", database_url=postgres_url, dispatch="queue", worker_poll_seconds=0.2)
+
+
+@pytest.fixture
+def repository(settings: Settings) -> Repository:
+    settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    return Repository.open(settings.resolved_database_url)
+
+
+@pytest.fixture
+def vault(settings: Settings, repository: Repository) -> Vault:
+    vault = Vault.create(settings.resolved_vault_path, MasterKey.generate())
+    for label in ("frontdesk", "billing"):
+        vault.add_account(carrier=CARRIER, label=label, username=f"user-{label}", password="pw",
+                          totp_secret="JBSWY3DPEHPK3PXP")
+    return vault
+
+
+async def _work_until(settings: Settings, runner: ScriptedRunner, done, deadline: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    """Run an in-process worker until `done()` (a worker with wait=False stops when no job is due right now)."""
+    until = time.monotonic() + deadline
+    while not done():
+        assert time.monotonic() < until, Counter(i.state for i in store.items_on(runner.repository, DAY))
+        await run_worker(settings, concurrency=2, wait=False, runner=runner, batch_options=FAST)
+
+
+def _checked_once_and_right(runner: ScriptedRunner, repository) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Every item verified (the scripted runner answers from the ground truth), each member asked once;
+    returns member id -> the account that checked it."""
+    items = store.items_on(repository, DAY)
+    assert Counter(i.state for i in items) == Counter({"verified": len(items)})
+    asked = Counter(member for flow, member, _, _ in runner.calls if flow == "eligibility")
+    assert set(asked.values()) == {1}, asked
+    return {member: account for flow, member, account, _ in runner.calls if flow == "eligibility"}
+
+
+async def test_a_quick_account_takes_more_of_the_day_than_a_slow_one(settings, repository, vault):
+    add_appointments(repository, active_members(12))
+    runner = ScriptedRunner(settings, repository, vault, Scripted())
+    runner.delays["billing"] = 0.5  # each of billing's lookups takes 0.5 s; frontdesk answers at once
+    report = await _enqueue(settings, repository, vault)
+    assert report.queued == 12 and report.per_account == Counter({"ridgeline/frontdesk": 2, "ridgeline/billing": 2})
+    await _work_until_done(settings, runner)
+    by_account = Counter(_checked_once_and_right(runner, repository).values())
+    # A fixed share would be 6 and 6; billing ran its 2 first jobs while frontdesk took the rest as it went.
+    assert by_account["frontdesk"] > by_account["billing"] >= 1, by_account
+    assert by_account["frontdesk"] >= 7, by_account  # more than a fixed half, whatever the machine's load
+    assert {i.account_label for i in store.items_on(repository, DAY)} == {"frontdesk", "billing"}
+
+
+async def test_accounts_claiming_at_the_same_moment_never_get_the_same_item(settings, repository):
+    add_appointments(repository, active_members(40))
+    store.ensure_items(repository, DAY)
+    ensure_queue_schema(settings)  # the claim looks for the items' jobs in procrastinate's table
+    everyone = {i.id for i in store.items_on(repository, DAY)}
+
+    # One claimer holds the first item's row (its transaction still open): another skips it, without waiting.
+    with psycopg.connect(queue_conninfo(settings)) as holder, holder.transaction():
+        held = holder.execute("SELECT id FROM batch_items ORDER BY id LIMIT 1 FOR UPDATE").fetchone()
+        assert held is not None
+        started = time.monotonic()
+        other = claims.claim_next(repository, DAY, CARRIER, "billing")
+        assert other is not None and other.item_id != held[0] and time.monotonic() - started < 5
+    store.update_item(repository, other.item_id, account_label=None)
+
+    # Eight accounts finishing together, each claiming until the day is given out.
+    start = threading.Barrier(8)
+    taken: dict[str, list[str]] = {}
+
+    def claimer(label: str) -> None:
+        mine = taken.setdefault(label, [])
+        start.wait()
+        while (claim := claims.claim_next(repository, DAY, CARRIER, label)) is not None:
+            mine.append(claim.item_id)
+
+    threads = [threading.Thread(target=claimer, args=(f"account{n}",)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    claimed = [item_id for ids in taken.values() for item_id in ids]
+    assert len(claimed) == len(set(claimed)) == len(everyone) and set(claimed) == everyone
+    owner = {i.id: i.account_label for i in store.items_on(repository, DAY)}
+    assert all(owner[item_id] == label for label, ids in taken.items() for item_id in ids)
+
+
+async def test_an_item_claimed_by_a_job_that_died_is_deferred_again_by_the_sweep_and_checked_once(
+        settings, repository, vault):
+    add_appointments(repository, active_members(5))
+    runner = ScriptedRunner(settings, repository, vault, Scripted())
+    report = await _enqueue(settings, repository, vault, jobs_per_account=1)  # 2 jobs, 3 items unassigned
+    assert sum(report.per_account.values()) == 2
+    # A job of frontdesk claimed an item and its worker died before deferring the item's job.
+    orphan = claims.claim_next(repository, DAY, CARRIER, "frontdesk")
+    assert orphan is not None
+    await _work_until(settings, runner, lambda: sum(i.state == "verified" for i in store.items_on(repository, DAY)) == 4)
+    items = {i.id: i for i in store.items_on(repository, DAY)}
+    assert items[orphan.item_id].state == "pending" and items[orphan.item_id].account_label == "frontdesk"
+    assert sum(i.state == "verified" for i in items.values()) == 4  # the others went on without it
+    assert len(_jobs(settings)) == 4
+
+    app = queue_app(settings)
+    async with app.open_async():
+        # A claim younger than the grace may be its claimer deferring right now: left alone.
+        assert await claims.resume_stranded(app, repository, vault, budget=2, claim_grace_seconds=3600,
+                                            deadline_seconds=600) == 0
+        assert await claims.resume_stranded(app, repository, vault, budget=2, claim_grace_seconds=0,
+                                            deadline_seconds=600) == 1
+        assert await claims.resume_stranded(app, repository, vault, budget=2, claim_grace_seconds=0,
+                                            deadline_seconds=600) == 0  # its job waits now: nothing to do
+    jobs = _jobs(settings)
+    assert len(jobs) == 5 and jobs[-1][:3] == ("portal-account:ridgeline/frontdesk", f"batch-item:{orphan.item_id}",
+                                               "todo")
+    await _work_until_done(settings, runner)
+    accounts = _checked_once_and_right(runner, repository)
+    orphan_member = store.get_appointment(repository, items[orphan.item_id].appointment_id).member_id
+    assert accounts[orphan_member] == "frontdesk"
+    async with app.open_async():  # finished: the sweep finds nothing more
+        assert await claims.resume_stranded(app, repository, vault, budget=2, claim_grace_seconds=0,
+                                            deadline_seconds=600) == 0
