@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.overnight_batch import attribute_requests  # noqa: E402
-from benchmarks.sandbox_process import STARTUP_SECONDS, control, free_port  # noqa: E402
+from benchmarks.sandbox_process import control, sandbox_process  # noqa: E402
 from benchmarks.sequential_lookups import machine, process_tree_cpu_seconds  # noqa: E402
 
 DAY = date(2026, 12, 1)
@@ -92,47 +92,9 @@ def serve_sandbox(port_base: int) -> int:
     return 0
 
 
-@contextmanager
-def sandbox_process(attempts: int = 5) -> Iterator[tuple[int, dict[str, str]]]:
-    """(pid, carrier -> URL) of the benchmark's sandbox, started in its own process, every portal healthy.
-    A free base port can still meet a busy port at base + a carrier's offset: then another base is tried."""
-    for attempt in range(attempts):
-        try:
-            started = _start_sandbox_process()
-        except RuntimeError:
-            if attempt == attempts - 1:
-                raise
-            continue
-        process, urls = started
-        try:
-            yield process.pid, urls
-        finally:
-            process.terminate()
-            process.wait(10)
-        return
-
-
-def _start_sandbox_process() -> tuple[subprocess.Popen, dict[str, str]]:
-    from sandbox.carriers import carrier_slugs
-    from sandbox.server import ports_from
-
-    port = free_port()
-    urls = {slug: f"http://127.0.0.1:{p}" for slug, p in ports_from(port, carrier_slugs()).items()}
-    process = subprocess.Popen([sys.executable, __file__, "--serve-sandbox", str(port)], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + STARTUP_SECONDS
-    for url in urls.values():
-        while True:
-            try:
-                control(url, "health")
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    process.kill()
-                    process.wait(10)
-                    raise RuntimeError(f"the sandbox did not start (port base {port})") from None
-                time.sleep(0.1)
-    return process, urls
+def serve_sandbox_command(port: int) -> list[str]:
+    """This script serving the benchmark's own dataset (3 accounts per carrier), not `aggregator sandbox up`."""
+    return [sys.executable, __file__, "--serve-sandbox", str(port)]
 
 
 @contextmanager
@@ -322,7 +284,10 @@ def main() -> int:
     configure_logging("console", "WARNING")
     dataset = bench_dataset()
     runs = []
-    with sandbox_process() as (_, urls):
+    from sandbox.carriers import carrier_slugs
+
+    with sandbox_process(carrier_slugs(), command=serve_sandbox_command, attempts=5) as sandbox:
+        urls = sandbox.urls
         allow_every_account(urls)
         accounts = sum(len(dataset.carrier(slug).accounts) for slug in urls)
         for workers in (int(n) for n in args.workers.split(",")):

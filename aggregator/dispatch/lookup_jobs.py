@@ -15,7 +15,7 @@ call-the-payer item (`LookupJob.not_available`), and a job left with nothing to 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from aggregator.errors import AggregatorError, Outcome
 from aggregator.flows import capabilities
+from aggregator.logging import get_logger
 from aggregator.models import (
     AuthorizationList,
     AuthorizationQuery,
@@ -35,6 +36,8 @@ from aggregator.models import (
 )
 from aggregator.scrapers.framework import Capability, Manifest
 from aggregator.store.tables import WebLookupJobRow
+
+log = get_logger(__name__)
 
 if TYPE_CHECKING:
     from aggregator.runner import Runner
@@ -126,6 +129,19 @@ class LookupJob:
         else:
             self.state, self.error, self.step = "failed", f"internal error ({type(error).__name__})", "failed"
         self.finished_at = datetime.now(UTC)
+
+
+async def run_to_its_end(job: LookupJob, work: Awaitable[None]) -> None:
+    """Await the job's `work`, then end the job: done, failed with an `AggregatorError`'s reason, or failed
+    visibly on a bug (logged), never left running with a page polling it forever."""
+    try:
+        await work
+        job.end()
+    except AggregatorError as error:
+        job.end(error)
+    except Exception as error:  # noqa: BLE001 - see the docstring
+        job.end(error)
+        log.exception("web_lookup_crashed", job_id=job.id)
 
 
 JobListener = Callable[[LookupJob], None]

@@ -19,7 +19,7 @@ import psycopg
 
 from aggregator.dispatch.app import ensure_queue_schema, queue_app, queue_conninfo
 from aggregator.dispatch.locks import account_lock
-from aggregator.dispatch.lookup_jobs import LookupJob, load_job, run_checks, save_job, webhook_announcer
+from aggregator.dispatch.lookup_jobs import LookupJob, load_job, run_checks, run_to_its_end, save_job, webhook_announcer
 from aggregator.dispatch.worker import current_runner
 from aggregator.errors import AggregatorError, CredentialsMissing
 from aggregator.logging import get_logger
@@ -64,14 +64,8 @@ async def on_demand_lookup(job_id: str, account_label: str) -> None:
         return
     job.state, job.step = "running", "starting"
     save_job(repository, job)
-    try:
-        await run_checks(runner, job, account_label=account_label, on_step=lambda moved: save_job(repository, moved))
-        job.end()
-    except AggregatorError as error:
-        job.end(error)
-    except Exception as error:  # a bug must end the job visibly, not leave the page polling forever
-        job.end(error)
-        log.exception("web_lookup_crashed", job_id=job.id)
+    await run_to_its_end(job, run_checks(runner, job, account_label=account_label,
+                                         on_step=lambda moved: save_job(repository, moved)))
     save_job(repository, job)
     webhook_announcer(repository)(job)
 

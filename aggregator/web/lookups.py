@@ -35,6 +35,7 @@ from aggregator.dispatch.lookup_jobs import (
     declared_checks,
     manifest_of,
     run_checks,
+    run_to_its_end,
     webhook_announcer,
 )
 from aggregator.errors import AggregatorError
@@ -151,19 +152,15 @@ class LookupJobs:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _run(self, job: LookupJob) -> None:
-        try:
+        async def work() -> None:
             if not job.planned:  # everything asked is not available at this carrier: no browser, no login
-                job.end()
                 return
             runner = await self.runners.get()
             job.state = "running"
             await run_checks(runner, job)
-            job.end()
-        except AggregatorError as error:
-            job.end(error)
-        except Exception as error:  # a bug must end the job visibly, not leave the page polling forever
-            job.end(error)
-            log.exception("web_lookup_crashed", job_id=job.id)
+
+        try:
+            await run_to_its_end(job, work())
         finally:
             if job.finished_at is None:  # cancelled (the app is closing): stopped, in the state it was in
                 job.finished_at = datetime.now(UTC)
