@@ -101,6 +101,16 @@ class PortalMaintenance(PortalUnavailable):
     """The portal shows a scheduled-maintenance page."""
 
 
+class DailyLimitReached(PortalUnavailable):
+    """The portal says the account used up its searches for the portal's day (a hub's daily cap): no
+    search of this account can run before the portal's next day. The runner plans within the manifest's
+    cap so this is never met; when it is, the account's budget was counted wrong."""
+
+    @property
+    def code(self) -> str:
+        return "daily_limit"
+
+
 class RateLimited(AggregatorError):
     """HTTP 429 or a 'too many requests' page: back off and slow down."""
 

@@ -25,6 +25,7 @@ from aggregator.errors import (
     AggregatorError,
     CredentialsMissing,
     CredentialsRejected,
+    DailyLimitReached,
     Outcome,
     ParseError,
     PortalMaintenance,
@@ -34,7 +35,6 @@ from aggregator.errors import (
 )
 from aggregator.evidence import EvidenceRecorder
 from aggregator.evidence_files import evidence_files
-from aggregator.flows import capabilities
 from aggregator.flows.answers import validate_authorizations, validate_claims
 from aggregator.flows.changes import Change
 from aggregator.flows.compare import changes_between
@@ -43,10 +43,12 @@ from aggregator.logging import get_logger, register_secret
 from aggregator.metrics import RuntimeMetrics, process_metrics
 from aggregator.models import AuthorizationQuery, ClaimQuery, EligibilityQuery, MemberNotFound
 from aggregator.models.answers import Answer, Query, subject_of
-from aggregator.scrapers.framework import Capability, CarrierAdapter, Credentials
-from aggregator.scrapers.registry import adapter_for
+from aggregator.planning import SearchBudget, routes_for
+from aggregator.scrapers.framework import Capability, CarrierAdapter, Credentials, Manifest
+from aggregator.scrapers.framework.pacing import SEARCH_PAUSE
+from aggregator.scrapers.routing import Route
 from aggregator.settings import Settings
-from aggregator.store import Repository
+from aggregator.store import Repository, budgets
 from aggregator.store.tables import EvidenceRow
 from vault import PortalAccount, TotpCodes, Vault
 from vault.configured import open_vault
@@ -80,6 +82,7 @@ class LookupResult:
     evidence: list[EvidenceRow] = field(default_factory=list)
     account_label: str | None = None
     changes: tuple[Change, ...] = ()  # what differs from the previous answer on the same subject
+    portal: str | None = None  # the portal that answered (`carrier` is the payer)
 
 
 @dataclass
@@ -118,6 +121,7 @@ class Runner:
         # A database vault shares the codes already used with every worker (vault/database.py).
         self.totp = TotpCodes(used_steps=vault.totp_memory())
         self._slots: dict[str, _AccountSlot] = {}
+        self.budget = SearchBudget(settings, repository, clock)  # daily search caps (aggregator/planning.py)
         # Logins, portal latency and retries, which no database row records (aggregator/metrics/runtime.py).
         self.metrics: RuntimeMetrics = process_metrics()
 
@@ -159,31 +163,34 @@ class Runner:
 
     # --- the jobs -----------------------------------------------------------------------------------
 
+    # `carrier` is the payer asked about; routing (aggregator/scrapers/routing.py) picks the portal that
+    # answers for it, unless `portal` forces one.
     async def eligibility(
-        self, carrier: str, query: EligibilityQuery, *, source: str = "cli", account_label: str | None = None
+        self, carrier: str, query: EligibilityQuery, *, source: str = "cli", account_label: str | None = None,
+        portal: str | None = None,
     ) -> LookupResult:
         return await self._lookup(Capability.ELIGIBILITY, carrier, query, lambda a: a.check_eligibility(query),
-                                  validate_answer, source=source, account_label=account_label)
+                                  validate_answer, source=source, account_label=account_label, portal=portal)
 
     async def authorizations(
-        self, carrier: str, query: AuthorizationQuery, *, source: str = "cli", account_label: str | None = None
+        self, carrier: str, query: AuthorizationQuery, *, source: str = "cli", account_label: str | None = None,
+        portal: str | None = None,
     ) -> LookupResult:
         return await self._lookup(Capability.AUTHORIZATION, carrier, query, lambda a: a.check_authorizations(query),
-                                  validate_authorizations, source=source, account_label=account_label)
+                                  validate_authorizations, source=source, account_label=account_label, portal=portal)
 
     async def claims(
-        self, carrier: str, query: ClaimQuery, *, source: str = "cli", account_label: str | None = None
+        self, carrier: str, query: ClaimQuery, *, source: str = "cli", account_label: str | None = None,
+        portal: str | None = None,
     ) -> LookupResult:
         return await self._lookup(Capability.CLAIM_STATUS, carrier, query, lambda a: a.check_claims(query),
-                                  validate_claims, source=source, account_label=account_label)
+                                  validate_claims, source=source, account_label=account_label, portal=portal)
 
     async def _lookup(self, capability: Capability, carrier: str, query: Q, step: Step[A], validate: Validate[Q, A], *,
-                      source: str, account_label: str | None) -> LookupResult:
-        adapter_cls = adapter_for(carrier)  # unknown carrier: ConfigurationError before anything is stored
-        slug = adapter_cls.manifest.slug
-        # A question the portal cannot answer: NotAvailableAtCarrier (with the call-the-payer item), before
-        # anything is stored and before any session, so no portal is logged in to for it.
-        capabilities.require(adapter_cls.manifest, capability)
+                      source: str, account_label: str | None, portal: str | None = None) -> LookupResult:
+        # Unknown payer, or a question no portal of it answers: an error before anything is stored.
+        routes = routes_for(self.settings, capability, carrier, query, portal)
+        slug = routes[0].payer
         for value in (getattr(query, "member_id", None), getattr(query, "last_name", None),
                       getattr(query, "date_of_birth", None)):  # a DOB in a portal URL or page text, too
             if value:
@@ -192,9 +199,9 @@ class Runner:
         result = LookupResult(lookup_id=lookup.id, carrier=slug, outcome=Outcome.FAILED)
         record: tuple[Answer, str] | None = None  # stored with the outcome, in one transaction
         try:
-            answer = await self._run(adapter_cls, capability, step, lookup.id, account_label, result)
+            answer = await self._run(routes, capability, step, lookup.id, account_label, result)
             answer = validate(query, answer)
-            subject = subject_of(query)
+            subject = subject_of(query, answer)
             previous = self.repository.previous_record(carrier=slug, kind=answer.kind, subject=subject,
                                                        before_lookup=lookup.id)
             record = (answer, subject)
@@ -230,23 +237,29 @@ class Runner:
         return result
 
     async def _run(
-        self, adapter_cls: type[CarrierAdapter], capability: Capability, step: Step[A], lookup_id: str,
+        self, routes: list[Route], capability: Capability, step: Step[A], lookup_id: str,
         account_label: str | None, result: LookupResult,
     ) -> A:
+        route, account = self._choose_account(routes, account_label)
+        adapter_cls = route.adapter
         manifest = adapter_cls.manifest
         window = manifest.in_maintenance(self.clock()) if self.respect_maintenance_windows else None
         if window is not None:
             raise PortalMaintenance(f"{manifest.display_name} is in its maintenance window until {window.end:%H:%M} {window.timezone}")
-        account = self._choose_account(manifest.slug, account_label)
         result.account_label = account.label
-        self.repository.set_lookup_account(lookup_id, account.label)
+        result.portal = manifest.slug
+        self.repository.set_lookup_account(lookup_id, account.label,
+                                           portal=manifest.slug if manifest.slug != route.payer else None)
+        counted = self._counted(step, manifest, account)
         attempt = 0
         while True:
             try:
-                async with self._session(adapter_cls, account, lookup_id, capability) as adapter:
-                    return await self._with_one_relogin(adapter, account, lambda: step(adapter))
+                async with self._session(adapter_cls, account, lookup_id, capability, route.payer) as adapter:
+                    answer = await self._with_one_relogin(adapter, account, lambda: counted(adapter))
+                    self._keep_notices(adapter, account)
+                    return answer
             except PortalUnavailable as error:
-                if isinstance(error, PortalMaintenance) or attempt >= self.transient_retries:
+                if isinstance(error, (PortalMaintenance, DailyLimitReached)) or attempt >= self.transient_retries:
                     raise
                 attempt += 1
                 delay = min(8.0, 0.5 * 2 ** attempt) * random.uniform(0.8, 1.2)  # exponential backoff, jittered
@@ -254,26 +267,65 @@ class Runner:
                 self.metrics.count_portal_retry(manifest.slug)
                 await asyncio.sleep(delay)
 
-    def _choose_account(self, slug: str, label: str | None) -> PortalAccount:
-        accounts = self.vault.accounts(slug)
-        if label is not None:
-            accounts = [a for a in accounts if a.label == label]
+    def _counted(self, step: Step[A], manifest: Manifest, account: PortalAccount) -> Step[A]:
+        """`step`, taking one of the account's searches of the day first (every try: the portal may have
+        counted a search that then failed). None left: `DailyLimitReached` before the portal is asked."""
+        if self.budget.cap(manifest) is None:
+            return step
+
+        async def counted(adapter: CarrierAdapter) -> A:
+            if not self.budget.reserve(manifest, budgets.AccountRef(account.account_id, manifest.slug, account.label)):
+                raise self.budget.spent(manifest)
+            return await step(adapter)
+
+        return counted
+
+    def _keep_notices(self, adapter: CarrierAdapter, account: PortalAccount) -> None:
+        """What the portal told the account (its password expires soon) goes where people look. A login that
+        brought no such notice clears the old one: the password was changed."""
+        ref = budgets.AccountRef(account.account_id, adapter.manifest.slug, account.label)
+        for notice in adapter.notices:
+            budgets.record_notice(self.repository, ref, notice.kind, notice.message, notice.due)
+        if adapter.logged_in_now and not adapter.notices:
+            budgets.clear_notices(self.repository, account.account_id, ["password_expiring"])
+
+    def _choose_account(self, routes: list[Route], label: str | None) -> tuple[Route, PortalAccount]:
+        """The first route (in the payer's order of preference) with an account that may work now.
+
+        A portal the practice has no account for is passed over, and so is one whose accounts have no searches
+        left today; a portal whose accounts are all frozen is not: a person must act, and the payer's answers
+        do not silently move to another portal meanwhile."""
+        problems: list[AggregatorError] = []
+        for route in routes:
+            accounts = [a for a in self.vault.accounts(route.portal) if route.allows(a.label)]
+            if label is not None:
+                accounts = [a for a in accounts if a.label == label]
+            manifest = route.adapter.manifest
             if not accounts:
-                raise CredentialsMissing(f"no vault account '{slug}/{label}'")
-        if not accounts:
-            raise CredentialsMissing(f"no portal account for {slug} in the vault: add one with `aggregator vault add`")
-        active = [a for a in accounts if not a.is_frozen]
-        if not active:
-            raise frozen_error(accounts[0])
-        # Spread on-demand work: the account whose session is idle and warm first, then the least used.
-        return min(active, key=lambda a: (self._slot(a).lock.locked(), self._slot(a).session is None, self._slot(a).logins))
+                problems.append(CredentialsMissing(
+                    f"no vault account '{route.portal}/{label}'" if label is not None else
+                    f"no portal account for {manifest.display_name} in the vault: add one with `aggregator vault add`"))
+                continue
+            active = [a for a in accounts if not a.is_frozen]
+            if not active:
+                raise frozen_error(accounts[0])
+            left = self.budget.left(manifest, [a.account_id for a in active])
+            usable = [a for a in active if left[a.account_id] is None or (left[a.account_id] or 0) > 0]
+            if not usable:
+                problems.append(self.budget.spent(manifest))
+                continue
+            # Spread on-demand work: the account whose session is idle and warm first, then the least used.
+            return route, min(usable, key=lambda a: (self._slot(a).lock.locked(), self._slot(a).session is None,
+                                                     self._slot(a).logins))
+        # Nobody can: the most telling reason (a spent budget says when to come back).
+        raise next((p for p in problems if isinstance(p, DailyLimitReached)), problems[0])
 
     def _slot(self, account: PortalAccount) -> _AccountSlot:
         return self._slots.setdefault(account.account_id, _AccountSlot())
 
     @asynccontextmanager
     async def _session(self, adapter_cls: type[CarrierAdapter], account: PortalAccount, lookup_id: str,
-                       capability: Capability) -> AsyncIterator[CarrierAdapter]:
+                       capability: Capability, payer: str | None = None) -> AsyncIterator[CarrierAdapter]:
         manifest = adapter_cls.manifest
         slot = self._slot(account)
         async with slot.lock:
@@ -289,12 +341,15 @@ class Runner:
                     min_request_interval=manifest.limits.min_seconds_between_requests,
                 )
                 slot.session.logged_in = saved is not None
+                pause = self.settings.search_pause_seconds.get(manifest.slug)
+                if pause is not None:  # the deployment's pace for this portal (framework/pacing.py reads it)
+                    setattr(slot.session, SEARCH_PAUSE, pause)
                 slot.session.timer = self.metrics.observe_portal_request
                 slot.session.mask_rules = evidence_mask.rules_of(manifest)  # what staff must not see in evidence
             session = slot.session
             session.evidence_sink = sink
             session.flow = capability.value
-            adapter = adapter_cls(session, self._credentials(current))
+            adapter = adapter_cls(session, self._credentials(current), payer=payer)
             if not session.logged_in:
                 await self._login(adapter, current, slot)
             yield adapter
@@ -334,6 +389,7 @@ class Runner:
             self.vault.clear_session(account.account_id)
             raise
         session.logged_in = True
+        adapter.logged_in_now = True
         self.metrics.count_login(account.carrier, account.label, "succeeded")
         for value in await session.cookie_values():
             register_secret(value)
@@ -355,7 +411,8 @@ class Runner:
             return code
 
         return Credentials(username=account.username, password=account.password, totp_secret=totp_secret,
-                           security_answers=dict(account.security_answers), next_totp=next_totp)
+                           security_answers=dict(account.security_answers), next_totp=next_totp,
+                           tax_id=account.tax_id, npi=account.npi)
 
 
 def frozen_error(account: PortalAccount) -> AccountFrozen:

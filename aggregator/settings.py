@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     carrier_urls: dict[str, str] = Field(
         default_factory=dict, description='portal base URL per carrier slug, JSON: {"ridgeline": "https://..."}'
     )
+    search_pause_seconds: dict[str, float] = Field(
+        default_factory=dict, description='seconds between two searches of one account, per portal, where the '
+                                          'practice\'s agreement with a hub sets another pace than its manifest '
+                                          '(JSON: {"crossway": 0.5})'
+    )
+    daily_search_caps: dict[str, int] = Field(
+        default_factory=dict, description='searches per account per day, per portal, below the manifest\'s cap '
+                                          '(JSON: {"crossway": 150}); a portal may give a practice a lower one'
+    )
 
     browser_executable: Path | None = Field(default=None, description="Chromium to drive; default auto")
     browser_headless: bool = True

@@ -1,13 +1,15 @@
-"""The overnight batch at scale: 300 appointments over every sandbox carrier, 2 accounts per carrier,
-with the sandbox adding 250 ms (+/- 50 ms) to every request.
+"""The overnight batch at scale: 300 appointments over every sandbox carrier and the sandbox hub (a sixth of
+them for the payers reached only through the hub), 2 accounts per portal, with the sandbox adding 250 ms
+(+/- 50 ms) to every request (the hub's identity provider too).
 
 Reports wall time, checks per minute, p50/p95 seconds per check, logins, CPU seconds per check
 (our Python, Chromium and the sandbox apart), peak memory (aggregator + Chromium), and two comparisons:
 
 - the portal-bound limit, from the sandbox's own request log: per portal account, the sum of the
   latency the sandbox added to its requests, those made before login included (an account's requests
-  are sequential, so no run can be faster than its busiest account); limit / wall says how close the
-  run comes to it;
+  are sequential, so no run can be faster than its busiest account), plus, on a portal that wants a pause
+  between two searches (the hub), that pause between each two of the account's searches; limit / wall
+  says how close the run comes to it;
 - a naive baseline: a fresh browser context and a login for every check (same accounts, same
   parallelism), on a sample; the ratio of checks per minute, and the time its logins spent waiting
   for a fresh 30-second TOTP step reported apart.
@@ -50,6 +52,7 @@ from benchmarks.sequential_lookups import (  # noqa: E402
 )
 
 DAY = date(2026, 12, 1)
+HUB_SHARE = 6  # one appointment in six is for a payer reached only through the hub
 LATENCY = {"latency_ms": 200, "jitter_ms": 100}  # 200 + uniform 0..100 = 250 +/- 50 ms
 
 
@@ -137,19 +140,30 @@ def attribute_requests(entries: list[dict]) -> tuple[dict[str, float], float, in
     return per_account, unattributed, unattributed_count
 
 
-def portal_bound_limit(urls: dict[str, str]) -> dict[str, object]:
+def portal_bound_limit(urls: dict[str, str], idp_urls: dict[str, str] | None = None) -> dict[str, object]:
+    from aggregator.scrapers.registry import adapter_for
+
     per_account: dict[str, float] = {}
+    pauses: dict[str, float] = {}
     unattributed, unattributed_count, before_login = 0.0, 0, 0.0
     for slug, url in urls.items():
-        entries = control(url, "stats")["requests"]
+        stats = control(url, "stats")
+        entries = list(stats["requests"])
+        if idp_urls and slug in idp_urls:  # the hub's sign-in happens at its identity provider
+            entries += control(idp_urls[slug], "stats")["requests"]
         named = sum(e["latency_ms"] for e in entries if e["username"]) / 1000
         accounts, lost, lost_count = attribute_requests(entries)
+        pause = adapter_for(slug).manifest.limits.min_seconds_between_searches
+        for name, user in (stats.get("users") or {}).items():  # a hub counts each user's searches
+            if pause and user.get("searches_total"):
+                pauses[f"{slug}/{name}"] = pause * (user["searches_total"] - 1)
         per_account.update({f"{slug}/{name}": seconds for name, seconds in accounts.items()})
         unattributed, unattributed_count = unattributed + lost, unattributed_count + lost_count
         before_login += max(0.0, sum(accounts.values()) - named)
-    limit = max(per_account.values())
+    limit = max(seconds + pauses.get(account, 0.0) for account, seconds in per_account.items())
     return {"portal_bound_limit_seconds": round(limit, 2),
             "latency_seconds_per_account": {k: round(v, 1) for k, v in sorted(per_account.items())},
+            "search_pause_seconds_per_account": {k: round(v, 1) for k, v in sorted(pauses.items())},
             "latency_seconds_before_login": round(before_login, 1),
             "latency_seconds_unattributed": round(unattributed, 1), "requests_unattributed": unattributed_count}
 
@@ -202,15 +216,20 @@ def prepare(data_dir: Path, urls: dict[str, str], count: int):  # type: ignore[n
     from aggregator.overnight.appointments import import_appointments
     from aggregator.settings import Settings
     from aggregator.store import Repository
-    from sandbox.appointments import appointment_list, write_csv
+    from sandbox.appointments import appointment_list, hub_day, with_hub_visits, write_csv
     from sandbox.dataset import generate_dataset
-    from sandbox.demo import vault_accounts
+    from sandbox.demo import demo_hub_payers, vault_accounts
 
     settings = Settings(data_dir=data_dir, respect_maintenance_windows=False)
     settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
     dataset = generate_dataset()
     vault_accounts(settings, dataset, Console(quiet=True), carriers=tuple(urls))
-    rows = appointment_list(dataset, DAY, count, carriers=tuple(urls))
+    hub_payers = demo_hub_payers(tuple(urls))
+    hub_count = count // HUB_SHARE if hub_payers else 0
+    own_sites = tuple(slug for slug in urls if slug in dataset.carriers)
+    rows = appointment_list(dataset, DAY, count - hub_count, carriers=own_sites)
+    if hub_count:
+        rows = with_hub_visits(rows, hub_day(dataset, DAY, hub_count, hub_payers))
     report = import_appointments(Repository.open(settings.resolved_database_url), write_csv(rows, data_dir / "day.csv"))
     assert not report.problems, report.problems[:3]
     return settings
@@ -275,6 +294,7 @@ async def naive(settings, urls: dict[str, str], per_account: int) -> dict[str, o
     """A fresh context and a login for every check, each account working its share in parallel."""
     from aggregator.overnight.batch import job_for, run_job
     from aggregator.runner import Runner
+    from aggregator.scrapers.routing import portal_of
     from aggregator.store import batches
 
     async with Runner.open(settings, base_urls=urls) as runner:
@@ -287,7 +307,7 @@ async def naive(settings, urls: dict[str, str], per_account: int) -> dict[str, o
         work = []
         for slug in urls:
             accounts = runner.vault.accounts(slug)
-            mine = [i for i in items if i.carrier == slug][: per_account * len(accounts)]
+            mine = [i for i in items if portal_of(i.carrier) == slug][: per_account * len(accounts)]
             for n, account in enumerate(accounts):
                 work.append((account, mine[n::len(accounts)]))
 
@@ -296,7 +316,8 @@ async def naive(settings, urls: dict[str, str], per_account: int) -> dict[str, o
             started = time.perf_counter()
             for item in share:
                 await runner.forget_session(account.account_id)  # fresh context, fresh login
-                outcome = await run_job(runner, job_for(item, appointments[item.appointment_id], account.label))
+                job = job_for(item, appointments[item.appointment_id], account.label, portal_of(item.carrier))
+                outcome = await run_job(runner, job)
                 assert outcome.state is not None, outcome.reason
             busy[account.account_id] = time.perf_counter() - started
 
@@ -323,33 +344,39 @@ def main() -> int:
                         help="cProfile our Python in the batch (CPU time) to PATH, and its top functions to PATH.txt")
     args = parser.parse_args()
     from aggregator.logging import configure_logging
-    from sandbox.demo import demo_carriers
+    from aggregator.scrapers.registry import adapter_for
+    from sandbox.demo import demo_portals
+    from sandbox.server import idp_port
 
     configure_logging("console", "WARNING")
-    slugs = list(demo_carriers())
+    slugs = list(demo_portals())
     with sandbox_process(slugs) as sandbox:
         urls = sandbox.urls
-        for url in urls.values():
-            control(url, "reset")
-            control(url, "faults", LATENCY)
+        idp_urls = {slug: f"http://127.0.0.1:{idp_port(slug, int(url.rsplit(':', 1)[1]))}"
+                    for slug, url in urls.items() if adapter_for(slug).manifest.is_hub}
+
+        def reset_portals() -> None:
+            for url in (*urls.values(), *idp_urls.values()):
+                control(url, "reset")
+                control(url, "faults", LATENCY)
+
+        reset_portals()
         with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
             settings = prepare(Path(tmp) / "batch", urls, args.appointments)
             print(f"batch: {args.appointments} appointments over {', '.join(slugs)} ...", flush=True)
             results = asyncio.run(batch(settings, urls, sandbox.pid, args.profile))
-            results.update(portal_bound_limit(urls))
+            results.update(portal_bound_limit(urls, idp_urls))
             results["limit_over_wall"] = round(
                 results["portal_bound_limit_seconds"] / results["wall_seconds"], 3)  # type: ignore[operator]
             if not args.skip_naive:
-                for url in urls.values():
-                    control(url, "reset")
-                    control(url, "faults", LATENCY)
+                reset_portals()
                 print("naive baseline ...", flush=True)
                 naive_settings = prepare(Path(tmp) / "naive", urls, args.appointments)
                 sandbox_cpu0 = process_tree_cpu_seconds(sandbox.pid)
                 baseline = asyncio.run(naive(naive_settings, urls, args.naive_per_account))
                 baseline["sandbox_cpu_seconds_per_check"] = round(
                     (process_tree_cpu_seconds(sandbox.pid) - sandbox_cpu0) / baseline["checks"], 4)  # type: ignore[operator]
-                baseline.update(portal_bound_limit(urls))
+                baseline.update(portal_bound_limit(urls, idp_urls))
                 results["naive"] = baseline
                 results["speedup_over_naive"] = round(
                     results["checks_per_minute"] / baseline["checks_per_minute"], 1)  # type: ignore[operator]

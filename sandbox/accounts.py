@@ -10,11 +10,11 @@ import json
 import os
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from sandbox.carriers import CarrierProfile
+from sandbox.carriers import NOT_DATA, CarrierProfile
 from sandbox.identifiers import base32_secret
 
 if TYPE_CHECKING:
@@ -38,6 +38,11 @@ class ProviderAccount:
     password: str
     totp_secret: str | None = None  # portals with TOTP MFA
     security_answers: tuple[tuple[str, str], ...] = ()  # portals with security questions
+    # The organization (Tax ID) and provider (NPI) the account acts for, where the portal asks (hubs); not secrets.
+    # Not generated carrier data (a carrier's accounts have none): left out of dataset_fingerprint, so adding the
+    # fields changed no carrier's fingerprint.
+    tax_id: str | None = field(default=None, metadata=NOT_DATA)
+    npi: str | None = field(default=None, metadata=NOT_DATA)
 
     def export_row(self) -> dict[str, object]:
         row: dict[str, object] = {
@@ -46,6 +51,8 @@ class ProviderAccount:
         }
         if self.security_answers:
             row["security_answers"] = dict(self.security_answers)
+        # Only where set, so a carrier portal's export rows are exactly what they were.
+        row.update({key: value for key, value in (("tax_id", self.tax_id), ("npi", self.npi)) if value})
         return row
 
 
@@ -96,8 +103,17 @@ class _Dataset(Protocol):
     def carrier(self, slug: str) -> _CarrierAccounts: ...
 
 
+def portal_accounts(dataset: _Dataset, portal: str) -> Sequence[ProviderAccount]:
+    """One sandbox portal's provider accounts: a carrier's (from the dataset) or a hub's (sandbox.carriers.hubs())."""
+    from sandbox.carriers import hubs
+
+    found = hubs().get(portal)
+    return found.accounts(dataset) if found is not None else dataset.carrier(portal).accounts
+
+
 def vault_inputs(dataset: _Dataset, carriers: Iterable[str]) -> list[AccountInput]:
-    """The sandbox's provider accounts as vault entries, for `Vault.upsert_accounts` (demo, tests, recorder)."""
+    """The sandbox's provider accounts as vault entries, for `Vault.upsert_accounts` (demo, tests, recorder).
+    `carriers` names portals: carrier slugs and hub slugs (a hub's accounts carry the Tax ID and NPI they act for)."""
     from vault.models import AccountInput
 
-    return [AccountInput.model_validate(a.export_row()) for slug in carriers for a in dataset.carrier(slug).accounts]
+    return [AccountInput.model_validate(a.export_row()) for slug in carriers for a in portal_accounts(dataset, slug)]

@@ -9,6 +9,12 @@ authorizations, so "is there an approved one that covers the visit" gets every a
 between 08:00 and 16:45 (15-minute slots); the provider is the dataset's practice NPI; the carrier is
 written as its slug or, for about a quarter of the rows, its display name.
 
+`carriers` names payers: the sandbox carriers (the default: every carrier in the dataset, so every existing
+day is unchanged) and, only where asked, the payers reached through a sandbox hub (`sandbox.carriers.hub_payers()`:
+Crossway's Harborview and Prairie), whose members come from the hub's data (`sandbox.carriers.payer_source`).
+`hub_day(dataset, day, count)` is such a day for the hub payers alone (the batch's daily-limit test: 400 of them),
+`with_hub_visits(rows, hub_rows)` adds a few to a day (the demo).
+
 Each row is a dict with the import columns (`aggregator.overnight.appointments.COLUMNS`; `appointment_start` a
 datetime, `patient_dob` a date, `procedure_codes` a list) plus fields the writers leave out
 (`HIDDEN_FIELDS`): `kind` (the `sandbox.ground_truth` sample kinds: active_subscriber, dependent, termed,
@@ -31,7 +37,7 @@ from aggregator.models import ServiceType
 from aggregator.overnight.appointments import COLUMNS
 from sandbox import names
 from sandbox.activity import AuthorizationData
-from sandbox.carriers import profiles
+from sandbox.carriers import hub_payers, payer_source, profiles
 from sandbox.dataset import CarrierData, Dataset, MemberData, rng_for
 
 S = ServiceType
@@ -74,13 +80,14 @@ def appointment_list(dataset: Dataset, day: date, count: int, carriers: Sequence
         raise ValueError("no carriers to book appointments with")
     rng = rng_for(dataset.seed if seed is None else seed, "appointments", day.isoformat(), ",".join(slugs))
     kinds = _every_carrier_gets_an_authorization_visit(_kinds(count, rng), len(slugs))
-    pools = {slug: _pools(dataset.carrier(slug), day, rng) for slug in slugs}
+    datas = {slug: payer_source(dataset, slug).carrier(slug) for slug in slugs}
+    pools = {slug: _pools(datas[slug], day, rng) for slug in slugs}
     used: dict[str, set[str]] = {slug: set() for slug in slugs}
     taken: dict[tuple[str, str], int] = {}
     rows: list[dict[str, Any]] = []
     for index, kind in enumerate(kinds):
         slug = slugs[index % len(slugs)]
-        data = dataset.carrier(slug)
+        data = datas[slug]
         # Each carrier's 1st, 4th, 7th ... visit is one its plan lists for prior authorization (about a third of
         # the day), and its first one goes to an active member, so every carrier's prior-auth answer (or, at a
         # carrier without authorizations, "not available at this carrier") is on every demo day.
@@ -105,6 +112,33 @@ def appointment_list(dataset: Dataset, day: date, count: int, carriers: Sequence
     for number, row in enumerate(rows, start=1):
         row["appointment_id"] = f"A{day:%y%m%d}-{number:04d}"
     return [{column: row.get(column) for column in (*COLUMNS, *HIDDEN_FIELDS)} for row in rows]
+
+
+def hub_day(dataset: Dataset, day: date, count: int, payers: Sequence[str] | None = None,
+            seed: int | None = None) -> list[dict[str, Any]]:
+    """`count` appointments on `day` for the payers reached only through a sandbox hub (default: every such
+    payer, `sandbox.carriers.hub_payers()`), the same mix of kinds as any day; their ground truth is
+    `sandbox.batch_truth.expected_eligibility(dataset, row)`. The batch's daily-limit test books 400 of them."""
+    return appointment_list(dataset, day, count, carriers=tuple(payers) if payers is not None else hub_payers(),
+                            seed=seed)
+
+
+def with_hub_visits(rows: Sequence[dict[str, Any]], hub_rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One day's list with a few hub-payer visits added (the demo): the rows keep their content, the merged list is
+    sorted by start time and numbered again (`A<yymmdd>-<nnnn>`)."""
+    merged = sorted([dict(r) for r in (*rows, *hub_rows)], key=lambda r: (r["appointment_start"], r["member_id"]))
+    for number, row in enumerate(merged, start=1):
+        row["appointment_id"] = f"A{row['appointment_start']:%y%m%d}-{number:04d}"
+    return merged
+
+
+def payer_of(row: dict[str, Any]) -> str:
+    """The payer slug of a row whose `carrier` is written as the slug or the display name."""
+    from sandbox.carriers import hubs
+
+    names = {p.display_name: slug for slug, p in profiles().items()}
+    names.update({name: slug for hub in hubs().values() for slug, name in hub.payer_names.items()})
+    return names.get(row["carrier"], row["carrier"])
 
 
 def _every_carrier_gets_an_authorization_visit(kinds: list[str], carriers: int) -> list[str]:
@@ -268,7 +302,7 @@ def _entry(resource: dict[str, Any]) -> dict[str, Any]:
 def _patient_entries(row: dict[str, Any], patient_id: str) -> list[dict[str, Any]]:
     carrier = row["carrier"]
     known = profiles()
-    payor = known[carrier].display_name if carrier in known else carrier
+    payor = known[carrier].display_name if carrier in known else _hub_payer_name(carrier)
     patient = {"resourceType": "Patient", "id": patient_id,
                "name": [{"use": "official", "family": row["patient_last_name"], "given": [row["patient_first_name"]]}],
                "birthDate": _cell(row["patient_dob"], "iso")}
@@ -277,6 +311,14 @@ def _patient_entries(row: dict[str, Any], patient_id: str) -> list[dict[str, Any
                                 "value": row["member_id"]}],
                 "beneficiary": {"reference": f"Patient/{patient_id}"}, "payor": [{"display": payor}]}
     return [_entry(patient), _entry(coverage)]
+
+
+def _hub_payer_name(carrier: str) -> str:
+    """A hub payer's display name (the value written when the row names it by slug), else the value itself."""
+    from sandbox.carriers import hub_serving
+
+    hub = hub_serving(carrier)
+    return hub.payer_names.get(carrier, carrier) if hub is not None else carrier
 
 
 def _appointment(row: dict[str, Any], patient_id: str, practitioner_id: str | None, zone: ZoneInfo) -> dict[str, Any]:

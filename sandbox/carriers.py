@@ -20,11 +20,11 @@ import os
 import pkgutil
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sandbox.activity import DEFAULT_ACTIVITY_FORMAT, ActivityFormat
 from sandbox.identifiers import digits
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 # carrier that reuses one of them names it as a string; only a new kind of MFA is added here.
 MFA_KINDS: tuple[str, ...] = ("totp", "security_questions")
 PROFILE_MODULE = "profile"  # a sandbox subpackage with this module is a carrier folder
+# A sandbox subpackage without a profile whose `server` module exports `HUB` (a HubProfile) is a hub folder: a
+# portal serving several payers (sandbox/crossway/).
+HUB_MODULE, HUB_ATTRIBUTE = "server", "HUB"
 _SLUG = re.compile(r"[a-z][a-z0-9_]*")
 # Field metadata: how the sandbox is served or how numbers are made, not generated data; left out of
 # `dataset.dataset_fingerprint` so such fields can be added without changing any carrier's fingerprint.
@@ -109,6 +112,46 @@ class SandboxCarrier:
     create_app: Callable[..., FastAPI]
 
 
+class HubHandle(Protocol):
+    """A running hub (its start function's answer): the hub's and its identity provider's addresses."""
+
+    hub_url: str
+    idp_url: str
+
+    def stop(self) -> None: ...
+
+    def reset(self) -> None: ...
+
+    def advance_totp_clock(self, *, to_offset: float) -> float: ...
+
+
+@dataclass(frozen=True)
+class HubProfile:
+    """A sandbox hub: one portal (its own slug, its own adapter) through which several payers are reached,
+    behind an identity provider on a second origin. Declared as `HUB` in `sandbox/<slug>/server.py`."""
+
+    slug: str
+    display_name: str
+    # `aggregator sandbox up --port-base B`: the hub on B + port_offset, its identity provider on B +
+    # idp_port_offset; both unique among every carrier's and hub's offsets, never changed once given.
+    port_offset: int
+    idp_port_offset: int
+    payers: tuple[str, ...]  # the payer slugs the hub lists, in its order
+    payer_names: Mapping[str, str]  # payer slug -> the name the hub shows (and an appointment list may write)
+    # start(dataset, *, host, hub_port, idp_port) -> HubHandle, serving both apps until stop().
+    start: Callable[..., HubHandle]
+    # (Dataset -> ...: typed Any here, as sandbox.dataset and sandbox.accounts import this module.)
+    # The hub's provider accounts for the vault (sandbox.accounts.ProviderAccount: carrier = the hub's slug, with
+    # the tax id and NPI they act for).
+    accounts: Callable[[Any], tuple[Any, ...]]
+    # The data the hub serves: a Dataset whose carriers are the hub's payers (ground truth takes it).
+    data: Callable[[Any], Any]
+
+    @property
+    def offsets(self) -> tuple[int, int]:
+        return self.port_offset, self.idp_port_offset
+
+
 def discover(package: str = "sandbox") -> dict[str, SandboxCarrier]:
     """Every carrier folder under `package`, by slug, in port-offset order (uncached; see `profiles`)."""
     root = importlib.import_module(package)
@@ -133,6 +176,42 @@ def discover(package: str = "sandbox") -> dict[str, SandboxCarrier]:
     return {c.profile.slug: c for c in sorted(found, key=lambda c: c.profile.port_offset)}
 
 
+def discover_hubs(package: str = "sandbox") -> dict[str, HubProfile]:
+    """Every hub folder under `package` (a subpackage without profile.py whose `server` module exports HUB),
+    by slug, in port-offset order (uncached; see `hubs`). Its offsets may not collide with any carrier's."""
+    root = importlib.import_module(package)
+    found: list[HubProfile] = []
+    for info in pkgutil.iter_modules(root.__path__):
+        if not info.ispkg:
+            continue
+        inside = [os.path.join(base, info.name) for base in root.__path__]
+        modules = {m.name for m in pkgutil.iter_modules(inside)}
+        if PROFILE_MODULE in modules or HUB_MODULE not in modules:
+            continue
+        hub = getattr(importlib.import_module(f"{package}.{info.name}.{HUB_MODULE}"), HUB_ATTRIBUTE, None)
+        if hub is None:
+            continue  # a shared package that happens to have a server module
+        folder = f"{package}/{info.name}"
+        if not isinstance(hub, HubProfile):
+            raise CarrierFolderError(f"{folder}: {HUB_MODULE}.{HUB_ATTRIBUTE} must be a sandbox.carriers.HubProfile, "
+                                     f"not {type(hub).__name__}")
+        if hub.slug != info.name:
+            raise CarrierFolderError(f"{folder}: {HUB_ATTRIBUTE}.slug is '{hub.slug}'; it must be the folder's name, "
+                                     f"'{info.name}'")
+        found.append(hub)
+    return {h.slug: h for h in sorted(found, key=lambda h: h.port_offset)}
+
+
+def _check_offsets(carriers: dict[str, SandboxCarrier], found_hubs: dict[str, HubProfile]) -> None:
+    by_offset = {c.profile.port_offset: slug for slug, c in carriers.items()}
+    for hub in found_hubs.values():
+        for offset in hub.offsets:
+            taken = by_offset.setdefault(offset, hub.slug)
+            if taken != hub.slug or hub.port_offset == hub.idp_port_offset:
+                raise CarrierFolderError(f"the sandbox hub '{hub.slug}' declares port offset {offset}, which "
+                                         f"'{taken}' uses already; give it unused ones")
+
+
 def _carrier_of(folder: str, name: str, module: ModuleType) -> SandboxCarrier:
     profile = getattr(module, "PROFILE", None)
     if profile is None:
@@ -149,13 +228,72 @@ def _carrier_of(folder: str, name: str, module: ModuleType) -> SandboxCarrier:
     return SandboxCarrier(profile, create_app)
 
 
-def _next_free(found: list[SandboxCarrier]) -> int:
-    return max((c.profile.port_offset for c in found), default=-1) + 1
+def _next_free(found: list[SandboxCarrier], found_hubs: Iterable[HubProfile] = ()) -> int:
+    return max((*(c.profile.port_offset for c in found), *(o for h in found_hubs for o in h.offsets)), default=-1) + 1
 
 
 @cache
 def _discovered() -> dict[str, SandboxCarrier]:
     return discover()
+
+
+@cache
+def _discovered_hubs() -> dict[str, HubProfile]:
+    found = discover_hubs()
+    _check_offsets(_discovered(), found)
+    return found
+
+
+def hubs() -> dict[str, HubProfile]:
+    """Every sandbox hub (a portal serving several payers, e.g. sandbox/crossway/), by slug. Not carriers:
+    `profiles()` never lists them; `portal_slugs()` lists both."""
+    return dict(_discovered_hubs())
+
+
+def hub(slug: str) -> HubProfile:
+    found = _discovered_hubs()
+    if slug not in found:
+        raise KeyError(f"no sandbox hub '{slug}' (known: {', '.join(found) or 'none'})")
+    return found[slug]
+
+
+def portal_slugs() -> tuple[str, ...]:
+    """Every sandbox portal a `start_sandbox` can serve: the carriers' own portals, then the hubs."""
+    return (*carrier_slugs(), *_discovered_hubs())
+
+
+def hub_serving(payer: str) -> HubProfile | None:
+    """The hub whose payer list has `payer` and which is its only way in (no carrier portal of that slug)."""
+    if payer in _discovered():
+        return None
+    return next((h for h in _discovered_hubs().values() if payer in h.payers), None)
+
+
+def hub_payers() -> tuple[str, ...]:
+    """The payers reached only through a sandbox hub (no portal of their own), in the hubs' order."""
+    return tuple(dict.fromkeys(p for h in _discovered_hubs().values() for p in h.payers if p not in _discovered()))
+
+
+class _HasCarriers(Protocol):
+    """What payer_source reads of a dataset (sandbox.dataset.Dataset, which imports this module)."""
+
+    @property
+    def carriers(self) -> Mapping[str, Any]: ...
+
+
+D = TypeVar("D", bound=_HasCarriers)
+
+
+def payer_source(dataset: D, payer: str) -> D:
+    """The dataset holding `payer`'s members, for `sandbox.ground_truth`: the dataset itself for a carrier, the
+    hub's data (derived from the same dataset: same seed, same as-of) for a payer only a hub serves."""
+    if payer in dataset.carriers:
+        return dataset
+    served_by = hub_serving(payer)
+    if served_by is None:
+        raise KeyError(f"no sandbox carrier or hub payer '{payer}'")
+    found: D = served_by.data(dataset)
+    return found
 
 
 def profiles() -> dict[str, CarrierProfile]:
@@ -177,8 +315,8 @@ def portal_factory(slug: str) -> Callable[..., FastAPI]:
 
 
 def next_port_offset() -> int:
-    """The port offset a new carrier should declare (one past the highest in use)."""
-    return _next_free(list(_discovered().values()))
+    """The port offset a new carrier should declare (one past the highest in use, hubs' included)."""
+    return _next_free(list(_discovered().values()), _discovered_hubs().values())
 
 
 def unknown_carriers(slugs: tuple[str, ...] | list[str]) -> list[str]:

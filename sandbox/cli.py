@@ -46,7 +46,8 @@ def _default_accounts_file(seed: int) -> Path:
 @sandbox_app.command("up")
 def up(
     port_base: Annotated[int, typer.Option("--port-base", help="base port; each carrier is served on base + "
-                                           "the port_offset its sandbox/<slug>/profile.py declares; 0: free ports")] = 8101,
+                                           "the port_offset its sandbox/<slug>/profile.py declares, a hub on base + "
+                                           "its own two offsets (sandbox/<slug>/server.py HUB); 0: free ports")] = 8101,
     seed: SeedOption = _DEFAULT_SEED,
     as_of: AsOfOption = _DEFAULT_AS_OF,
     host: Annotated[str, typer.Option(help="loopback address to bind")] = "127.0.0.1",
@@ -55,27 +56,34 @@ def up(
     exit_after: Annotated[float | None, typer.Option("--exit-after", hidden=True,
                           help="stop after N seconds (smoke tests)")] = None,
 ) -> None:
-    """Start every sandbox portal in the foreground until Ctrl-C."""
-    from sandbox.accounts import export_accounts
-    from sandbox.carriers import carrier_slugs
+    """Start every sandbox portal (the carriers' own and the hubs) in the foreground until Ctrl-C."""
+    from sandbox.accounts import export_accounts, portal_accounts
+    from sandbox.carriers import hubs, portal_slugs, profiles
     from sandbox.server import ports_from, start_sandbox
 
     try:
-        carriers = carrier_slugs()
-        handle = start_sandbox(carriers, host=host, ports=ports_from(port_base, carriers), seed=seed,
+        portals = portal_slugs()
+        handle = start_sandbox(portals, host=host, ports=ports_from(port_base, portals), seed=seed,
                                as_of=_as_of(as_of))
     except (ValueError, RuntimeError) as error:
         console.print(f"[red]error:[/red] {error}", highlight=False)
         raise typer.Exit(1) from None
     with handle:
         dataset = handle.dataset
-        export = export_accounts((a for slug in carriers for a in dataset.carrier(slug).accounts),
+        export = export_accounts((a for slug in portals for a in portal_accounts(dataset, slug)),
                                  accounts_file or _default_accounts_file(seed))
         console.print(f"Sandbox (seed {seed}, today {dataset.as_of.isoformat()}):", highlight=False)
-        for slug in carriers:
-            data = dataset.carrier(slug)
-            users = ", ".join(a.username for a in data.accounts)
-            console.print(f"  {data.profile.display_name:<18} {handle.urls[slug]}/login   accounts: {users}",
+        for slug in portals:
+            users = ", ".join(a.username for a in portal_accounts(dataset, slug))
+            if slug in handle.hubs:
+                running = handle.hubs[slug]
+                console.print(f"  {hubs()[slug].display_name:<18} {running.hub_url}/   accounts: {users}", highlight=False)
+                console.print(f"  {'':<18} identity provider: {running.idp_url}   payers: "
+                              f"{', '.join(hubs()[slug].payers)}", highlight=False)
+                console.print(f"  {'':<18} controls: {running.hub_url}/_sandbox/settings  /_sandbox/stats  "
+                              "/_sandbox/reset-all", highlight=False)
+                continue
+            console.print(f"  {profiles()[slug].display_name:<18} {handle.urls[slug]}/login   accounts: {users}",
                           highlight=False)
             console.print(f"  {'':<18} controls: {handle.urls[slug]}/_sandbox/faults  /_sandbox/stats", highlight=False)
         console.print(f"Accounts export (with secrets): {export}", highlight=False)
@@ -93,21 +101,22 @@ def up(
 def accounts(
     export: Annotated[Path, typer.Option("--export", help="file to write (JSON, owner-readable only)")],
     seed: SeedOption = _DEFAULT_SEED,
-    carrier: Annotated[list[str] | None, typer.Option("--carrier", help="only these carriers (repeatable); "
-                       "default: every sandbox carrier")] = None,
+    carrier: Annotated[list[str] | None, typer.Option("--carrier", help="only these portals (repeatable): carrier "
+                       "or hub slugs; default: every sandbox portal")] = None,
 ) -> None:
     """Write the sandbox's provider accounts, with secrets, for `aggregator vault import`."""
-    from sandbox.accounts import export_accounts
-    from sandbox.carriers import carrier_slugs, unknown_carriers
+    from sandbox.accounts import export_accounts, portal_accounts
+    from sandbox.carriers import carrier_slugs, portal_slugs
     from sandbox.dataset import generate_dataset
 
-    slugs = tuple(carrier) if carrier else carrier_slugs()
-    unknown = unknown_carriers(slugs)
+    slugs = tuple(carrier) if carrier else portal_slugs()
+    unknown = [s for s in slugs if s not in portal_slugs()]
     if unknown:
         raise typer.BadParameter(f"unknown carrier(s): {', '.join(unknown)}", param_hint="--carrier")
-    # Accounts do not depend on the reference date; any as_of gives the same ones.
-    dataset = generate_dataset(seed=seed, carriers=slugs)
-    rows = [a for slug in slugs for a in dataset.carrier(slug).accounts]
+    # Accounts do not depend on the reference date; any as_of gives the same ones. A hub's accounts come from
+    # the seed alone (and the practice's tax id and NPI, which every carrier's data shares).
+    dataset = generate_dataset(seed=seed, carriers=[s for s in slugs if s in carrier_slugs()])
+    rows = [a for slug in slugs for a in portal_accounts(dataset, slug)]
     path = export_accounts(rows, export)
     console.print(f"wrote {len(rows)} sandbox account(s) to {path}", highlight=False)
 
@@ -188,19 +197,20 @@ def appointments_command(
     out: Annotated[Path, typer.Option("--out", help="file to write")],
     count: Annotated[int, typer.Option("--count", min=1, help="how many appointments")] = 40,
     file_format: Annotated[str, typer.Option("--format", help="csv or fhir (a FHIR R4 Bundle)")] = "csv",
-    carrier: Annotated[list[str] | None, typer.Option("--carrier", help="only these carriers (repeatable); "
-                       "default: every carrier in the dataset")] = None,
+    carrier: Annotated[list[str] | None, typer.Option("--carrier", help="only these payers (repeatable): carriers, "
+                       "or payers only a sandbox hub serves; default: every carrier in the dataset")]
+        = None,
     seed: SeedOption = _DEFAULT_SEED,
     as_of: AsOfOption = _DEFAULT_AS_OF,
 ) -> None:
     """Write an appointment list pointing at sandbox members (for `aggregator appointments import`)."""
     from sandbox.appointments import appointment_list, write_csv, write_fhir_bundle
-    from sandbox.carriers import unknown_carriers
+    from sandbox.carriers import hub_payers, unknown_carriers
     from sandbox.dataset import generate_dataset
 
     if file_format not in ("csv", "fhir"):
         raise typer.BadParameter(f"expected csv or fhir, got '{file_format}'", param_hint="--format")
-    unknown = unknown_carriers(carrier or [])
+    unknown = [c for c in unknown_carriers(carrier or []) if c not in hub_payers()]
     if unknown:
         raise typer.BadParameter(f"unknown carrier(s): {', '.join(unknown)}", param_hint="--carrier")
     visit_day = _as_of(day)
@@ -211,7 +221,8 @@ def appointments_command(
 
 
 def demo(
-    appointments: Annotated[int, typer.Option(help="how many sandbox appointments the demo day has")] = 24,
+    appointments: Annotated[int, typer.Option(help="how many appointments at the carriers' own portals the demo "
+                                              "day has (a hub's payers add 4 each)")] = 24,
     data_dir: Annotated[Path, typer.Option("--data-dir", help="where the demo keeps its state")] = Path("demo-data"),
 ) -> None:
     """Start the sandbox, import a day's appointments, run the overnight batch, print the worklist."""

@@ -9,6 +9,10 @@ checks every appointment's stored answer against the sandbox's ground truth. Car
 for it, and its items say "not available at this carrier", which the truth check (sandbox.batch_truth)
 accepts only when the manifest really lacks it. The database, the evidence and the appointment file
 stay in the data directory; each demo run starts the day over.
+
+The sandbox hubs (Crossway) run too when their adapter is registered: their accounts go into the vault, and
+the day gets a few visits (`HUB_VISITS_PER_PAYER` each) for every payer reached only through a hub (Harborview,
+Prairie), checked against the hub's ground truth like every other item.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
     from sandbox.dataset import Dataset
 
 DEMO_DAY = date(2026, 12, 1)  # a Tuesday after the sandbox dataset's as-of date
+HUB_VISITS_PER_PAYER = 4  # added to the day for each payer reached only through a hub
 
 
 def demo_carriers() -> tuple[str, ...]:
@@ -39,6 +44,27 @@ def demo_carriers() -> tuple[str, ...]:
 
     registered = {cls.manifest.slug for cls in all_adapters()}
     return tuple(slug for slug in carrier_slugs() if slug in registered)
+
+
+def demo_portals() -> tuple[str, ...]:
+    """The demo's carriers, then every sandbox hub whose adapter is registered (a portal, not a payer)."""
+    from aggregator.scrapers.registry import all_adapters
+    from sandbox.carriers import hubs
+
+    registered = {cls.manifest.slug for cls in all_adapters()}
+    return (*demo_carriers(), *(slug for slug in hubs() if slug in registered))
+
+
+def demo_hub_payers(portals: tuple[str, ...]) -> tuple[str, ...]:
+    """The payers reached only through one of these hubs (no portal of their own: Harborview, Prairie) that the
+    hub adapter's manifest serves."""
+    from aggregator.scrapers.registry import adapter_for
+    from sandbox.carriers import hub_payers, hubs
+
+    found, only_through_a_hub = hubs(), hub_payers()
+    return tuple(dict.fromkeys(
+        payer for slug in portals if slug in found for payer in found[slug].payers
+        if payer in only_through_a_hub and adapter_for(slug).manifest.serves(payer)))
 
 
 def _not_asked(slug: str) -> str:
@@ -55,17 +81,21 @@ def run_demo(settings: Settings, *, appointments: int, console: Console) -> int:
     from aggregator.overnight.appointments import import_appointments
     from aggregator.store import Repository
     from aggregator.store import batches as store
-    from sandbox.appointments import appointment_list, write_csv
+    from sandbox.appointments import appointment_list, hub_day, with_hub_visits, write_csv
 
     settings = settings.model_copy(update={"respect_maintenance_windows": False})  # the sandbox has no hours
     settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
     carriers = demo_carriers()
-    with start_sandbox(carriers=carriers) as handle:
+    portals = demo_portals()
+    with start_sandbox(carriers=portals) as handle:
         for slug, url in handle.urls.items():
             console.print(f"sandbox portal [bold]{slug}[/bold] at {url}{_not_asked(slug)}")
-        vault_accounts(settings, handle.dataset, console, carriers=carriers)
+        vault_accounts(settings, handle.dataset, console, carriers=portals)
         repository = Repository.open(settings.resolved_database_url)
         rows = appointment_list(handle.dataset, DEMO_DAY, appointments, carriers=carriers)
+        payers = demo_hub_payers(portals)
+        if payers:
+            rows = with_hub_visits(rows, hub_day(handle.dataset, DEMO_DAY, HUB_VISITS_PER_PAYER * len(payers), payers))
         path = write_csv(rows, settings.resolved_data_dir / f"appointments-{DEMO_DAY}.csv")
         report = import_appointments(repository, path)
         console.print(f"imported {path}: {report.added} added, {report.updated} updated, {report.unchanged} unchanged"
@@ -108,7 +138,7 @@ def vault_accounts(settings: Settings, dataset: Dataset, console: Console,
         key.write_key_file(key_file, overwrite=True)
         Vault.create(settings.resolved_vault_path, key)
     vault = Vault.open(settings.resolved_vault_path, MasterKey.resolve(settings))
-    added, updated = vault.upsert_accounts(vault_inputs(dataset, carriers or demo_carriers()))
+    added, updated = vault.upsert_accounts(vault_inputs(dataset, carriers or demo_portals()))
     for account in vault.accounts():
         if account.is_frozen:  # a previous demo run may have frozen one; the sandbox restarts clean
             vault.update_account(account.account_id, unfreeze=True)

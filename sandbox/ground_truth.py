@@ -90,7 +90,7 @@ def _name_key(name: str) -> str:
 
 def eligibility(dataset: DatasetSource, carrier: str, query: EligibilityQuery) -> EligibilityRecord | MemberNotFound:
     data = _dataset(dataset).carrier(carrier)
-    member = data.member(query.member_id)
+    member = data.member(query.required_member_id)
     if member is None:
         return MemberNotFound(carrier=carrier, query=query, reject_reason=RejectReason.NOT_FOUND)
     if member.date_of_birth != query.date_of_birth:
@@ -442,7 +442,9 @@ def _carrier_pages(carrier: str) -> ModuleType | None:
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as error:
-        if error.name != name:  # the module exists but something it imports does not
+        # No such module, or no folder at all (a payer only a hub serves); anything else: the module exists
+        # but something it imports does not.
+        if error.name not in (name, f"sandbox.{carrier}"):
             raise
         return None
 

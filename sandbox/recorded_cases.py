@@ -147,9 +147,14 @@ def declared_cases(carrier: str, dataset: Any = None) -> list[DeclaredCase]:
 
 
 def page_truth(dataset: Any, carrier: str, case: DeclaredCase) -> Any:
-    """The kept page's ground truth (a record or a page model). ValueError when the page cannot exist."""
+    """The kept page's ground truth (a record or a page model). ValueError when the page cannot exist.
+    A hub's declaration (one portal, several payers) gives its own: `page_truth(dataset, payer, case)` with the
+    case's payer from `PAYER_OF(dataset)`; None there is a screen on the way to an answer (no answer on it)."""
     from sandbox import ground_truth
 
+    hub_truth = _hub_page_truth(dataset, carrier, case)
+    if hub_truth is not _NOT_A_HUB:
+        return hub_truth
     return ground_truth.recorded_page(dataset, carrier, case.lookup_flow, case.query, case.page)
 
 
@@ -157,16 +162,42 @@ def answer_truth(dataset: Any, carrier: str, case: DeclaredCase) -> Any:
     """The whole live lookup's ground-truth answer."""
     from sandbox import ground_truth
 
+    hub_truth = _hub_page_truth(dataset, carrier, case, page="answer")
+    if hub_truth is not _NOT_A_HUB:
+        return hub_truth
     return ground_truth.recorded_page(dataset, carrier, case.lookup_flow, case.query, "answer")
+
+
+_NOT_A_HUB = object()
+
+
+def case_payer(dataset: Any, carrier: str, case: DeclaredCase) -> str:
+    """The payer a case's page is about: the carrier itself, or at a hub the case's (`PAYER_OF`)."""
+    payers = getattr(declaration(carrier), "PAYER_OF", None)
+    return payers(dataset)[case.stem] if payers is not None else carrier
+
+
+def _hub_page_truth(dataset: Any, carrier: str, case: DeclaredCase, page: str | None = None) -> Any:
+    own = getattr(declaration(carrier), "page_truth", None)
+    if own is None:
+        return _NOT_A_HUB
+    if page is not None and page != case.page:
+        from dataclasses import replace
+
+        case = replace(case, page=page)
+    return own(dataset, case_payer(dataset, carrier, case), case)
 
 
 def refusal_problem(dataset: Any, carrier: str, case: DeclaredCase) -> str | None:
     """Why the declaration is wrong about refusing (or not refusing) this case, per the sandbox; else None."""
     meaning_change = _meaning_change(dataset, carrier, case)
     why = case.refusal.why if case.refusal else None
-    if why == "maintenance" and not case.faults.get("maintenance"):
+    # A hub's declaration may reach a refusal page by a state of the portal rather than a fault (`SETUP_OF`:
+    # stem -> "daily_limit", the day's searches used up, or "too_fast", the pace gate's 429).
+    setup = _setups(dataset, carrier).get(case.stem)
+    if why == "maintenance" and not (case.faults.get("maintenance") or setup == "daily_limit"):
         return "declared a maintenance refusal, but the case sets no maintenance fault"
-    if why == "rate_limit" and not case.faults.get("rate_limit"):
+    if why == "rate_limit" and not (case.faults.get("rate_limit") or setup == "too_fast"):
         return "declared a rate-limit refusal, but the case sets no rate-limit fault"
     if why == "meaning_change" and not meaning_change:
         return "declared a change-of-meaning refusal, but the sandbox shows no change of meaning"
@@ -179,6 +210,19 @@ def refusal_problem(dataset: Any, carrier: str, case: DeclaredCase) -> str | Non
     return None
 
 
+def _setups(dataset: Any, carrier: str) -> dict[str, str]:
+    """stem -> the portal state a hub's case is recorded in (`SETUP_OF(dataset)`, or the `setup` of each of the
+    declaration's `hub_cases(dataset)`); empty for a carrier portal (its refusals come from faults)."""
+    declared = declaration(carrier)
+    setups = getattr(declared, "SETUP_OF", None)
+    if setups is not None:
+        return dict(setups(dataset))
+    hub_cases = getattr(declared, "hub_cases", None)
+    if hub_cases is None:
+        return {}
+    return {f"{c.flow}/{c.name}": c.setup for c in hub_cases(dataset) if getattr(c, "setup", None)}
+
+
 def _meaning_change(dataset: Any, carrier: str, case: DeclaredCase) -> bool:
     """A v2 page whose meaning changed: only on an eligibility page with benefit tables (active coverage)."""
     layout = case.faults.get("layout_version", "v1")
@@ -187,7 +231,11 @@ def _meaning_change(dataset: Any, carrier: str, case: DeclaredCase) -> bool:
     truth = page_truth(dataset, carrier, case)
     if not isinstance(truth, EligibilityRecord) or truth.coverage.status is not CoverageStatus.ACTIVE:
         return False
-    change = declaration(carrier).meaning_change_for(dataset.carrier(carrier), case.query.member_id, layout)
+    from sandbox.carriers import payer_source
+
+    payer = case_payer(dataset, carrier, case)
+    change = declaration(carrier).meaning_change_for(payer_source(dataset, payer).carrier(payer),
+                                                     case.query.member_id, layout)
     return change is not None
 
 
@@ -212,12 +260,21 @@ def expected_problems(dataset: Any, carrier: str, case: DeclaredCase, expected: 
             problems.append(f"{where}: error type {error.get('type')}, declared {case.refusal.type}")
         problems.extend(f"{where}: {p}" for p in error_shape_problems(error))
         return problems
+    try:
+        found = page_truth(dataset, carrier, case)
+    except ValueError as impossible:
+        return [*problems, f"{where}: {impossible}"]
+    if found is None:  # a screen on the way to an answer (a hub's sign-in, pickers, forms): nothing to read
+        refused = expected.get("error")
+        if "record" in expected or not isinstance(refused, dict):
+            return [*problems, f"{where}: a record from a page that holds no answer"]
+        if refused.get("outcome") != Outcome.NEEDS_ATTENTION.value:
+            problems.append(f"{where}: a page that holds no answer must be needs_attention, not "
+                            f"{refused.get('outcome')}")
+        return [*problems, *(f"{where}: {p}" for p in error_shape_problems(refused))]
     if "record" not in expected or "error" in expected:
         return [*problems, f"{where}: an error where the ground truth has a record"]
-    try:
-        truth = page_truth(dataset, carrier, case).model_dump(mode="json")
-    except ValueError as error:
-        return [*problems, f"{where}: {error}"]
+    truth = found.model_dump(mode="json")
     if expected["record"] != truth:
         problems.append(f"{where}: the record differs from ground truth (fields differ: "
                         f"{', '.join(differing_fields(expected['record'], truth))})")

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from aggregator.scrapers.registry import all_adapters
-from sandbox.carriers import profiles
+from sandbox.carriers import hubs, profiles
 
 REPO = Path(__file__).resolve().parents[1]
 SCANNED = ("aggregator", "sandbox", "benchmarks", "tests")
@@ -38,7 +38,7 @@ ALLOWED: dict[str, str] = {
 
 
 def carrier_slugs() -> set[str]:
-    return {a.manifest.slug for a in all_adapters()} | set(profiles())
+    return {a.manifest.slug for a in all_adapters()} | set(profiles()) | set(hubs())
 
 
 def in_a_carrier_folder(relative: Path, slugs: set[str]) -> bool:
@@ -136,9 +136,13 @@ def test_the_carrier_folders_are_not_scanned_and_the_shared_code_is() -> None:
 
 
 def test_every_carrier_has_its_four_folders() -> None:
-    """The registry's carriers and the sandbox's are the same, and each has its recorded pages and its own tests."""
+    """The registry's portals and the sandbox's are the same (a carrier's own portal or a hub serving several
+    payers, sandbox.carriers.hubs()), and each has its recorded pages and its own tests."""
     registered = {a.manifest.slug for a in all_adapters()}
-    assert registered == set(profiles()), "an adapter without a sandbox portal, or a portal without an adapter"
+    assert registered == set(profiles()) | set(hubs()), (
+        "an adapter without a sandbox portal, or a portal without an adapter")
+    assert {a.manifest.slug for a in all_adapters() if a.manifest.is_hub} == set(hubs()), (
+        "a hub adapter is served by a sandbox hub, a carrier's adapter by a carrier folder")
     for slug in sorted(registered):
         own_tests = REPO / "tests" / "carriers" / slug
         assert (REPO / "tests" / "recorded_pages" / slug).is_dir(), f"tests/recorded_pages/{slug}/ is missing"

@@ -210,6 +210,12 @@ def test_every_adapter_and_flow_is_fuzzed() -> None:
     for adapter in all_adapters():
         for capability in adapter.manifest.capabilities:
             assert (adapter.manifest.slug, capability.value) in covered
+        if adapter.manifest.is_hub:
+            # A hub shows each payer's results in a layout of that payer's: every served payer's page is fuzzed.
+            payers = {json.loads(path.read_text(encoding="utf-8")).get("record", {}).get("carrier")
+                      for path in (ROOT / adapter.manifest.slug).glob("eligibility/*.expected.json")}
+            missing = {p.slug for p in adapter.manifest.served_payers()} - payers
+            assert not missing, f"{adapter.manifest.slug}: no recorded eligibility page of {sorted(missing)}"
 
 
 @pytest.mark.parametrize("mutation", sorted(MUTATIONS))

@@ -57,8 +57,9 @@ def declared_kinds(carrier: str) -> dict[str, set[str]]:
     dataset = recording_dataset(carrier)
     kinds: dict[str, set[str]] = {}
     for case in declared_cases(carrier, dataset):
-        if case.refusal is None:
-            kinds.setdefault(case.flow, set()).add(page_truth(dataset, carrier, case).kind)
+        truth = page_truth(dataset, carrier, case) if case.refusal is None else None
+        if truth is not None:  # None: a screen on the way to an answer (a hub's sign-in, pickers, forms)
+            kinds.setdefault(case.flow, set()).add(truth.kind)
     return kinds
 
 

@@ -18,6 +18,7 @@ from aggregator import errors
 from aggregator.errors import Outcome
 from aggregator.models import EligibilityRecord, MemberNotFound
 from aggregator.recording.cases import PAGE_FLOWS, QUERY_MODELS
+from sandbox.accounts import portal_accounts
 from sandbox.recorded_cases import CARRIERS, answer_truth, declared_cases, recording_dataset
 from sandbox.recorder import check_declared_case
 
@@ -25,6 +26,21 @@ ROOT = Path(__file__).parent / "recorded_pages"
 # Page cases (HTML + expected); documents (<carrier>/eob/*.pdf) are checked by the ground-truth tests.
 EXPECTED = sorted(p for p in ROOT.glob("*/*/*.expected.json") if p.parent.name in PAGE_FLOWS)
 DECLARED = [(carrier, case) for carrier in CARRIERS for case in declared_cases(carrier)]
+
+
+def _own_recorder(carrier: str) -> bool:
+    """A hub's pages (one portal, several payers) are written by the hub's own recorder, not sandbox.recorder,
+    which drives one payer's portal with the runner: the checks of sandbox.recorder do not apply to them (their
+    expected files are held to ground truth by tests/test_recorded_ground_truth.py all the same)."""
+    from aggregator.scrapers.registry import adapter_for
+
+    return adapter_for(carrier).manifest.is_hub
+
+
+def _declared_param(carrier: str, case: Any) -> Any:
+    marks = [pytest.mark.skip(reason=f"{carrier} serves several payers: its pages are written by its own recorder, "
+                                     "not sandbox.recorder")] if _own_recorder(carrier) else []
+    return pytest.param(carrier, case, id=f"{carrier}/{case.stem}", marks=marks)
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -51,7 +67,8 @@ def test_expected_file_shape(path: Path) -> None:
 
 
 def test_no_account_secret_in_recorded_pages() -> None:
-    accounts = [a for carrier in CARRIERS for a in recording_dataset(carrier).carrier(carrier).accounts]
+    # A carrier's accounts or a hub's (sandbox.accounts.portal_accounts knows both).
+    accounts = [a for carrier in CARRIERS for a in portal_accounts(recording_dataset(carrier), carrier)]
     secrets = [s for a in accounts for s in (a.password, a.totp_secret, *(v for _, v in a.security_answers)) if s]
     for path in sorted(ROOT.rglob("*")):
         if path.is_file():
@@ -78,7 +95,7 @@ def _kept(carrier: str, case: Any) -> bytes:
     return (ROOT / carrier / case.flow / f"{case.name}{case.suffix}").read_bytes()
 
 
-@pytest.mark.parametrize(("carrier", "case"), DECLARED, ids=[f"{c}/{k.stem}" for c, k in DECLARED])
+@pytest.mark.parametrize(("carrier", "case"), [_declared_param(c, k) for c, k in DECLARED])
 def test_record_declared_writes_the_committed_expected_file(carrier: str, case: Any) -> None:
     content, problem = check_declared_case(recording_dataset(carrier), carrier, case, _live_agreeing(carrier, case),
                                            _kept(carrier, case))
@@ -99,7 +116,7 @@ def _records(carrier: str) -> list[Any]:
             and isinstance(answer_truth(dataset, carrier, c), EligibilityRecord)]
 
 
-REFUSING = [c for c in CARRIERS if len(_records(c)) >= 2]
+REFUSING = [c for c in CARRIERS if not _own_recorder(c) and len(_records(c)) >= 2]
 
 
 @pytest.mark.parametrize("carrier", REFUSING)

@@ -11,6 +11,8 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from aggregator.identifiers import normalize_tax_id, npi_valid
+
 CARRIER_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -32,6 +34,9 @@ class PortalAccount(BaseModel):
     password: SecretStr
     totp_secret: SecretStr | None = None
     security_answers: dict[str, SecretStr] = Field(default_factory=dict)  # question -> answer
+    # Whom the account acts for on a hub: the organization (Tax ID) and provider (NPI) its pickers choose.
+    tax_id: str | None = None
+    npi: str | None = None
     status: AccountStatus = AccountStatus.ACTIVE
     frozen_reason: str | None = None
     frozen_at: datetime | None = None
@@ -87,6 +92,24 @@ class AccountSecrets(BaseModel):
     password: SecretStr | None = None
     totp_secret: SecretStr | None = None
     security_answers: dict[str, SecretStr] | None = None
+    # Not secrets, but sealed with them (so nobody edits whom an account acts for in the file): "" clears.
+    tax_id: str | None = None
+    npi: str | None = None
+
+    @field_validator("tax_id")
+    @classmethod
+    def _tax_id(cls, value: str | None) -> str | None:
+        return normalize_tax_id(value) if value else None
+
+    @field_validator("npi")
+    @classmethod
+    def _npi(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        value = value.strip()
+        if not npi_valid(value):
+            raise ValueError("an NPI is 10 digits with a valid check digit")
+        return value
 
     @field_validator("username", "password")
     @classmethod

@@ -49,7 +49,7 @@ from vault.totp import InProcessTotpSteps, UsedTotpSteps
 T = TypeVar("T")
 Records = dict[str, RecordBlob]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-_SECRET_FIELDS = ("username", "password", "totp_secret", "security_answers")
+_SECRET_FIELDS = ("username", "password", "totp_secret", "security_answers", "tax_id", "npi")
 
 
 def _iso(moment: datetime) -> str:
@@ -196,6 +196,7 @@ class Vault:
             account_id=account_id, carrier=blob.carrier, label=blob.label,
             username=secrets["username"], password=secrets["password"], totp_secret=secrets.get("totp_secret"),
             security_answers=secrets.get("security_answers") or {},
+            tax_id=secrets.get("tax_id"), npi=secrets.get("npi"),
             status=AccountStatus(blob.status), frozen_reason=blob.frozen_reason, frozen_at=_when(blob.frozen_at),
             created_at=_when(blob.created_at), updated_at=_when(blob.updated_at),
             session_saved_at=_when(blob.session_saved_at), session_expires_at=_when(blob.session_expires_at),
@@ -270,19 +271,23 @@ class Vault:
 
     def add_account(self, *, carrier: str, label: str, username: str | SecretStr, password: str | SecretStr,
                     totp_secret: str | SecretStr | None = None,
-                    security_answers: dict[str, str] | dict[str, SecretStr] | None = None) -> PortalAccount:
+                    security_answers: dict[str, str] | dict[str, SecretStr] | None = None,
+                    tax_id: str | None = None, npi: str | None = None) -> PortalAccount:
         entry = _validated(AccountInput, {"carrier": carrier, "label": label, "username": username,
                                           "password": password, "totp_secret": totp_secret,
-                                          "security_answers": security_answers or {}})
+                                          "security_answers": security_answers or {}, "tax_id": tax_id, "npi": npi})
         return self._mutate(lambda records, ring, now: self._insert(records, ring, now, entry))
 
     def update_account(self, account_id: str, *, username: str | SecretStr | None = None,
                        password: str | SecretStr | None = None, totp_secret: str | SecretStr | None = None,
                        security_answers: dict[str, str] | dict[str, SecretStr] | None = None,
-                       label: str | None = None, unfreeze: bool = False) -> PortalAccount:
-        """Change what is given (None = keep). New credentials on a frozen account unfreeze it."""
+                       label: str | None = None, unfreeze: bool = False,
+                       tax_id: str | None = None, npi: str | None = None) -> PortalAccount:
+        """Change what is given (None = keep; "" clears a Tax ID or NPI). New credentials on a frozen account
+        unfreeze it."""
         given = {name: value for name, value in (("username", username), ("password", password),
-                 ("totp_secret", totp_secret), ("security_answers", security_answers)) if value is not None}
+                 ("totp_secret", totp_secret), ("security_answers", security_answers), ("tax_id", tax_id),
+                 ("npi", npi)) if value is not None}
         secrets = _validated(AccountSecrets, given)
         if label is not None:
             label = _validated_label(label)

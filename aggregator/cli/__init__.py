@@ -7,7 +7,8 @@ portals and the demo, which live beside `sandbox/` and are not in the wheel -- a
 
 Exit codes (stable, for scripts): 0 found / ok, 1 failed, 2 usage error, 3 member not found,
 4 needs attention (adapter could not read the portal safely), 5 needs a human (account or portal
-action), 6 retry later (portal unavailable or in maintenance), 7 not available at this carrier.
+action), 6 retry later (portal unavailable or in maintenance), 7 not available at this carrier, 8 the
+portals of one payer disagree (`reconcile`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from aggregator.cli import (  # noqa: F401  (they register commands)
     export,
     lookup,
     morning_email,
+    reconcile,
     record,
     users,
     vault,

@@ -14,9 +14,10 @@ call-the-payer item ("not available at this carrier").
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from aggregator.overnight.batch import BatchSummary
     from aggregator.overnight.worklist import WorklistRow
     from aggregator.settings import Settings
+    from aggregator.store import Repository
     from aggregator.store.tables import BatchItemRow
 
 schedule_app = typer.Typer(help="The nightly pre-visit run and other timed jobs.", no_args_is_help=True)
@@ -141,6 +143,8 @@ def _run_on_queue(settings: Settings, target: date, *, retry_failed: bool, follo
 
 
 def _show_summary(settings: Settings, target: date, summary: BatchSummary, *, logins_known: bool = True) -> None:
+    from aggregator.overnight import worklist
+    from aggregator.scrapers.routing import payer_name
     from aggregator.store import Repository, batches
 
     # On the queue, logins happen in the workers: this process cannot count them.
@@ -158,10 +162,13 @@ def _show_summary(settings: Settings, target: date, summary: BatchSummary, *, lo
                  or i.reason_code == NOT_AVAILABLE_CODE]
     if attention:
         detail = Table(title="Needs someone")
-        for header in ("Appointment", "Carrier", "State", "Why", "What to do"):
+        for header in ("Appointment", "Payer", "State", "Why", "What to do"):
             detail.add_column(header, overflow="fold")
         for item in attention:
-            detail.add_row(item.appointment_id, item.carrier, item.state.replace("_", " "), item.reason or "",
+            portal = worklist.portal_name(worklist.answered_by(repository, item.eligibility_lookup_id))
+            detail.add_row(item.appointment_id, worklist.via(payer_name(item.carrier), portal),
+                           "deferred: daily limit" if item.reason_code == worklist.DAILY_LIMIT
+                           else item.state.replace("_", " "), item.reason or "",
                            item.action or ("tried again by the retry pass" if item.retryable else ""))
         console.print(detail)
     if summary.deferred_until:
@@ -169,6 +176,16 @@ def _show_summary(settings: Settings, target: date, summary: BatchSummary, *, lo
                       "run again then (the scheduler does this by itself).")
     for reason in summary.held.values():  # a failed canary: that portal's items were not attempted (docs/canary.md)
         console.print(f"{reason}; its items wait, pending: see `aggregator canary`", markup=False, style="red")
+    print_account_warnings(settings, repository)
+
+
+def print_account_warnings(settings: Settings, repository: Repository) -> None:
+    """What portals told the practice's accounts (a password expiring): one line each, no member data."""
+    from aggregator.overnight import worklist
+
+    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    for warning in worklist.account_warnings(repository, today):
+        console.print(f"Warning: {warning.line}", markup=False, style="yellow")
 
 
 @app.command("worklist")
@@ -186,29 +203,33 @@ def show_worklist(
         raise fail("choose one of --csv and --json", 2)
     settings = load_settings(data_dir)
     target = parse_iso_date(day, "--date")
-    rows = worklist.worklist(Repository.open(settings.resolved_database_url), target)
+    repository = Repository.open(settings.resolved_database_url)
+    rows = worklist.worklist(repository, target)
     if as_csv:
         typer.echo(worklist.as_csv(rows), nl=False)
         return
     if as_json:
         typer.echo(worklist.as_json(rows))
         return
-    console.print(render_worklist(rows, target))
+    console.print(render_worklist(rows, target, settings.timezone))
+    print_account_warnings(settings, repository)
 
 
-def render_worklist(rows: list[WorklistRow], day: date) -> Table:
+def render_worklist(rows: list[WorklistRow], day: date, zone: str = "UTC") -> Table:
     from aggregator.overnight import worklist
 
     table = Table(title=f"Worklist {day}: " + ", ".join(f"{k.replace('_', ' ')} {v}"
                                                        for k, v in worklist.state_counts(rows).items()))
-    for header in ("Time", "Patient", "Carrier", "State", "Coverage", "Copay", "Coins.", "Ded. left", "Auth",
+    for header in ("Time", "Patient", "Payer", "State", "Coverage", "Copay", "Coins.", "Ded. left", "Auth",
                    "Changed", "To do"):
         table.add_column(header, overflow="fold")
     for row in rows:
         style = STATE_STYLE.get(row.state, "")
+        state = row.state_words + (f" (can run from {row.not_before.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M %Z})"
+                                   if row.not_before else "")
         table.add_row(
-            f"{row.starts_at:%H:%M}", row.patient_name, row.carrier,
-            f"[{style}]{row.state.replace('_', ' ')}[/{style}]" if style else row.state.replace("_", " "),
+            f"{row.starts_at:%H:%M}", row.patient_name, row.payer_via,
+            f"[{style}]{state}[/{style}]" if style else state,
             row.coverage or "", _money(row.copay), f"{row.coinsurance * 100:.0f}%" if row.coinsurance is not None else "",
             _money(row.deductible_remaining), row.auth or "", "; ".join(row.changes),
             _to_do(row),

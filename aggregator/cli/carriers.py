@@ -51,8 +51,9 @@ def _table(rows: tuple[CarrierCoverage, ...]) -> Table:
         limits += [f"maintenance {'/'.join(w.weekdays) if len(w.weekdays) < 7 else 'daily'} {w.start}-{w.end} "
                    f"{w.timezone}" for w in row.maintenance_windows]
         limits += [f"{c.label}: {c.value}" for c in row.caps]
+        payers = "".join(f"\n[dim]payer: {escape(p)}[/dim]" for p in row.payers)
         table.add_row(
-            f"{row.display_name}\n[dim]{row.slug} ({row.status})[/dim]",
+            f"{row.display_name}\n[dim]{row.slug} ({row.status})[/dim]{payers}",
             "\n".join(capabilities),
             "\n".join(m.mode for m in row.search_modes),
             "\n".join([row.login.kind, *(f"MFA: {m.kind}" for m in row.login.mfa)]),

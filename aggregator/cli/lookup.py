@@ -1,9 +1,10 @@
-"""`aggregator lookup ...`: ask a carrier portal one question now (eligibility, authorizations, claims)."""
+"""`aggregator lookup ...`: ask a carrier portal one question now (eligibility, authorizations, claims).
+
+`--carrier` names the payer (the health plan on the card); routing (<data dir>/routing.json, docs/routing.md)
+picks the portal that answers for it, and `--portal` forces one (its own site or a hub that serves it)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,17 +18,18 @@ from aggregator.cli.common import (
     DobOption,
     JsonOption,
     MemberIdOption,
-    T,
+    PortalOption,
     app,
     build_query,
     console,
-    err_console,
     fail,
     load_settings,
     parse_iso_date,
+    plan_lookups,
+    run_lookups,
 )
-from aggregator.cli.output import show_authorization_answer, show_not_available, show_result
-from aggregator.errors import AggregatorError, NotAvailableAtCarrier, Outcome
+from aggregator.cli.output import show_authorization_answer, show_result
+from aggregator.errors import Outcome
 from aggregator.evidence_files import evidence_files
 from aggregator.models import (
     AuthorizationList,
@@ -43,36 +45,12 @@ from aggregator.settings import Settings
 if TYPE_CHECKING:  # Playwright is imported only by commands that browse
     from aggregator.runner import LookupResult, Runner
 
-lookup_app = typer.Typer(help="Ask a carrier portal one question now.", no_args_is_help=True)
+OptionalMemberIdOption = Annotated[str | None, typer.Option(
+    "--member-id", help="member id as printed on the card (or search by --first-name and --last-name)")]
+
+lookup_app = typer.Typer(help="Ask a carrier portal one question now (the payer's routed portal, or --portal).",
+                         no_args_is_help=True)
 app.add_typer(lookup_app, name="lookup")
-
-
-def run_lookups(settings: Settings, carrier: str, calls: Callable[[Runner], Awaitable[T]],
-                asks: tuple[Capability, ...] = ()) -> T:
-    """Run lookups in one runner (one browser, warm sessions); configuration errors exit with one line.
-    `asks`: the capabilities `calls` uses; one the carrier does not declare exits 7 before a browser starts."""
-    from aggregator.flows.capabilities import require
-    from aggregator.runner import Runner
-    from aggregator.scrapers.registry import adapter_for
-
-    try:
-        manifest = adapter_for(carrier).manifest  # an unknown carrier is named before a browser starts
-        for capability in asks:
-            require(manifest, capability)
-    except NotAvailableAtCarrier as error:
-        show_not_available(err_console, error)
-        raise typer.Exit(EXIT_CODES[error.outcome]) from None
-    except AggregatorError as error:
-        raise fail(error.reason, 1) from None
-
-    async def run() -> T:
-        async with Runner.open(settings) as runner:
-            return await calls(runner)
-
-    try:
-        return asyncio.run(run())
-    except AggregatorError as error:
-        raise fail(error.reason, EXIT_CODES.get(error.outcome, 1)) from None
 
 
 def finish(result: LookupResult, settings: Settings, as_json: bool, extra: dict[str, Any] | None = None) -> None:
@@ -85,21 +63,32 @@ def finish(result: LookupResult, settings: Settings, as_json: bool, extra: dict[
 @lookup_app.command("eligibility")
 def lookup_eligibility(
     carrier: CarrierOption,
-    member_id: MemberIdOption,
     dob: DobOption,
+    member_id: OptionalMemberIdOption = None,
     service_date: Annotated[str | None, typer.Option("--service-date", help="date of service, YYYY-MM-DD (default today)")] = None,
-    last_name: Annotated[str | None, typer.Option("--last-name", help="optional, narrows the search")] = None,
+    first_name: Annotated[str | None, typer.Option("--first-name", help="with --last-name and no --member-id: search "
+                                                   "by name and date of birth, where the payer's portal allows it")] = None,
+    last_name: Annotated[str | None, typer.Option("--last-name", help="narrows a member-id search; with "
+                                                  "--first-name: a search by name")] = None,
+    portal: PortalOption = None,
     account: AccountOption = None,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Eligibility and benefits for one member on a date of service."""
+    """Eligibility and benefits for one member on a date of service (by member id, or by name + DOB)."""
     settings = load_settings(data_dir)
+    if not (member_id and member_id.strip()):
+        missing = [option for option, value in (("--first-name", first_name), ("--last-name", last_name))
+                   if not (value and value.strip())]
+        if missing:
+            raise fail(f"--member-id is missing: give it, or search by name with --first-name and --last-name "
+                       f"(missing: {' and '.join(missing)})", 2)
+        member_id = None
     query = build_query(EligibilityQuery, member_id=member_id, date_of_birth=parse_iso_date(dob, "--dob"),
                         service_date=parse_iso_date(service_date, "--service-date") if service_date else date.today(),
-                        last_name=last_name or None)
-    result = run_lookups(settings, carrier, lambda r: r.eligibility(carrier, query, account_label=account),
-                         asks=(Capability.ELIGIBILITY,))
+                        last_name=last_name or None, first_name=first_name or None)
+    payer, forced = plan_lookups(settings, carrier, [(Capability.ELIGIBILITY, query)], portal)
+    result = run_lookups(settings, lambda r: r.eligibility(payer, query, account_label=account, portal=forced))
     finish(result, settings, as_json)
 
 
@@ -112,6 +101,7 @@ def lookup_authorizations(
                                                      "whether this visit needs an authorization and has one")] = None,
     service_type: Annotated[str | None, typer.Option("--service-type", help="X12 service type code, e.g. 62")] = None,
     procedure: Annotated[str | None, typer.Option("--procedure", help="CPT/HCPCS code, e.g. 70551")] = None,
+    portal: PortalOption = None,
     account: AccountOption = None,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
@@ -130,19 +120,21 @@ def lookup_authorizations(
         except ValueError:
             raise fail(f"--service-type: '{service_type}' is not an X12 service type code this product knows", 2) from None
     if not service_date:
-        result = run_lookups(settings, carrier, lambda r: r.authorizations(carrier, query, account_label=account),
-                             asks=(Capability.AUTHORIZATION,))
+        payer, forced = plan_lookups(settings, carrier, [(Capability.AUTHORIZATION, query)], portal)
+        result = run_lookups(settings, lambda r: r.authorizations(payer, query, account_label=account, portal=forced))
         finish(result, settings, as_json)
         return
     visit = parse_iso_date(service_date, "--service-date")
     eligibility_query = build_query(EligibilityQuery, member_id=member_id, date_of_birth=query.date_of_birth,
                                     service_date=visit)
+    payer, forced = plan_lookups(settings, carrier, [(Capability.AUTHORIZATION, query),
+                                                     (Capability.ELIGIBILITY, eligibility_query)], portal)
 
     async def both(runner: Runner) -> tuple[LookupResult, LookupResult]:
-        coverage = await runner.eligibility(carrier, eligibility_query, account_label=account)
-        return coverage, await runner.authorizations(carrier, query, account_label=account)
+        coverage = await runner.eligibility(payer, eligibility_query, account_label=account, portal=forced)
+        return coverage, await runner.authorizations(payer, query, account_label=account, portal=forced)
 
-    coverage, auths = run_lookups(settings, carrier, both, asks=(Capability.AUTHORIZATION, Capability.ELIGIBILITY))
+    coverage, auths = run_lookups(settings, both)
     for part in (coverage, auths):
         if part.outcome is not Outcome.FOUND:
             finish(part, settings, as_json)
@@ -163,6 +155,7 @@ def lookup_claims(
     dob: Annotated[str | None, typer.Option(help="date of birth, YYYY-MM-DD")] = None,
     date_from: Annotated[str | None, typer.Option("--from", help="first date of service, YYYY-MM-DD")] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="last date of service, YYYY-MM-DD (default today)")] = None,
+    portal: PortalOption = None,
     account: AccountOption = None,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
@@ -175,6 +168,6 @@ def lookup_claims(
         service_from=parse_iso_date(date_from, "--from") if date_from else None,
         service_to=parse_iso_date(date_to, "--to") if date_to else (date.today() if member_id else None),
     )
-    result = run_lookups(settings, carrier, lambda r: r.claims(carrier, query, account_label=account),
-                         asks=(Capability.CLAIM_STATUS,))
+    payer, forced = plan_lookups(settings, carrier, [(Capability.CLAIM_STATUS, query)], portal)
+    result = run_lookups(settings, lambda r: r.claims(payer, query, account_label=account, portal=forced))
     finish(result, settings, as_json)

@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
-from aggregator.errors import NotAvailableAtCarrier
+from aggregator.errors import ConfigurationError, NotAvailableAtCarrier
 from aggregator.models import AuthorizationList, ClaimList, EligibilityRecord, MemberNotFound
+from aggregator.scrapers.registry import adapter_for
+from aggregator.scrapers.routing import payer_name
 
 if TYPE_CHECKING:
     from aggregator.evidence_files import EvidenceFiles
@@ -28,13 +30,15 @@ def show_result(console: Console, result: LookupResult, files: EvidenceFiles, *,
     ]
     if as_json:
         payload = {
-            "lookup_id": result.lookup_id, "carrier": result.carrier, "account": result.account_label,
+            "lookup_id": result.lookup_id, "carrier": result.carrier, "payer": result.carrier,
+            "portal": result.portal, "account": result.account_label,
             "outcome": result.outcome.value, "reason": result.reason, "reason_code": result.reason_code,
             "record": result.answer.model_dump(mode="json") if result.answer else None,
             "changes": [c.model_dump(mode="json") for c in result.changes], "evidence": evidence, **(extra or {}),
         }
         console.print_json(json.dumps(payload))
         return
+    console.print(f"[bold]{answered_by(result.carrier, result.portal)}[/bold]", highlight=False)
     answer = result.answer
     if isinstance(answer, MemberNotFound):
         console.print(f"[yellow]No answer:[/yellow] {answer.reject_reason.label} (AAA03 {answer.reject_reason.value})")
@@ -50,6 +54,20 @@ def show_result(console: Console, result: LookupResult, files: EvidenceFiles, *,
             console.print(f"  - {change.message}", highlight=False)
     for item in evidence:
         console.print(f"evidence {item['id']}: {item['screenshot']}", highlight=False)
+
+
+def answered_by(payer: str, portal: str | None) -> str:
+    """"Ridgeline Mutual via Crossway": the payer, and the portal when it is not the payer's own site."""
+    if portal is None or portal == payer:
+        return payer_name(payer)
+    return f"{payer_name(payer)} via {portal_name(portal)}"
+
+
+def portal_name(portal: str) -> str:
+    try:
+        return adapter_for(portal).manifest.display_name
+    except ConfigurationError:  # a lookup stored before a portal was removed still shows
+        return portal
 
 
 def show_not_available(console: Console, error: NotAvailableAtCarrier) -> None:

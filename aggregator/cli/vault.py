@@ -37,6 +37,10 @@ app.add_typer(vault_app, name="vault")
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory (default: AGGREGATOR_DATA_DIR).")]
 Carrier = Annotated[str, typer.Option("--carrier", help="Carrier slug, e.g. ridgeline.")]
 Label = Annotated[str, typer.Option("--label", help="Account label, unique per carrier, e.g. main.")]
+TaxId = Annotated[str | None, typer.Option("--tax-id", help="On a hub: the organization (Tax ID NN-NNNNNNN) the "
+                                         "account acts for; \"\" clears it.")]
+Npi = Annotated[str | None, typer.Option("--npi", help="On a hub: the provider (NPI) the account acts for; "
+                                     "\"\" clears it.")]
 Stdin = Annotated[bool, typer.Option("--stdin", help="Read secrets from standard input (a JSON object or lines) "
                                                      "instead of prompting.")]
 
@@ -222,7 +226,8 @@ def init(
 
 @vault_app.command()
 @_user_errors
-def add(carrier: Carrier, label: Label, stdin: Stdin = False, data_dir: DataDir = None) -> None:
+def add(carrier: Carrier, label: Label, stdin: Stdin = False, tax_id: TaxId = None, npi: Npi = None,
+        data_dir: DataDir = None) -> None:
     """Add a portal account; secrets are prompted for (hidden) or read with --stdin."""
     _, vault = _open(data_dir)
     if vault.find(carrier, label) is not None:
@@ -234,7 +239,7 @@ def add(carrier: Carrier, label: Label, stdin: Stdin = False, data_dir: DataDir 
     for required in ("username", "password"):
         if not data.get(required):
             raise UserError(f"{required} is required")
-    account = vault.add_account(carrier=carrier, label=label, **data)
+    account = vault.add_account(carrier=carrier, label=label, tax_id=tax_id, npi=npi, **data)
     typer.echo(f"added {account.display_name} (id {account.account_id})")
 
 
@@ -251,12 +256,13 @@ def list_accounts(carrier: Annotated[str | None, typer.Option("--carrier", help=
     if not accounts:
         console.print("no accounts in the vault" + (f" for {carrier}" if carrier else ""))
         return
-    table = Table("account", "id", "username", "password", "totp", "answers", "status", "frozen reason",
-                  "session", "updated")
+    table = Table("account", "id", "username", "password", "totp", "answers", "acts for", "status",
+                  "frozen reason", "session", "updated")
     for account in accounts:
         table.add_row(
             account.display_name, account.account_id[:8], mask(account.username.get_secret_value()), "********",
             "set" if account.totp_secret else "unset", str(len(account.security_answers)),
+            " / ".join(part for part in (account.tax_id, account.npi and f"NPI {account.npi}") if part),
             "FROZEN" if account.is_frozen else "active", account.frozen_reason or "", _session_text(account),
             f"{account.updated_at:%Y-%m-%d %H:%M}",
         )
@@ -274,6 +280,8 @@ def update(
     answers: Annotated[bool, typer.Option("--answers", help="Enter all security questions and answers anew.")] = False,
     new_label: Annotated[str | None, typer.Option("--new-label", help="Rename the account.")] = None,
     unfreeze: Annotated[bool, typer.Option("--unfreeze", help="Resume logins without changing credentials.")] = False,
+    tax_id: TaxId = None,
+    npi: Npi = None,
     stdin: Stdin = False,
     data_dir: DataDir = None,
 ) -> None:
@@ -290,10 +298,12 @@ def update(
         data = _prompt_secrets(username=username, password=password, totp=totp, answers=answers)
         if totp and data.get("totp_secret") is None:
             data["totp_secret"] = ""
-    if not data and new_label is None and not unfreeze:
-        raise UserError("nothing to update: give --username/--password/--totp/--answers, --new-label or --unfreeze")
+    if not data and new_label is None and not unfreeze and tax_id is None and npi is None:
+        raise UserError("nothing to update: give --username/--password/--totp/--answers, --tax-id/--npi, "
+                        "--new-label or --unfreeze")
     was_frozen = account.is_frozen
-    account = vault.update_account(account.account_id, label=new_label, unfreeze=unfreeze, **data)
+    account = vault.update_account(account.account_id, label=new_label, unfreeze=unfreeze, tax_id=tax_id, npi=npi,
+                                   **data)
     note = " (unfrozen)" if was_frozen and not account.is_frozen else ""
     typer.echo(f"updated {account.display_name}{note}")
 

@@ -35,6 +35,7 @@ from aggregator.flows.changes import Change
 from aggregator.logging import get_logger
 from aggregator.overnight.batch import (
     ACTIONS,
+    DAILY_LIMIT,
     PORTAL_DOWN,
     BatchOptions,
     ItemState,
@@ -44,8 +45,10 @@ from aggregator.overnight.batch import (
     job_for,
     run_job,
 )
+from aggregator.planning import SearchBudget
 from aggregator.runner import Runner
 from aggregator.scrapers.registry import adapter_for
+from aggregator.scrapers.routing import portal_of
 from aggregator.store import batches as store
 from aggregator.store import breakers
 from aggregator.store.repository import Repository
@@ -97,6 +100,7 @@ class ItemCheck:
         self.runner, self.options = runner, options
         self.repository: Repository = runner.repository
         self.item_id, self.run_id, self.carrier, self.label = item_id, run_id, carrier, label
+        self.portal = portal_of(carrier)  # the item's payer is asked on this portal, whose account the job locks
         self.rule = breakers.BreakerRule(options.breaker_threshold, options.breaker_cooldown_seconds,
                                          options.breaker_max_cooldown_seconds)
 
@@ -112,15 +116,23 @@ class ItemCheck:
             self._finish(JobOutcome(ItemState.FAILED, "still waiting for the portal when the run's time ran out",
                                     "deadline"), retryable=True)
             return
-        account = self.runner.vault.find(self.carrier, self.label)
+        account = self.runner.vault.find(self.portal, self.label)
         if account is None or account.is_frozen:
             self._hand_over(f"portal account {self.carrier}/{self.label} is frozen or gone", None)
             return
         self._wait_for_portal(item)
         outcome = await self._attempt(item)
+        if outcome.reason_code == DAILY_LIMIT:
+            # The account's searches of the portal's day are spent (every worker counts them in one table):
+            # the item waits for the portal's next day on its account, not counted as an attempt.
+            until = SearchBudget(self.runner.settings, self.repository, self.runner.clock).next_day(
+                adapter_for(self.portal).manifest)
+            store.update_item(self.repository, self.item_id, attempts_delta=-1)
+            self._defer(until, outcome.reason, DAILY_LIMIT)
+            raise RetryLater((until - self.runner.clock()).total_seconds(), "daily limit")
         if outcome.state is ItemState.NEEDS_HUMAN and not outcome.account_problem:
             # A login that landed somewhere unknown freezes the account but reads as "needs attention".
-            current = self.runner.vault.find(self.carrier, self.label)
+            current = self.runner.vault.find(self.portal, self.label)
             outcome.account_problem = current is not None and current.is_frozen
         if outcome.account_problem:
             store.update_item(self.repository, self.item_id, state=ItemState.PENDING.value, account_label=None,
@@ -146,7 +158,7 @@ class ItemCheck:
 
     def _wait_for_portal(self, item: BatchItemRow) -> None:
         """A maintenance window or an open circuit: the item waits (deferred, no attempt counted)."""
-        manifest = adapter_for(self.carrier).manifest
+        manifest = adapter_for(self.portal).manifest
         if self.runner.respect_maintenance_windows:
             window = manifest.in_maintenance(self.runner.clock())
             if window is not None:
@@ -170,7 +182,7 @@ class ItemCheck:
         if appointment is None:
             return JobOutcome(ItemState.NEEDS_HUMAN, "the appointment of this item is gone", "configuration_error",
                               ACTIONS["configuration_error"])
-        job = job_for(item, appointment, self.label)
+        job = job_for(item, appointment, self.label, self.portal)
 
         def keep_eligibility(lookup_id: str, changes: list[Change]) -> None:
             store.update_item(self.repository, self.item_id, eligibility_lookup_id=lookup_id,

@@ -32,6 +32,7 @@ from sqlalchemy import bindparam, text
 from aggregator.dispatch.locks import ITEM_QUEUEING_LOCK_PREFIX, account_lock, item_queueing_lock
 from aggregator.logging import get_logger
 from aggregator.overnight.batch import accounts_for_run, finish_item
+from aggregator.scrapers.routing import portal_of
 from aggregator.store import batches as store
 from aggregator.store.repository import Repository, utcnow
 from vault import PortalAccount, Vault
@@ -135,7 +136,7 @@ async def defer_claimed(app: procrastinate.App, claim: Claim, carrier: str, labe
     later = claim.not_before is not None and claim.not_before > utcnow()
     try:
         await app.configure_task(
-            CHECK_ITEM_TASK, lock=account_lock(carrier, label), queueing_lock=item_queueing_lock(claim.item_id),
+            CHECK_ITEM_TASK, lock=account_lock(portal_of(carrier), label), queueing_lock=item_queueing_lock(claim.item_id),
             schedule_at=claim.not_before if later else None, priority=-RETRY_PRIORITY_STEP if later else 0,
         ).defer_async(item_id=claim.item_id, run_id=claim.run_id)
     except procrastinate_errors.AlreadyEnqueued:
@@ -146,7 +147,7 @@ async def defer_claimed(app: procrastinate.App, claim: Claim, carrier: str, labe
 def due_jobs(repository: Repository, carrier: str, label: str, *, exclude_job: int = -1) -> int:
     """How many of the account's check jobs run or are due now (`exclude_job`: the one asking)."""
     with repository.engine.connect() as connection:
-        count = connection.execute(_DUE_JOBS, {"task": CHECK_ITEM_TASK, "lock": account_lock(carrier, label),
+        count = connection.execute(_DUE_JOBS, {"task": CHECK_ITEM_TASK, "lock": account_lock(portal_of(carrier), label),
                                                "exclude": exclude_job}).scalar_one()
     return int(count)
 
@@ -156,7 +157,7 @@ async def pass_on(app: procrastinate.App, repository: Repository, vault: Vault, 
     """A job of account `label` ends (job `job_id`): the account claims and defers up to `budget` due jobs
     again; an account that left the run (frozen, gone) claims nothing and its carrier is topped up instead
     (its other accounts, or the items finished when none is left). Returns how many jobs were deferred."""
-    account = vault.find(carrier, label)
+    account = vault.find(portal_of(carrier), label)
     if account is None or account.is_frozen:
         return sum((await top_up(app, repository, vault, day, carrier, budget=budget)).values())
     deferred = 0
@@ -243,7 +244,7 @@ async def resume_stranded(app: procrastinate.App, repository: Repository, vault:
         claimed_at = store.aware(row.updated_at)
         if claimed_at is not None and claimed_at > settled:
             continue  # its claimer may be deferring it right now
-        account = vault.find(row.carrier, row.account_label)
+        account = vault.find(portal_of(row.carrier), row.account_label)
         if account is None or account.is_frozen:
             store.update_item(repository, row.id, account_label=None)
             idle.add((row.batch_date, row.carrier))

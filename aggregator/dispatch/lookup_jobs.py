@@ -35,6 +35,7 @@ from aggregator.models import (
     normalize_member_id,
 )
 from aggregator.scrapers.framework import Capability, Manifest
+from aggregator.scrapers.routing import portal_of
 from aggregator.store.tables import WebLookupJobRow
 
 log = get_logger(__name__)
@@ -116,7 +117,8 @@ class LookupJob:
         self.declared = tuple(declared_checks(manifest))
         for check in dict.fromkeys(self.request.checks):
             if not capabilities.declares(manifest, CAPABILITY_OF[check]):
-                gap = capabilities.not_available(manifest, CAPABILITY_OF[check], self.request.service_type)
+                gap = capabilities.not_available(manifest, CAPABILITY_OF[check], self.request.service_type,
+                                                   self.request.carrier)
                 self.not_available[check] = {"reason": gap.reason, "call_the_payer": gap.call_the_payer}
                 self.outcomes[check] = Outcome.NOT_AVAILABLE.value
 
@@ -165,7 +167,7 @@ def manifest_of(carrier: str) -> Manifest | None:
     from aggregator.scrapers.registry import adapter_for
 
     try:
-        return adapter_for(carrier).manifest
+        return adapter_for(portal_of(carrier)).manifest
     except AggregatorError:
         return None
 
@@ -184,6 +186,8 @@ async def run_checks(runner: Runner, job: LookupJob, *, account_label: str | Non
     request = job.request
     results = {}
     planned = job.planned
+    # A pinned account is one of the payer's first portal (the queue locked it there): ask on that portal.
+    portal = portal_of(request.carrier) if account_label is not None else None
 
     def moved() -> None:
         if on_step is not None:
@@ -196,15 +200,16 @@ async def run_checks(runner: Runner, job: LookupJob, *, account_label: str | Non
             coverage_query = EligibilityQuery(member_id=request.member_id, date_of_birth=request.date_of_birth,
                                               service_date=request.service_date, last_name=request.last_name)
             result = await runner.eligibility(request.carrier, coverage_query, source="web",
-                                              account_label=account_label)
+                                              account_label=account_label, portal=portal)
         elif check == "authorizations":
             auth_query = AuthorizationQuery(member_id=request.member_id, date_of_birth=request.date_of_birth)
             result = await runner.authorizations(request.carrier, auth_query, source="web",
-                                                 account_label=account_label)
+                                                 account_label=account_label, portal=portal)
         else:
             claim_query = ClaimQuery(member_id=request.member_id, date_of_birth=request.date_of_birth,
                                      service_from=request.service_date - CLAIMS_LOOKBACK, service_to=request.service_date)
-            result = await runner.claims(request.carrier, claim_query, source="web", account_label=account_label)
+            result = await runner.claims(request.carrier, claim_query, source="web", account_label=account_label,
+                                         portal=portal)
         results[check] = result
         job.lookup_ids[check] = result.lookup_id
         job.outcomes[check] = result.outcome.value

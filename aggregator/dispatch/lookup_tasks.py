@@ -25,6 +25,7 @@ from aggregator.errors import AggregatorError, CredentialsMissing
 from aggregator.logging import get_logger
 from aggregator.runner import frozen_error
 from aggregator.scrapers.registry import adapter_for
+from aggregator.scrapers.routing import portal_of
 from aggregator.settings import Settings
 from aggregator.store import Repository
 from vault import PortalAccount, Vault
@@ -109,7 +110,7 @@ class LookupQueue:
     def choose_account(self, carrier: str) -> PortalAccount:
         """The carrier's usable account with the fewest jobs running, then waiting, under its lock; the same
         errors as the runner gives when the carrier is unknown or has no usable account."""
-        slug = adapter_for(carrier).manifest.slug  # unknown carrier: ConfigurationError, as the runner says
+        slug = adapter_for(portal_of(carrier)).manifest.slug  # unknown carrier: ConfigurationError, as the runner says
         accounts = self.vault().accounts(slug)
         if not accounts:
             raise CredentialsMissing(f"no portal account for {slug} in the vault: add one with `aggregator vault add`")

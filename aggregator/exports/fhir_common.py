@@ -105,7 +105,7 @@ def payer_name(carrier: str) -> str:
 @dataclass
 class _PatientFacts:
     carrier: str
-    member_id: str
+    member_id: str | None  # None: a name search the payer answered "not found"
     first_name: str | None = None
     last_name: str | None = None
     birth_date: date | None = None
@@ -126,9 +126,11 @@ class ResourceSet:
         self._resources.setdefault(resource.id, resource)
         return ref(resource.id)
 
-    def patient(self, carrier: str, member_id: str, *, first_name: str | None = None, last_name: str | None = None,
-                birth_date: date | None = None) -> dict[str, Any]:
-        key = resource_id("patient", carrier, member_id)
+    def patient(self, carrier: str, member_id: str | None, *, first_name: str | None = None,
+                last_name: str | None = None, birth_date: date | None = None) -> dict[str, Any]:
+        # A patient searched by name has no member id: the name and birth date are what identify it.
+        key = resource_id("patient", carrier, *([member_id] if member_id else
+                                                [last_name or "", first_name or "", str(birth_date)]))
         facts = self._patients.setdefault(key, _PatientFacts(carrier, member_id))
         facts.first_name = facts.first_name or first_name
         facts.last_name = facts.last_name or last_name
@@ -150,7 +152,9 @@ class ResourceSet:
 
 
 def _patient(key: str, facts: _PatientFacts) -> Patient:
-    data: dict[str, Any] = {"id": key, "identifier": [member_identifier(facts.carrier, facts.member_id)]}
+    data: dict[str, Any] = {"id": key}
+    if facts.member_id:
+        data["identifier"] = [member_identifier(facts.carrier, facts.member_id)]
     if facts.last_name or facts.first_name:
         name: dict[str, Any] = {"use": "official"}
         if facts.last_name:

@@ -111,7 +111,8 @@ def add_not_found(resources: ResourceSet, answer: MemberNotFound, lookup_id: str
     """No such member (or the date of birth or name does not match): outcome `error`, the AAA03 code."""
     query = answer.query
     assert isinstance(query, EligibilityQuery)
-    patient = resources.patient(answer.carrier, query.member_id, birth_date=query.date_of_birth)
+    patient = resources.patient(answer.carrier, query.member_id, first_name=query.first_name,
+                                last_name=query.last_name, birth_date=query.date_of_birth)
     payer = resources.payer(answer.carrier)
     reason = answer.reject_reason
     response = CoverageEligibilityResponse.model_validate({

@@ -29,41 +29,43 @@ def declares(manifest: Manifest, capability: Capability) -> bool:
     return capability in manifest.capabilities
 
 
-def call_the_payer(manifest: Manifest, capability: Capability, service: ServiceType | None = None) -> str:
+def call_the_payer(manifest: Manifest, capability: Capability, service: ServiceType | None = None,
+                   payer: str | None = None) -> str:
     """The checklist item staff follow when `manifest`'s portal cannot answer `capability` (for the visit's
-    service, when known): the manifest's own call-the-payer item (scrapers/framework/manifest.py)."""
-    item = checklist_item(manifest, capability, service)
+    service, when known): the manifest's own call-the-payer item (scrapers/framework/manifest.py), naming
+    the payer (`payer`) when the portal is a hub."""
+    item = checklist_item(manifest, capability, service, payer)
     assert item is not None, "an undeclared capability always has a call-the-payer item"
     return item.text
 
 
 def not_available(manifest: Manifest, capability: Capability,
-                  service: ServiceType | None = None) -> NotAvailableAtCarrier:
+                  service: ServiceType | None = None, payer: str | None = None) -> NotAvailableAtCarrier:
     """The typed answer for a question the carrier's portal cannot answer (raise it or keep it)."""
     return NotAvailableAtCarrier(
         f"{manifest.display_name}'s portal does not answer {QUESTIONS[capability]} (not available at this carrier)",
-        capability=capability.value, call_the_payer=call_the_payer(manifest, capability, service))
+        capability=capability.value, call_the_payer=call_the_payer(manifest, capability, service, payer))
 
 
-def require(manifest: Manifest, capability: Capability) -> None:
+def require(manifest: Manifest, capability: Capability, payer: str | None = None) -> None:
     """Raise `NotAvailableAtCarrier` unless the manifest declares `capability`."""
     if not declares(manifest, capability):
-        raise not_available(manifest, capability)
+        raise not_available(manifest, capability, payer=payer)
 
 
 def visit_answers_without_authorizations(
     eligibility: EligibilityRecord, manifest: Manifest, *, service_date: date,
-    service_type: ServiceType | None, procedure_codes: tuple[str, ...],
+    service_type: ServiceType | None, procedure_codes: tuple[str, ...], payer: str | None = None,
 ) -> list[AuthorizationAnswer]:
     """One answer per procedure (or one for the visit) at a carrier that shows no authorizations, as the
     batch stores them: see `answer_without_authorizations`."""
-    item = call_the_payer(manifest, Capability.AUTHORIZATION, service_type)
+    item = call_the_payer(manifest, Capability.AUTHORIZATION, service_type, payer)
     return [answer_without_authorizations(eligibility, item, service_date=service_date, service_type=service_type,
                                           procedure_code=code) for code in procedure_codes or (None,)]
 
 
 def calls_for_visit(manifest: Manifest, *, service: ServiceType, prior_auth: bool,
-                    authorizations: bool | None = None) -> list[str]:
+                    authorizations: bool | None = None, payer: str | None = None) -> list[str]:
     """Every call-the-payer item a visit needs at this carrier, from its manifest: the cost share of the
     visit's service type, and (`prior_auth`: the visit asks about prior authorization) whether it needs one
     and the authorizations themselves, wherever the portal cannot give them (a missing capability or a
@@ -74,6 +76,6 @@ def calls_for_visit(manifest: Manifest, *, service: ServiceType, prior_auth: boo
         needs.append(Need.PRIOR_AUTH_REQUIREMENT)
     if prior_auth if authorizations is None else authorizations:
         needs.append(Need.AUTHORIZATIONS)
-    items = (checklist_item(manifest, need, service) for need in needs)
+    items = (checklist_item(manifest, need, service, payer) for need in needs)
     # A carrier without eligibility answers both eligibility needs with the same item: say it once.
     return list(dict.fromkeys(item.text for item in items if item is not None))

@@ -31,8 +31,10 @@ def validate_answer(query: EligibilityQuery, answer: EligibilityAnswer) -> Eligi
 
 
 def _check_record(query: EligibilityQuery, record: EligibilityRecord) -> None:
-    if record.member.member_id != query.member_id:
+    if query.member_id is not None and record.member.member_id != query.member_id:
         raise InconsistentAnswer("the portal answered for a different member id than the one searched")
+    if query.first_name and record.member.first_name.casefold() != query.first_name.casefold():
+        raise InconsistentAnswer("the portal answered for a member with a different first name")
     if record.member.date_of_birth != query.date_of_birth:
         raise InconsistentAnswer("the portal answered for a member with a different date of birth")
     if query.last_name and record.member.last_name.casefold() != query.last_name.casefold():

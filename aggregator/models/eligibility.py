@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SerializerFunctionWrapHandler, field_validator, model_serializer, model_validator
 
 from aggregator.models.base import Record
 from aggregator.models.codes import (
@@ -33,12 +33,45 @@ from aggregator.models.provenance import Provenance
 class EligibilityQuery(Record):
     """What staff or the batch asks: a member on a date of service."""
 
-    member_id: str
+    member_id: str | None = Field(default=None, description="None: search by first + last name + DOB, where the payer allows it")
     date_of_birth: date
     service_date: date
     last_name: str | None = None
+    first_name: str | None = None
 
-    _normalize_id = field_validator("member_id")(lambda cls, v: normalize_member_id(v))
+    _normalize_id = field_validator("member_id")(lambda cls, v: None if v is None else normalize_member_id(v))
+
+    @field_validator("first_name", "last_name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return (" ".join(value.split()) or None) if value is not None else None
+
+    @model_validator(mode="after")
+    def _findable(self) -> EligibilityQuery:
+        if self.member_id is None and not (self.first_name and self.last_name):
+            raise ValueError("a search needs the member id, or the first and last name (with the date of birth)")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_unused_name(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # A first name only matters to a name search: member-id queries serialize (lookup rows, recorded-page
+        # expected files) as they always have.
+        data: dict[str, object] = handler(self)
+        if self.first_name is None:
+            data.pop("first_name", None)
+        return data
+
+    @property
+    def by_name(self) -> bool:
+        return self.member_id is None
+
+    @property
+    def required_member_id(self) -> str:
+        """The member id of a member-id search. The runner refuses a name search before any portal that
+        cannot make one sees it, so an adapter that only searches by member id reads it here."""
+        if self.member_id is None:
+            raise ValueError("this eligibility search is by name and has no member id")
+        return self.member_id
 
 
 class Member(Record):

@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 class Provenance(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    carrier: str = Field(description="carrier slug, e.g. 'ridgeline'")
+    carrier: str = Field(description="payer slug, e.g. 'ridgeline'")
+    portal: str | None = Field(default=None, description="the portal it was read on when not the payer's own "
+                                                          "site, e.g. the hub 'crossway'")
     portal_account: str = Field(description="the vault account label used (never the username)")
     fetched_at: datetime = Field(description="UTC time the answering page was captured")
     evidence_ids: list[str] = Field(default_factory=list, description="ids of the evidence entries the values were read from")

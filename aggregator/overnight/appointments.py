@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from aggregator.errors import ConfigurationError
+from aggregator.identifiers import npi_valid
 from aggregator.jsonlimits import TooDeeplyNested, loads_bounded
 from aggregator.models.appointments import Appointment, RowProblem
 from aggregator.models.authorization import PROCEDURE_CODE
@@ -86,20 +87,6 @@ _US_DATE_TIME = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d{2})(?::
 _ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*")
 _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_NPI_PREFIX = "80840"  # the health-industry prefix CMS includes in the NPI check digit (STANDARDS.md 6)
-
-
-def npi_valid(npi: str) -> bool:
-    """10 digits, first 1 or 2, Luhn check digit computed over 80840 + the first 9 digits."""
-    if len(npi) != 10 or not npi.isdigit() or npi[0] not in "12":
-        return False
-    total = 0
-    for position, char in enumerate(reversed(_NPI_PREFIX + npi)):
-        digit = int(char)
-        if position % 2:
-            digit = digit * 2 - 9 if digit > 4 else digit * 2
-        total += digit
-    return total % 10 == 0
 
 
 def parse_start(text: str, timezone: tzinfo | None = None) -> datetime:
@@ -155,11 +142,11 @@ def parse_dob(text: str, starts_at: datetime | None) -> date:
 
 @lru_cache(maxsize=256)
 def parse_carrier(text: str) -> str:
-    """A registry slug or display name -> the slug (cached: a file names few carriers, many times)."""
-    from aggregator.scrapers.registry import adapter_for
+    """A payer's slug or display name -> the slug (cached: a file names few payers, many times)."""
+    from aggregator.scrapers.routing import resolve_payer
 
     try:
-        return adapter_for(text).manifest.slug
+        return resolve_payer(text)
     except ConfigurationError as error:
         raise _Invalid(error.reason) from None
 

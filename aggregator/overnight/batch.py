@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import BaseModel, ConfigDict
 
-from aggregator.errors import AggregatorError, ConfigurationError, Outcome
+from aggregator.errors import AggregatorError, ConfigurationError, NotAvailableAtCarrier, Outcome
 from aggregator.flows import capabilities
 from aggregator.flows.authorization import AuthorizationAnswer, answer_authorization
 from aggregator.flows.changes import Change
@@ -44,8 +44,10 @@ from aggregator.models import (
     ServiceType,
 )
 from aggregator.overnight.canary import gate_batch
+from aggregator.planning import SearchBudget, routes_for, routing_of
 from aggregator.scrapers.framework import Capability, Manifest
 from aggregator.scrapers.registry import adapter_for
+from aggregator.scrapers.routing import Route, default_routes
 from aggregator.store import batches as store
 from aggregator.store.repository import Repository
 from aggregator.store.tables import AppointmentRow, BatchItemRow
@@ -86,6 +88,8 @@ ACCOUNT_PROBLEMS = frozenset({"credentials_rejected", "action_required", "mfa_ne
                               "credentials_missing"})
 # Errors that say the portal is down: they feed the circuit breaker.
 PORTAL_DOWN = frozenset({"portal_unavailable", "portal_maintenance"})
+# The account has no searches left today (aggregator/store/budgets.py): it leaves the run, nobody is at fault.
+DAILY_LIMIT = "daily_limit"
 
 ACTIONS = {
     "not_found": "Confirm member ID, date of birth and name against the insurance card, then re-run.",
@@ -110,7 +114,8 @@ class CheckJob(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     item_id: str
-    carrier: str
+    carrier: str  # the payer the appointment names
+    portal: str | None = None  # the portal the batch planned it on (None: the runner's routing decides)
     account_label: str | None = None
     eligibility: EligibilityQuery
     procedure_codes: tuple[str, ...] = ()
@@ -123,13 +128,15 @@ class CheckJob(BaseModel):
         return bool(self.procedure_codes) or self.service_type is not None
 
 
-def job_for(item: BatchItemRow, appointment: AppointmentRow, account_label: str | None) -> CheckJob:
+def job_for(item: BatchItemRow, appointment: AppointmentRow, account_label: str | None,
+            portal: str | None = None) -> CheckJob:
     query = EligibilityQuery(member_id=appointment.member_id, date_of_birth=appointment.patient_dob,
                              service_date=appointment.service_date, last_name=appointment.patient_last_name)
     codes = tuple(c for c in (appointment.procedure_codes or "").split(";") if c)
     service = ServiceType(appointment.service_type) if appointment.service_type else None
-    return CheckJob(item_id=item.id, carrier=appointment.carrier, account_label=account_label, eligibility=query,
-                    procedure_codes=codes, service_type=service, eligibility_lookup_id=item.eligibility_lookup_id)
+    return CheckJob(item_id=item.id, carrier=appointment.carrier, portal=portal, account_label=account_label,
+                    eligibility=query, procedure_codes=codes, service_type=service,
+                    eligibility_lookup_id=item.eligibility_lookup_id)
 
 
 @dataclass
@@ -158,16 +165,17 @@ async def run_job(runner: Runner, job: CheckJob,
     Only what the carrier's manifest declares is asked: a carrier whose portal shows no authorizations
     answers the visit from eligibility alone ("not available at this carrier" and the call-the-payer
     item, see `_without_authorizations`); one without eligibility ends the item before any login."""
-    manifest = adapter_for(job.carrier).manifest
-    if not capabilities.declares(manifest, Capability.ELIGIBILITY):
-        gap = capabilities.not_available(manifest, Capability.ELIGIBILITY)
+    try:
+        route = routes_for(runner.settings, Capability.ELIGIBILITY, job.carrier, job.eligibility, job.portal)[0]
+    except NotAvailableAtCarrier as gap:
         return JobOutcome(ItemState.NEEDS_HUMAN, gap.reason, gap.code, gap.call_the_payer)
+    manifest, portal = route.adapter.manifest, route.portal
     if job.eligibility_lookup_id:
         eligibility, changes = _stored_eligibility(runner, job.eligibility_lookup_id)
         lookup_id = job.eligibility_lookup_id
     else:
         result = await runner.eligibility(job.carrier, job.eligibility, source="batch",
-                                          account_label=job.account_label)
+                                          account_label=job.account_label, portal=portal)
         lookup_id = result.lookup_id
         if result.outcome is not Outcome.FOUND:
             return _unanswered(result)
@@ -182,7 +190,8 @@ async def run_job(runner: Runner, job: CheckJob,
     if not capabilities.declares(manifest, Capability.AUTHORIZATION):
         return _without_authorizations(outcome, job, eligibility, manifest)
     auth_query = AuthorizationQuery(member_id=job.eligibility.member_id, date_of_birth=job.eligibility.date_of_birth)
-    auths = await runner.authorizations(job.carrier, auth_query, source="batch", account_label=job.account_label)
+    auths = await runner.authorizations(job.carrier, auth_query, source="batch", account_label=job.account_label,
+                                        portal=portal)
     outcome.authorization_lookup_id = auths.lookup_id
     if auths.outcome is not Outcome.FOUND:
         unanswered = _unanswered(auths)
@@ -208,9 +217,9 @@ def _without_authorizations(outcome: JobOutcome, job: CheckJob, eligibility: Eli
     it cannot settle says "not available" with the call-the-payer item, which is also the item's action."""
     outcome.auth_answers = capabilities.visit_answers_without_authorizations(
         eligibility, manifest, service_date=job.eligibility.service_date, service_type=job.service_type,
-        procedure_codes=job.procedure_codes)
+        procedure_codes=job.procedure_codes, payer=job.carrier)
     if any(answer.status == "not_available" for answer in outcome.auth_answers):
-        gap = capabilities.not_available(manifest, Capability.AUTHORIZATION, job.service_type)
+        gap = capabilities.not_available(manifest, Capability.AUTHORIZATION, job.service_type, job.carrier)
         outcome.reason, outcome.reason_code, outcome.action = gap.reason, gap.code, gap.call_the_payer
     return _verified(outcome)
 
@@ -235,7 +244,7 @@ def _unanswered(result: LookupResult) -> JobOutcome:
         return JobOutcome(ItemState.NOT_FOUND, result.reason, code, ACTIONS["not_found"],
                           eligibility_lookup_id=result.lookup_id)
     if result.outcome is Outcome.RETRY_LATER:
-        return JobOutcome(None, result.reason, code)
+        return JobOutcome(None, result.reason, code, account_problem=code == DAILY_LIMIT)
     if result.outcome is Outcome.NEEDS_HUMAN:
         return JobOutcome(ItemState.NEEDS_HUMAN, result.reason, code,
                           ACTIONS.get(code or "", ACTIONS["needs_attention"]),
@@ -350,14 +359,16 @@ class _CarrierQueue:
         self.live_accounts = 0
         self.in_flight = 0  # taken and not yet finished or put back
 
-    def take(self, now: float) -> tuple[str | None, float | None]:
+    def take(self, now: float, may_take: Callable[[str], bool] = lambda _: True) -> tuple[str | None, float | None]:
         """(item, None) when one is ready; (None, seconds to wait); (None, None) when all is done.
+        `may_take`: the items this account may serve (routing may keep a payer to some accounts).
 
         Empty is not done while another account holds an item: it may come back (retry, or its
         account left the run), and someone must be there to take it."""
-        if not self.ready_at:
+        mine = {item_id: at for item_id, at in self.ready_at.items() if may_take(item_id)}
+        if not mine:
             return (None, None) if self.in_flight == 0 else (None, 0.1)
-        item_id, at = min(self.ready_at.items(), key=lambda kv: kv[1])
+        item_id, at = min(mine.items(), key=lambda kv: kv[1])
         if at > now:
             return None, at - now
         del self.ready_at[item_id]
@@ -394,6 +405,8 @@ class BatchRun:
         self._breakers: dict[str, CircuitBreaker] = {}
         self._appointments: dict[str, AppointmentRow] = {}
         self.held: dict[str, str] = {}  # carrier -> why its items are held (its canary failed)
+        self._routes: dict[str, Route] = {}  # item -> the portal (and accounts) the plan gave it
+        self.budget = SearchBudget(runner.settings, runner.repository, runner.clock)
 
     # --- whole run ----------------------------------------------------------------------------------
 
@@ -414,10 +427,8 @@ class BatchRun:
                      recovered=recovered, trigger=self.trigger)
             self._appointments = {a.id: a for a in store.appointments_on(self.repository, self.day)}
             self._deadline = time.monotonic() + self.options.deadline_seconds
-            by_carrier: dict[str, list[BatchItemRow]] = {}
-            for item in todo:
-                by_carrier.setdefault(item.carrier, []).append(item)
-            await asyncio.gather(*(self._carrier(slug, items) for slug, items in sorted(by_carrier.items())))
+            by_portal = self._plan(todo)
+            await asyncio.gather(*(self._carrier(slug, items) for slug, items in sorted(by_portal.items())))
             summary = self._summary(started)
             store.finish_run(self.repository, run.id, summary.as_json())
         log.info("batch_finished", **summary.as_json())
@@ -429,6 +440,73 @@ class BatchRun:
         logins = sum(self.runner.logins_performed(a.account_id) for a in self.runner.vault.accounts())
         return BatchSummary(self.day, self.run_id, counts, logins, time.monotonic() - started, self.deferred_until,
                             held=self.held)
+
+    # --- planning: which portal each item goes to, within the portals' daily search budgets -----------
+
+    def _plan(self, todo: list[BatchItemRow]) -> dict[str, list[BatchItemRow]]:
+        """Each item to the first portal of its payer (routing order) whose accounts in this run have the
+        searches it needs left today; an item no portal can take today ends `deferred: daily limit` with
+        when it can run, before any portal is asked. Work is grouped by portal: its accounts share it."""
+        by_portal: dict[str, list[BatchItemRow]] = {}
+        left: dict[str, int | None] = {}  # portal -> searches its usable accounts have left today (None: no cap)
+        usable: dict[str, list[PortalAccount]] = {}
+        frozen: dict[str, bool] = {}
+        routing = routing_of(self.runner.settings)
+        for item in todo:
+            try:
+                routes = routing.routes(item.carrier)
+            except ConfigurationError:
+                by_portal.setdefault(item.carrier, []).append(item)  # accounts_for_run says what is wrong
+                continue
+            chosen, full = None, None
+            for route in routes:
+                manifest = route.adapter.manifest
+                if route.portal not in usable:
+                    workers, unusable = accounts_for_run(self.runner.vault, route.portal)
+                    usable[route.portal] = workers if unusable is None else []
+                    frozen[route.portal] = unusable is not None and unusable.reason_code == "account_frozen"
+                    spare = self.budget.left(manifest, [a.account_id for a in workers]).values()
+                    left[route.portal] = None if None in spare else sum(n or 0 for n in spare)
+                if frozen[route.portal]:
+                    break  # a person must act on this portal's accounts: the payer's work does not move away
+                if not any(route.allows(a.label) for a in usable[route.portal]):
+                    continue  # the practice has no account here (for this payer)
+                need = self._searches_needed(item, manifest)
+                budget = left[route.portal]
+                if budget is not None and budget < need:
+                    full = full or manifest
+                    continue
+                chosen = route
+                if budget is not None:
+                    left[route.portal] = budget - need
+                break
+            if chosen is not None:
+                self._routes[item.id] = chosen
+                by_portal.setdefault(chosen.portal, []).append(item)
+            elif full is not None and not any(frozen.get(r.portal) for r in routes):
+                self._defer_for_daily_limit(item.id, full)
+            else:  # no account, or a frozen one: that portal's accounts_for_run gives the needs-human outcome
+                stop = next((r for r in routes if frozen.get(r.portal)), routes[0])
+                by_portal.setdefault(stop.portal, []).append(item)
+        return by_portal
+
+    def _searches_needed(self, item: BatchItemRow, manifest: Manifest) -> int:
+        appointment = self._appointments.get(item.appointment_id)
+        wants_authorization = appointment is not None and bool(appointment.procedure_codes or appointment.service_type)
+        return ((0 if item.eligibility_lookup_id else 1)
+                + (1 if wants_authorization and capabilities.declares(manifest, Capability.AUTHORIZATION) else 0))
+
+    def _defer_for_daily_limit(self, item_id: str, manifest: Manifest) -> None:
+        error = self.budget.spent(manifest)
+        until = self.budget.next_day(manifest)
+        store.update_item(self.repository, item_id, state=ItemState.DEFERRED.value, not_before=until,
+                          reason=error.reason, reason_code=DAILY_LIMIT, account_label=None)
+        self.deferred_until = max(filter(None, (self.deferred_until, until)))
+        log.info("item_deferred", item=item_id, error=DAILY_LIMIT)
+
+    def _may_serve(self, item_id: str, account_label: str) -> bool:
+        route = self._routes.get(item_id)
+        return route is None or route.allows(account_label)
 
     async def _carrier(self, slug: str, items: list[BatchItemRow]) -> None:
         workers, unusable = accounts_for_run(self.runner.vault, slug)
@@ -468,7 +546,7 @@ class BatchRun:
             if wait > 0:
                 await self._pause(wait)
                 continue
-            item_id, next_due = queue.take(time.monotonic())
+            item_id, next_due = queue.take(time.monotonic(), lambda item: self._may_serve(item, account_label))
             if item_id is None:
                 if next_due is None:
                     return
@@ -490,7 +568,10 @@ class BatchRun:
                 queue.put(item_id, time.monotonic())
                 queue.live_accounts -= 1
                 log.warning("account_left_batch", carrier=slug, account=account_label, error=outcome.reason_code)
-                if queue.live_accounts == 0:
+                if queue.live_accounts == 0 and outcome.reason_code == DAILY_LIMIT:
+                    for left in queue.drain():  # every account's searches are spent: tomorrow, not a failure
+                        self._defer_for_daily_limit(left, manifest)
+                elif queue.live_accounts == 0:
                     reason = f"no {manifest.display_name} portal account can log in: {outcome.reason}"
                     for left in queue.drain():
                         self._finish(left, JobOutcome(ItemState.NEEDS_HUMAN, reason, outcome.reason_code,
@@ -509,7 +590,8 @@ class BatchRun:
                                  account_label=account_label, started_at=store.utcnow(), not_before=None,
                                  attempts_delta=1)
         appointment = self._appointments[item.appointment_id]
-        job = job_for(item, appointment, account_label)
+        route = self._routes.get(item_id)
+        job = job_for(item, appointment, account_label, route.portal if route else None)
 
         def keep_eligibility(lookup_id: str, changes: list[Change]) -> None:
             store.update_item(self.repository, item_id, eligibility_lookup_id=lookup_id,
@@ -562,9 +644,13 @@ def accounts_for_run(vault: Vault, slug: str) -> tuple[list[PortalAccount], JobO
     when there is none, the outcome every item of the carrier gets (unknown carrier: a configuration error;
     every account frozen or none in the vault: needs a human, with what to do)."""
     try:
-        manifest = adapter_for(slug).manifest
+        # A payer with no portal of its own slug is reached through the first portal serving it (the queue
+        # dispatch groups by payer; the in-process run plans portals with the routing file first).
+        routes = default_routes(slug)
+        manifest = adapter_for(routes[0].portal if routes else slug).manifest
     except ConfigurationError as error:
         return [], JobOutcome(ItemState.NEEDS_HUMAN, error.reason, error.code, ACTIONS["configuration_error"])
+    slug = manifest.slug
     every = vault.accounts(slug)
     accounts = [a for a in every if not a.is_frozen]
     if not accounts:

@@ -6,6 +6,12 @@ appointment names none), in network: the copay, the coinsurance and the individu
 At a carrier whose portal shows no authorizations, the auth column says "not available at this carrier"
 and the row's action is the call-the-payer checklist item (docs/batch.md); every row lists the visit's
 call-the-payer items, from the carrier's manifest (capabilities it lacks, gaps it declares).
+
+`carrier` is the payer the appointment names; `portal` the portal that answered when it is not the payer's
+own site (a hub), read from the eligibility lookup: "Ridgeline Mutual via Crossway". An item the day's
+search budget could not take is `deferred` with reason code `daily_limit` and `not_before`, when it can run.
+Above the rows, `account_warnings` lists what portals told the practice's accounts (a password expiring):
+account and date only, never member data.
 """
 
 from __future__ import annotations
@@ -32,13 +38,17 @@ from aggregator.models import (
     TimePeriod,
 )
 from aggregator.scrapers.registry import adapter_for
+from aggregator.scrapers.routing import payer_name, portal_of
 from aggregator.store import batches as store
+from aggregator.store import budgets
 from aggregator.store.repository import Repository
 from aggregator.store.tables import AppointmentRow
 
 NOT_CHECKED = "not_checked"  # an appointment the batch has not reached (or was imported after it ran)
 VISIT_DEFAULT = ServiceType.OFFICE_VISIT
 PLAN_LEVEL = ServiceType.HEALTH_BENEFIT_PLAN_COVERAGE
+DAILY_LIMIT = "daily_limit"  # aggregator.overnight.batch.DAILY_LIMIT: no search of the day was left for it
+PASSWORD_EXPIRING = "password_expiring"  # aggregator.scrapers.framework.AccountNotice kind
 STATE_ORDER = ("needs_human", "failed", "not_found", "verified_with_changes", "verified", "deferred", "running",
                "pending", NOT_CHECKED)
 
@@ -69,10 +79,51 @@ class WorklistRow(BaseModel):
     eligibility_lookup_id: str | None = None
     authorization_lookup_id: str | None = None
     checked_at: datetime | None = None
+    # Added with payers and portals (appended: older readers of the JSON keep working).
+    payer_name: str | None = None  # the payer's display name ("Ridgeline Mutual")
+    portal: str | None = None  # the portal that answered, when not the payer's own site (e.g. "crossway")
+    portal_name: str | None = None
+    not_before: datetime | None = None  # a deferred item can run from then (daily limit, maintenance)
+
+    @property
+    def payer_via(self) -> str:
+        """"Ridgeline Mutual via Crossway"; the payer's name alone when its own site answered."""
+        return via(self.payer_name or self.carrier, self.portal_name)
+
+    @property
+    def daily_limit(self) -> bool:
+        return self.state == "deferred" and self.reason_code == DAILY_LIMIT
+
+    @property
+    def state_words(self) -> str:
+        """The state as staff read it: "deferred: daily limit" says why the item waits."""
+        return "deferred: daily limit" if self.daily_limit else self.state.replace("_", " ")
+
+
+def via(payer: str, portal: str | None) -> str:
+    return f"{payer} via {portal}" if portal else payer
+
+
+def portal_name(portal: str | None) -> str | None:
+    if portal is None:
+        return None
+    try:
+        return adapter_for(portal).manifest.display_name
+    except ConfigurationError:  # a portal since removed: its slug still says which
+        return portal
+
+
+def answered_by(repository: Repository, lookup_id: str | None) -> str | None:
+    """The portal that answered a lookup when not the payer's own site (None: its own site, or not asked)."""
+    if not lookup_id:
+        return None
+    lookup = repository.get_lookup(lookup_id)
+    return lookup.portal if lookup is not None else None
 
 
 def worklist(repository: Repository, day: date) -> list[WorklistRow]:
     items = {item.appointment_id: item for item in store.items_on(repository, day)}
+    names: dict[str, str] = {}  # payer -> display name: every manifest is read once per worklist, not per row
     rows: list[WorklistRow] = []
     for appointment in store.appointments_on(repository, day):
         item = items.get(appointment.id)
@@ -82,11 +133,16 @@ def worklist(repository: Repository, day: date) -> list[WorklistRow]:
             patient_name=f"{appointment.patient_last_name}, {appointment.patient_first_name}",
             patient_dob=appointment.patient_dob, carrier=appointment.carrier, member_id=appointment.member_id,
             state=item.state if item else NOT_CHECKED,
+            payer_name=names.get(appointment.carrier) or names.setdefault(appointment.carrier,
+                                                                          payer_name(appointment.carrier)),
         )
         answers: list[AuthorizationAnswer] = []
         if item is not None:
             row.reason, row.reason_code, row.action = item.reason, item.reason_code, item.action
             row.checked_at = store.aware(item.finished_at)
+            row.not_before = store.aware(item.not_before) if item.state == "deferred" else None
+            row.portal = answered_by(repository, item.eligibility_lookup_id)
+            row.portal_name = portal_name(row.portal)
             row.eligibility_lookup_id, row.authorization_lookup_id = item.eligibility_lookup_id, item.authorization_lookup_id
             row.changes = [c["message"] for c in json.loads(item.changes or "[]")]
             answers = _auth(row, item.auth_answer)
@@ -95,21 +151,23 @@ def worklist(repository: Repository, day: date) -> list[WorklistRow]:
                 if records and isinstance(records[0], EligibilityRecord):
                     service = ServiceType(appointment.service_type) if appointment.service_type else VISIT_DEFAULT
                     _cost_share(row, records[0], service)
-        row.call_the_payer = _calls(appointment, answers)
+        row.call_the_payer = _calls(appointment, answers, row.portal)
         rows.append(row)
     return rows
 
 
-def _calls(appointment: AppointmentRow, answers: list[AuthorizationAnswer]) -> list[str]:
+def _calls(appointment: AppointmentRow, answers: list[AuthorizationAnswer], portal: str | None) -> list[str]:
+    # What the portal that answered cannot show; not asked yet: the payer's first portal by default.
     try:
-        manifest = adapter_for(appointment.carrier).manifest
+        manifest = adapter_for(portal or portal_of(appointment.carrier)).manifest
     except ConfigurationError:  # an unknown carrier: its batch item says so
         return []
     service = ServiceType(appointment.service_type) if appointment.service_type else VISIT_DEFAULT
     prior_auth = bool(appointment.procedure_codes) or appointment.service_type is not None
     # Answers settled without the authorizations (e.g. "not required") need no call about them.
     unsettled = any(a.status == "not_available" for a in answers) if answers else None
-    return calls_for_visit(manifest, service=service, prior_auth=prior_auth, authorizations=unsettled)
+    return calls_for_visit(manifest, service=service, prior_auth=prior_auth, authorizations=unsettled,
+                           payer=appointment.carrier)
 
 
 def state_counts(rows: list[WorklistRow]) -> dict[str, int]:
@@ -155,9 +213,10 @@ def _cost_share(row: WorklistRow, record: EligibilityRecord, service: ServiceTyp
 
 # --- output -------------------------------------------------------------------------------------------
 
+# New columns go at the end: spreadsheets and scripts reading the older ones by position keep working.
 CSV_COLUMNS = ("appointment_id", "starts_at", "patient_name", "patient_dob", "carrier", "member_id", "state",
                "coverage", "plan", "copay", "coinsurance", "deductible_remaining", "auth", "changes", "reason",
-               "action", "call_the_payer")
+               "action", "call_the_payer", "portal", "not_before")
 
 
 # A spreadsheet evaluates a cell that starts with one of these (after any leading spaces) as a formula:
@@ -191,3 +250,36 @@ def as_csv(rows: list[WorklistRow]) -> str:
 
 def as_json(rows: list[WorklistRow]) -> str:
     return json.dumps([row.model_dump(mode="json") for row in rows], indent=2)
+
+
+# --- what portals told the practice's accounts -----------------------------------------------------------
+
+class AccountWarning(BaseModel):
+    """One portal account's notice (its password expires soon), as the worklist summary shows it."""
+
+    portal: str
+    portal_name: str
+    account_label: str
+    kind: str
+    message: str  # the portal's own words: about the account, never a member
+    due: date | None = None
+    line: str
+
+
+def account_warnings(repository: Repository, today: date) -> list[AccountWarning]:
+    """Every current notice, soonest due first, each with the line the worklist summary prints."""
+    warnings = []
+    for notice in budgets.notices(repository):
+        name = portal_name(notice.portal) or notice.portal
+        if notice.kind == PASSWORD_EXPIRING and notice.due is not None:
+            days = (notice.due - today).days
+            when = (f"expired on {notice.due}" if days < 0 else "expires today" if days == 0 else
+                    f"expires on {notice.due} (in {days} day{'s' if days != 1 else ''})")
+            line = (f"{name} account “{notice.account_label}”: password {when}; change it at the portal, then "
+                    f"store it (`aggregator vault update {notice.portal} {notice.account_label} --password` or "
+                    "the web admin's portal accounts page)")
+        else:
+            line = f"{name} account “{notice.account_label}”: {notice.message}"
+        warnings.append(AccountWarning(portal=notice.portal, portal_name=name, account_label=notice.account_label,
+                                       kind=notice.kind, message=notice.message, due=notice.due, line=line))
+    return warnings

@@ -126,8 +126,8 @@ class Repository:
             assert result.rowcount == 1, f"no lookup {lookup_id}"
             s.commit()
 
-    def set_lookup_account(self, lookup_id: str, account_label: str) -> None:
-        self._update_lookup(lookup_id, account_label=account_label)
+    def set_lookup_account(self, lookup_id: str, account_label: str, *, portal: str | None = None) -> None:
+        self._update_lookup(lookup_id, account_label=account_label, portal=portal)
 
     def set_lookup_changes(self, lookup_id: str, changes_json: str) -> None:
         self._update_lookup(lookup_id, changes=changes_json)

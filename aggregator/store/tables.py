@@ -16,7 +16,10 @@ class LookupRow(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=32)
     flow: str = Field(index=True, max_length=32)
-    carrier: str = Field(index=True, max_length=40)
+    carrier: str = Field(index=True, max_length=40)  # the payer asked about
+    # The portal that answered when not the payer's own site (a hub); None: the payer's own portal, or
+    # not chosen yet. Set with the account, once routing picked one.
+    portal: str | None = Field(default=None, max_length=40)
     account_label: str | None = Field(default=None, max_length=120)
     member_id: str | None = Field(default=None, index=True, max_length=80)
     date_of_birth: date | None = None
@@ -170,6 +173,35 @@ class CarrierBreakerRow(SQLModel, table=True):
     open_until: datetime | None = None
     probe_until: datetime | None = None  # a worker is probing the half-open portal until then
     updated_at: datetime
+
+
+class PortalSearchCountRow(SQLModel, table=True):
+    """Searches one portal account made on one day of the portal's calendar (aggregator/store/budgets.py):
+    a portal that caps searches per user per day is never asked beyond its cap, across restarts and workers."""
+
+    __tablename__ = "portal_search_counts"
+
+    account_id: str = Field(primary_key=True, max_length=32)  # the vault's account id
+    day: date = Field(primary_key=True)
+    portal: str = Field(max_length=40)
+    account_label: str = Field(max_length=120)
+    searches: int = 0
+    updated_at: datetime
+
+
+class AccountNoticeRow(SQLModel, table=True):
+    """The latest notice of one kind a portal gave one account (e.g. its password expires soon), for the
+    worklist summary and the web admin page; replaced by the next one, cleared when the portal stops."""
+
+    __tablename__ = "account_notices"
+
+    account_id: str = Field(primary_key=True, max_length=32)
+    kind: str = Field(primary_key=True, max_length=40)
+    portal: str = Field(max_length=40)
+    account_label: str = Field(max_length=120)
+    message: str = Field(max_length=500)
+    due: date | None = None
+    seen_at: datetime
 
 
 class WebLookupJobRow(SQLModel, table=True):

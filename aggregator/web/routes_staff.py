@@ -18,7 +18,7 @@ from aggregator.store import web as store
 from aggregator.store.tables import EvidenceRow
 from aggregator.web import access_log, views
 from aggregator.web.auth import ADMIN, AUDITOR, DESK, EVERYONE, Principal, context_of, form, page
-from aggregator.web.lookups import CHECKS, LookupJob, LookupRequest, declared_checks
+from aggregator.web.lookups import CHECKS, LookupJob, LookupRequest, declared_checks, manifest_of
 from aggregator.web.masking import rules_for
 
 if TYPE_CHECKING:
@@ -66,7 +66,17 @@ async def worklist_page(request: Request, principal: Annotated[Principal, Depend
     changed = [r for r in rows or [] if r.changes]
     return views.render(request, "worklist.html", day=day, rows=shown, counts=counts, state=state,
                         states=ITEM_STATES, changed=changed, available=rows is not None,
-                        total=len(rows or []))
+                        total=len(rows or []), warnings=account_warnings(request),
+                        zone=context_of(request).settings.timezone)
+
+
+def account_warnings(request: Request) -> list[Any]:
+    """What portals told the practice's accounts (a password expiring soon): portal, account and date only."""
+    try:
+        from aggregator.overnight.worklist import account_warnings as warnings_of
+    except ImportError:
+        return []
+    return list(warnings_of(context_of(request).repository, practice_today(request)))
 
 
 @router.get("/appointments/{appointment_id}")
@@ -112,10 +122,16 @@ async def rerun(request: Request, item_id: str, principal: Annotated[Principal, 
 # --- on-demand lookups -------------------------------------------------------------------------------------
 
 def carriers() -> list[tuple[str, str, list[str]]]:
-    """(slug, display name, the checks its manifest declares): the form offers only those for a carrier."""
-    from aggregator.scrapers.registry import all_adapters
+    """(payer slug, display name, the checks its portal's manifest declares): the form offers only those for a
+    payer. Payers, not portals: a hub serving several payers is reached by naming the payer."""
+    from aggregator.scrapers.routing import known_payers
 
-    return [(cls.manifest.slug, cls.manifest.display_name, declared_checks(cls.manifest)) for cls in all_adapters()]
+    found = []
+    for slug, entry in known_payers().items():
+        manifest = manifest_of(slug)
+        if manifest is not None:
+            found.append((slug, entry.display_name, declared_checks(manifest)))
+    return found
 
 
 @router.get("/lookups/new")

@@ -37,6 +37,7 @@ def install_filters(env: Environment) -> None:
     env.filters["label"] = label
     env.filters["short"] = lambda value, n=12: (value or "")[:n]
     env.globals["answer_kind"] = answer_kind
+    env.globals["payer_via"] = payer_via
 
 
 def money(value: Decimal | float | str | None) -> str:
@@ -64,6 +65,15 @@ def label(value: object) -> str:
     text = getattr(value, "label", None)
     code = getattr(value, "value", None)
     return f"{text} ({code})" if text and code is not None else str(value if value is not None else "")
+
+
+def payer_via(payer: str, portal: str | None = None) -> str:
+    """The payer's name, and the portal that answered when not the payer's own site: "Ridgeline Mutual via
+    Crossway" (a lookup row's `carrier` is the payer, its `portal` None for the payer's own site)."""
+    from aggregator.overnight.worklist import portal_name, via
+    from aggregator.scrapers.routing import payer_name
+
+    return via(payer_name(payer), portal_name(portal))
 
 
 def answer_kind(answer: object) -> str:

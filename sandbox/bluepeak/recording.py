@@ -52,7 +52,7 @@ def cases(dataset: Dataset) -> list[DeclaredCase]:
     family = next(s for s in samples if s.kind == "active_subscriber" and s.member and s.member.family_coverage)
     hmo = next(s for s in samples if s.member and s.kind in ("active_subscriber", "dependent")
                and data.plan_for(s.member).code == "BPH300")
-    changes = {meaning_change_for(data, s.query.member_id, "v2"): s for s in samples
+    changes = {meaning_change_for(data, s.query.required_member_id, "v2"): s for s in samples
                if s.kind in ("active_subscriber", "dependent")}
     holders = ground_truth.members_with_authorizations(dataset, CARRIER, minimum=2)
     empty = ground_truth.members_without_authorizations(dataset, CARRIER)[0]

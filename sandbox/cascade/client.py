@@ -39,7 +39,7 @@ class Portal:
         return self.client.post(path, data={"__VIEWSTATE": viewstate, **fields})
 
     def eligibility(self, q: EligibilityQuery) -> str:
-        return self.post("/Eligibility.aspx", self.client.get("/Eligibility.aspx").text, txtMemberId=q.member_id,
+        return self.post("/Eligibility.aspx", self.client.get("/Eligibility.aspx").text, txtMemberId=q.required_member_id,
                          txtDob=q.date_of_birth.strftime(US), txtLastName=q.last_name or "",
                          txtInquiryDate=q.service_date.strftime(US)).text
 

@@ -65,9 +65,9 @@ def _eligibility(dataset: Dataset) -> list[DeclaredCase]:
     found = [DeclaredCase("eligibility", s.kind, s.query, "answer", "eligibility-result", faults=V1)
              for s in ground_truth.sample_members(dataset, CARRIER, 7, kinds=kinds)]
     active = ground_truth.sample_members(dataset, CARRIER, 40, kinds=("active_subscriber",))
-    plain = next(s for s in active if meaning_change_for(data, s.query.member_id, "v2") is None)
-    tiers = next(s for s in active if meaning_change_for(data, s.query.member_id, "v2") == "tier_words")
-    hmo = next(s for s in active if _plan_code(data, s.query.member_id) == "CCH150")
+    plain = next(s for s in active if meaning_change_for(data, s.query.required_member_id, "v2") is None)
+    tiers = next(s for s in active if meaning_change_for(data, s.query.required_member_id, "v2") == "tier_words")
+    hmo = next(s for s in active if _plan_code(data, s.query.required_member_id) == "CCH150")
     return [
         *found,
         DeclaredCase("eligibility", "hmo_not_covered_out_of_network", hmo.query, "answer", "eligibility-result",

@@ -7,6 +7,9 @@
 
 Port 0 (the default) asks the OS for a free port. The hub's callback URL is registered with Crossway ID once
 both listen, so the authorization request's redirect_uri is `<hub_url>/oidc/callback`.
+
+`HUB` declares this folder a sandbox hub (`sandbox.carriers.hubs()`): `sandbox.server.start_sandbox` starts it
+beside the carrier portals, `aggregator sandbox up` serves it on base + 4 (the hub) and base + 5 (Crossway ID).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from types import TracebackType
 from typing import Self
@@ -22,9 +25,13 @@ from typing import Self
 import uvicorn
 from fastapi import FastAPI
 
-from sandbox.crossway.directory import Directory
+from sandbox.accounts import ProviderAccount
+from sandbox.carriers import HubProfile
+from sandbox.crossway.directory import HUB as HUB_SLUG
+from sandbox.crossway.directory import Directory, make_directory
 from sandbox.crossway.hub_state import HubState
 from sandbox.crossway.idp_state import IdpState
+from sandbox.crossway.payers import PAYERS, crossway_dataset
 from sandbox.crossway.world import Crossway, build_crossway
 from sandbox.dataset import DEFAULT_AS_OF, DEFAULT_SEED, Dataset, generate_dataset
 from sandbox.server import STARTUP_TIMEOUT_SECONDS, require_loopback
@@ -58,6 +65,14 @@ class CrosswayHandle:
     @property
     def dataset(self) -> Dataset:
         return self.world.dataset
+
+    def reset(self) -> None:
+        """Both apps, the shared settings and the hub's day back to the start (`POST /_sandbox/reset-all`)."""
+        self.world.reset()
+
+    def advance_totp_clock(self, *, to_offset: float) -> float:
+        """Crossway ID's TOTP clock (the tests' shared TotpClock moves it with the carrier portals')."""
+        return self.idp.advance_totp_clock(to_offset=to_offset)
 
     def stop(self) -> None:
         for server, _ in self._running:
@@ -107,3 +122,18 @@ def _serve(handle: CrosswayHandle, app: FastAPI, host: str, port: int, name: str
     bound = server.servers[0].sockets[0].getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{bound}"
+
+
+def vault_accounts(dataset: Dataset) -> tuple[ProviderAccount, ...]:
+    """The hub's accounts for the vault (carrier "crossway", label = role), each acting for organization 1 (the
+    sandbox practice: the dataset provider's tax id) and its group NPI, which every account belongs to."""
+    directory = make_directory(dataset, tuple(p.slug for p in PAYERS))
+    practice = directory.organizations[0]
+    group_npi = practice.providers[0].npi
+    return tuple(replace(a.vault_account(), tax_id=practice.tax_id, npi=group_npi) for a in directory.accounts)
+
+
+HUB = HubProfile(slug=HUB_SLUG, display_name="Crossway", port_offset=4, idp_port_offset=5,
+                 payers=tuple(p.slug for p in PAYERS), payer_names={p.slug: p.display_name for p in PAYERS},
+                 start=start_crossway, accounts=vault_accounts,
+                 data=crossway_dataset)

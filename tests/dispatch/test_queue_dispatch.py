@@ -165,6 +165,28 @@ async def test_workers_retry_hand_over_and_never_check_a_finished_item_again(set
     assert len(runner.calls) == calls
 
 
+async def test_an_account_whose_daily_searches_are_spent_defers_its_item_to_the_portals_next_day(
+        settings, repository, vault):
+    add_appointments(repository, MEMBERS[:1])
+    runner = ScriptedRunner(settings, repository, vault, Scripted(default="daily_limit"))
+    await _enqueue(settings, repository, vault)
+    await run_worker(settings, concurrency=1, wait=False, runner=runner, batch_options=FAST)
+    item = store.items_on(repository, DAY)[0]
+    # Not a failure and not an attempt: deferred to the portal's next midnight (New York) on its account.
+    next_day = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)
+    assert (item.state, item.reason_code, item.attempts) == ("deferred", "daily_limit", 0)
+    assert store.aware(item.not_before) == next_day and item.reason.startswith("deferred: daily limit")
+    [(status, scheduled_at)] = [(j[-2], j[-1]) for j in _jobs_with_schedule(settings)]
+    assert status == "todo" and scheduled_at > datetime.now(UTC) + timedelta(hours=1)
+    assert len(runner.calls) == 1
+
+
+def _jobs_with_schedule(settings) -> list[tuple]:  # type: ignore[no-untyped-def]
+    with psycopg.connect(queue_conninfo(settings)) as connection:
+        return connection.execute(f"SELECT id, status, scheduled_at FROM procrastinate_jobs WHERE task_name = "
+                                  f"'{CHECK_ITEM_TASK}' ORDER BY id").fetchall()
+
+
 def test_the_circuit_breaker_is_shared_through_the_database(repository):
     rule = breakers.BreakerRule(threshold=2, cooldown_seconds=0.2, max_cooldown_seconds=0.3)
     assert breakers.wait_seconds(repository, "ridgeline", rule) == 0

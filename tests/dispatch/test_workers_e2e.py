@@ -25,16 +25,27 @@ from sqlmodel import select
 
 from aggregator.overnight.appointments import import_appointments
 from aggregator.overnight.batch import ItemState
-from aggregator.scrapers.registry import all_adapters
+from aggregator.scrapers.registry import adapter_for, all_adapters
 from aggregator.settings import Settings
 from aggregator.store import Repository
 from aggregator.store import batches as store
 from aggregator.store.tables import LookupRow
+from sandbox.accounts import portal_accounts
 from sandbox.appointments import appointment_list, write_csv
 from tests.e2e.test_batch_e2e import DAY, check_against_ground_truth
 
-# 3 carriers x the sandbox's 2 accounts each: the first three the registry finds (any three will do)
-CARRIERS = tuple(adapter.manifest.slug for adapter in all_adapters())[:3]
+# 3 portals x the sandbox's 2 accounts each: the first three the registry finds (any three will do). An
+# appointment names a payer: a carrier's own site is its own payer's, a hub books a payer only it serves.
+PORTALS = tuple(adapter.manifest.slug for adapter in all_adapters())[:3]
+
+
+def _payer_of(portal: str) -> str:
+    served = [p.slug for p in adapter_for(portal).manifest.served_payers()]
+    others = {p.slug for a in all_adapters() if a.manifest.slug != portal for p in a.manifest.served_payers()}
+    return next((p for p in served if p not in others), served[0])
+
+
+CARRIERS = tuple(_payer_of(portal) for portal in PORTALS)  # the payers the day's appointments name
 APPOINTMENTS = 60
 WORKERS = 3
 STALLED_SECONDS = 8.0  # heartbeat every second; 8 s of silence (not 2) so a busy CI machine never looks dead
@@ -81,7 +92,7 @@ async def test_three_workers_six_accounts_one_killed(postgres_url, settings, san
     rows = appointment_list(sandbox.dataset, DAY, APPOINTMENTS, carriers=CARRIERS)
     report = import_appointments(repository, write_csv(rows, tmp_path / "appointments.csv"))
     assert report.problems == [] and report.added == APPOINTMENTS
-    accounts = [a for a in vault.accounts() if a.carrier in CARRIERS]
+    accounts = [a for a in vault.accounts() if a.carrier in PORTALS]  # a vault account's carrier is its portal
     assert len(accounts) == 6
     env = _env(settings, postgres_url, sandbox)
 
@@ -176,13 +187,16 @@ async def test_three_workers_six_accounts_one_killed(postgres_url, settings, san
         spans.sort()
         assert all(b[0] >= a[1] for a, b in zip(spans, spans[1:], strict=False))
 
-    # The portals' own view: one session per account at every moment, one login per account, none frozen.
-    for slug in CARRIERS:
-        stats = portals[slug].stats()
+    # The portals' own view: one session per account at every moment, one login per account, none frozen. A
+    # hub's sessions are the hub's, its logins (password sign-ins) its identity provider's.
+    for slug in PORTALS:
+        hub = sandbox.hubs.get(slug)
+        stats = (hub.hub if hub else portals[slug]).stats()
+        logins = hub.idp.stats() if hub else stats
         assert _sessions_overlap(stats["requests"]) == []
         for account in vault.accounts(slug):
-            username = next(a.username for a in portals[slug].data.accounts if a.label == account.label)
-            counters = stats["accounts"][username]
+            username = next(a.username for a in portal_accounts(sandbox.dataset, slug) if a.label == account.label)
+            counters = logins["accounts"][username]
             assert counters["successful_logins"] == 1, (slug, account.label, counters)
             assert counters["sessions_ended_by_new_login"] == 0
             assert not account.is_frozen

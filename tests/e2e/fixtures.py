@@ -45,12 +45,15 @@ def sandbox() -> Iterator[SandboxHandle]:
 
 @pytest.fixture
 def portals(sandbox: SandboxHandle) -> Iterator[dict[str, PortalState]]:
-    """Every portal's state (faults, counters, request log), reset before and after the test."""
+    """Every portal's state (faults, counters, request log), reset before and after the test; the hubs
+    (`sandbox.hubs`, not PortalStates) too: both of their apps, their settings and their day (reset-all)."""
     for state in sandbox.states.values():
         state.reset()
+    sandbox.reset_hubs()
     yield sandbox.states
     for state in sandbox.states.values():
         state.reset()
+    sandbox.reset_hubs()
 
 
 @pytest.fixture
@@ -59,10 +62,11 @@ def portal(portals: dict[str, PortalState]) -> PortalState:
 
 
 @pytest.fixture
-def totp_clock(portals: dict[str, PortalState]) -> TotpClock:
+def totp_clock(portals: dict[str, PortalState], sandbox: SandboxHandle) -> TotpClock:
     """This test's TOTP clock, shared by its runners and the portals: a runner that must wait for the next
-    30-second step jumps there instead (tests/e2e/totp_clock.py). Runners in other processes keep real time."""
-    return TotpClock(portals.values())
+    30-second step jumps there instead (tests/e2e/totp_clock.py). Runners in other processes keep real time.
+    A hub's identity provider checks the codes there, so its clock moves too (`advance_totp_clock`)."""
+    return TotpClock([*portals.values(), *sandbox.hubs.values()])
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +88,7 @@ def vault(settings: Settings, sandbox: SandboxHandle) -> Vault:
     key = MasterKey.generate()
     key.write_key_file(settings.resolved_data_dir / "vault.key")
     vault = Vault.create(settings.resolved_vault_path, key)
-    vault.upsert_accounts(vault_inputs(sandbox.dataset, list(sandbox.states)))
+    vault.upsert_accounts(vault_inputs(sandbox.dataset, list(sandbox.urls)))  # the hubs' accounts too
     return vault
 
 
@@ -123,3 +127,30 @@ def make_runner(settings: Settings, vault: Vault, browser_pool: BrowserPool, san
 def account_stats(portal: PortalState, label: str) -> dict:
     username = next(a.username for a in portal.data.accounts if a.label == label)
     return portal.stats()["accounts"][username]
+
+
+def login_attempts(sandbox: SandboxHandle, portal: str) -> int:
+    """Password sign-ins the portal saw (a hub: at its identity provider), over every account."""
+    stats = sandbox.hubs[portal].idp.stats() if portal in sandbox.hubs else sandbox.states[portal].stats()
+    return sum(s["login_attempts"] for s in stats["accounts"].values())
+
+
+def account_labels(sandbox: SandboxHandle, portal: str) -> set[str]:
+    """The vault labels of the portal's sandbox accounts (a carrier's or a hub's)."""
+    from sandbox.accounts import portal_accounts
+
+    return {a.label for a in portal_accounts(sandbox.dataset, portal)}
+
+
+@pytest.fixture
+def hub_appointments(sandbox: SandboxHandle) -> Callable[..., list[tuple[dict, object]]]:
+    """`hub_appointments(count, day)`: `count` appointment rows (sandbox.appointments.hub_day: the payers only a hub
+    serves, e.g. 400 for the daily-limit batch) each with its ground-truth eligibility answer."""
+    from sandbox.appointments import hub_day
+    from sandbox.batch_truth import expected_eligibility
+
+    def make(count: int, day: object, payers: tuple[str, ...] | None = None) -> list[tuple[dict, object]]:
+        rows = hub_day(sandbox.dataset, day, count, payers)  # type: ignore[arg-type]
+        return [(row, expected_eligibility(sandbox.dataset, row)) for row in rows]
+
+    return make

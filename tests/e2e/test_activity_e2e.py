@@ -2,8 +2,9 @@
 portals, real Chromium, answers vs the sandbox's ground truth field by field (provenance aside).
 
 A new carrier is covered by being registered; a carrier whose manifest lacks the capability (or a claim
-search mode) is skipped for it, by its manifest. Each carrier's own, larger activity tests (every status,
-every results page, its layouts) live in tests/carriers/<slug>/.
+search mode) is skipped for it, by its manifest. A hub is asked for every payer it serves
+(`manifest.served_payers()`), against that payer's data as the hub shows it. Each carrier's own, larger
+activity tests (every status, every results page, its layouts) live in tests/carriers/<slug>/.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from aggregator.models import AuthorizationQuery, ClaimQuery, MemberNotFound, Re
 from aggregator.scrapers.framework import Capability, CarrierAdapter
 from aggregator.scrapers.framework.manifest import SearchMode
 from sandbox import ground_truth
-from tests.carrier_params import every_carrier
+from tests.carrier_params import every_carrier, every_payer
+from tests.e2e.fixtures import login_attempts
 
 
 def _expected(truth, carrier: str, query):  # type: ignore[no-untyped-def]
@@ -52,25 +54,26 @@ async def test_every_carrier_answers_authorizations_as_ground_truth(
     assert _logins(state) == 1
 
 
-@pytest.mark.parametrize("adapter", every_carrier(Capability.CLAIM_STATUS))
+@pytest.mark.parametrize(("adapter", "payer"), every_payer(Capability.CLAIM_STATUS))
 async def test_every_carrier_answers_claims_as_ground_truth(
-        adapter: type[CarrierAdapter], make_runner, sandbox, portals) -> None:
+        adapter: type[CarrierAdapter], payer: str, make_runner, sandbox, portals) -> None:
     slug, modes = adapter.manifest.slug, adapter.manifest.search_modes
-    state = portals[slug]
-    data = sandbox.dataset.carrier(slug)
+    # The data the portal renders now: a carrier portal's state, or the hub's (its copy of each payer's data).
+    state = sandbox.hubs[slug].hub if slug in sandbox.hubs else portals[slug]
+    data = state.current_dataset().carrier(payer)
     queries: list[ClaimQuery] = []
     if SearchMode.CLAIMS_BY_MEMBER_AND_DATES in modes:
         some = [m for m in data.members.values() if 1 <= len(data.claims_for(m.member_id)) <= 3][:2]
         none = [m for m in data.members.values() if not data.claims_for(m.member_id)][:1]
-        queries += [ground_truth.member_claims_query(state, slug, m.member_id) for m in some + none]
+        queries += [ground_truth.member_claims_query(state, payer, m.member_id) for m in some + none]
     if SearchMode.CLAIMS_BY_NUMBER in modes:
-        by_category = ground_truth.claims_by_category(state, slug)
+        by_category = ground_truth.claims_by_category(state, payer)
         queries += [ClaimQuery(claim_number=claims[0].claim_number) for claims in list(by_category.values())[:3]]
     assert queries, f"{slug} declares claim status but no claim search mode its manifest lists"
     async with make_runner() as runner:
-        results = [await runner.claims(slug, q) for q in queries]
+        results = [await runner.claims(payer, q, portal=slug) for q in queries]
     for query, result in zip(queries, results, strict=True):
-        expected = _expected(ground_truth.claims(state, slug, query), slug, query)
+        expected = _expected(ground_truth.claims(state, payer, query), payer, query)
         assert result.answer is not None, (result.outcome, result.reason)
         assert result.answer.without_provenance() == expected
-    assert _logins(state) == 1
+    assert login_attempts(sandbox, slug) == 1

@@ -2,7 +2,8 @@
 
 Every registered carrier whose manifest declares eligibility answers one member of every kind exactly as
 the sandbox's ground truth says (a new carrier is covered by being registered; one without the capability
-is skipped, by its manifest). The portal's states (maintenance, the manifest's window, server errors) are
+is skipped, by its manifest); a hub answers so for every payer it serves (`manifest.served_payers()`), from
+that payer's ground truth. The portal's states (maintenance, the manifest's window, server errors) are
 the runner's business and use the example portal (`portal`); each carrier's own eligibility tests, with its
 layouts and changes of meaning, live in tests/carriers/<slug>/.
 """
@@ -18,24 +19,25 @@ from aggregator.evidence import SnapshotFiles, sha256_hex
 from aggregator.models import EligibilityRecord, MemberNotFound
 from aggregator.scrapers.framework import Capability, CarrierAdapter
 from aggregator.scrapers.registry import adapter_for
+from sandbox.carriers import payer_source
 from sandbox.ground_truth import eligibility, sample_members
-from tests.carrier_params import every_carrier
-from tests.e2e.fixtures import EXAMPLE_CARRIER, account_stats
+from tests.carrier_params import every_payer
+from tests.e2e.fixtures import EXAMPLE_CARRIER, account_labels, account_stats, login_attempts
 
 KINDS = ("active_subscriber", "dependent", "termed", "future", "not_found", "wrong_dob", "wrong_last_name")
 
 
-@pytest.mark.parametrize("adapter", every_carrier(Capability.ELIGIBILITY))
+@pytest.mark.parametrize(("adapter", "payer"), every_payer(Capability.ELIGIBILITY))
 async def test_every_carrier_answers_one_member_of_every_kind_as_ground_truth(
-        adapter: type[CarrierAdapter], make_runner, sandbox, portals, settings) -> None:
+        adapter: type[CarrierAdapter], payer: str, make_runner, sandbox, portals, settings) -> None:
     slug = adapter.manifest.slug
-    assert slug in sandbox.states, f"{slug} has an adapter but no sandbox portal (sandbox/{slug}/)"
-    samples = sample_members(sandbox.dataset, slug, len(KINDS), kinds=KINDS)
+    assert slug in sandbox.urls, f"{slug} has an adapter but no sandbox portal (sandbox/{slug}/)"
+    samples = sample_members(payer_source(sandbox.dataset, payer), payer, len(KINDS), kinds=KINDS)
     async with make_runner() as runner:
-        results = [await runner.eligibility(slug, s.query) for s in samples]
+        results = [await runner.eligibility(payer, s.query, portal=slug) for s in samples]
 
     files = SnapshotFiles(settings.resolved_snapshots_dir)
-    labels = {a.label for a in sandbox.dataset.carrier(slug).accounts}
+    labels = account_labels(sandbox, slug)
     for sample, result in zip(samples, results, strict=True):
         stored = runner.repository.records_for_lookup(result.lookup_id)
         assert len(stored) == 1, (sample.kind, result.outcome, result.reason)
@@ -45,14 +47,15 @@ async def test_every_carrier_answers_one_member_of_every_kind_as_ground_truth(
         if isinstance(sample.expected, MemberNotFound):
             assert result.reason_code == sample.expected.reject_reason.value
         provenance = stored[0].provenance
-        assert provenance and provenance.carrier == slug and provenance.portal_account in labels
+        assert provenance and provenance.carrier == payer and provenance.portal_account in labels
+        assert provenance.portal == (None if payer == slug else slug)  # read on a hub: it says which
         evidence = {e.id: e for e in result.evidence}
         assert provenance.evidence_ids and set(provenance.evidence_ids) <= set(evidence)
         for evidence_id in provenance.evidence_ids:
             row = evidence[evidence_id]
             assert sha256_hex(files.path(row.screenshot_path).read_bytes()) == row.screenshot_sha256
             assert sha256_hex(files.path(row.html_path).read_bytes()) == row.html_sha256
-    assert sum(s["login_attempts"] for s in portals[slug].stats()["accounts"].values()) == 1
+    assert login_attempts(sandbox, slug) == 1
 
 
 async def test_maintenance_page_means_retry_later_not_needs_attention(make_runner, sandbox, portal):

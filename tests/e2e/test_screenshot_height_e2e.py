@@ -21,7 +21,7 @@ from aggregator.models import AuthorizationQuery
 from aggregator.scrapers.framework import Capability, CarrierAdapter
 from sandbox import ground_truth
 from sandbox.ground_truth import sample_members
-from tests.carrier_params import every_carrier
+from tests.carrier_params import every_payer
 
 KINDS = ("active_subscriber", "not_found")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -53,10 +53,11 @@ def png_size(data: bytes) -> tuple[int, int]:
     return width, height
 
 
-@pytest.mark.parametrize("adapter", every_carrier())
+@pytest.mark.parametrize(("adapter", "payer"), every_payer())  # a hub: each payer's pages (layouts) of its own
 async def test_every_stored_screenshot_shows_the_full_height_of_its_page(
-        adapter: type[CarrierAdapter], make_runner, sandbox, portals, settings, monkeypatch) -> None:
+        adapter: type[CarrierAdapter], payer: str, make_runner, sandbox, portals, settings, monkeypatch) -> None:
     slug = adapter.manifest.slug
+    state = sandbox.hubs[slug].hub if slug in sandbox.hubs else portals[slug]  # the data the portal shows now
     measured: dict[str, int] = {}
     capture = PortalSession.capture
 
@@ -70,15 +71,15 @@ async def test_every_stored_screenshot_shows_the_full_height_of_its_page(
     capabilities = adapter.manifest.capabilities
     async with make_runner() as runner:
         if Capability.ELIGIBILITY in capabilities:
-            for sample in sample_members(sandbox.dataset, slug, len(KINDS), kinds=KINDS):
-                await runner.eligibility(slug, sample.query)
+            for sample in sample_members(state, payer, len(KINDS), kinds=KINDS):
+                await runner.eligibility(payer, sample.query, portal=slug)
         if Capability.AUTHORIZATION in capabilities:
-            holder = ground_truth.members_with_authorizations(portals[slug], slug)[0]
-            await runner.authorizations(slug, AuthorizationQuery(member_id=holder.member_id,
-                                                                 date_of_birth=holder.date_of_birth))
+            holder = ground_truth.members_with_authorizations(state, payer)[0]
+            await runner.authorizations(payer, AuthorizationQuery(member_id=holder.member_id,
+                                                                  date_of_birth=holder.date_of_birth), portal=slug)
         if Capability.CLAIM_STATUS in capabilities:
-            member = ground_truth.members_with_many_claims(portals[slug], slug, minimum=1)[-1]  # fewest claims
-            await runner.claims(slug, ground_truth.member_claims_query(portals[slug], slug, member.member_id))
+            member = ground_truth.members_with_many_claims(state, payer, minimum=1)[-1]  # fewest claims
+            await runner.claims(payer, ground_truth.member_claims_query(state, payer, member.member_id), portal=slug)
         rows = list(runner.repository.evidence_chain())
 
     files = SnapshotFiles(settings.resolved_snapshots_dir)

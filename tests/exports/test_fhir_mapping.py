@@ -26,13 +26,17 @@ from aggregator.models import (
     ServiceType,
 )
 from aggregator.models.codes import ClaimStatusCategory
-from aggregator.scrapers.registry import all_adapters
+from aggregator.scrapers.framework import Capability
 from aggregator.store.tables import AppointmentRow, BatchItemRow, EvidenceRow
 from sandbox import ground_truth
+from sandbox.carriers import payer_source
+from tests.carrier_params import payers, portal_payers
 from tests.exports import fhir_truth
 from tests.web.conftest import dataset
 
-CARRIERS = tuple(adapter.manifest.slug for adapter in all_adapters())  # every carrier, discovered
+# Every payer some registered portal serves (a carrier's own site, or a hub's payers), discovered; its records
+# come from that payer's ground truth (a hub's payers: the hub's data).
+CARRIERS = tuple(payers())
 KINDS = ("active_subscriber", "dependent", "termed", "future", "not_found", "wrong_dob")
 FETCHED = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
 
@@ -54,16 +58,19 @@ def stored(lookup_id: str, answer, n: int) -> StoredAnswer:  # type: ignore[no-u
 
 
 def truth_day() -> tuple[DayAnswers, dict[str, object]]:
-    data = dataset()
+    base = dataset()
     answers: list[StoredAnswer] = []
     truth: dict[str, object] = {}
     n = 0
+    with_authorizations = {payer for _, payer in portal_payers(Capability.AUTHORIZATION)}
     for carrier in CARRIERS:
+        data = payer_source(base, carrier)
         for sample in ground_truth.sample_members(data, carrier, len(KINDS), kinds=KINDS):
             n += 1
             answers.append(stored(f"elig-{n}", sample.expected, n))
             truth[f"elig-{n}"] = sample.expected
-        for member in ground_truth.members_with_authorizations(data, carrier)[:3]:
+        # Authorizations only of payers some portal can look them up at (a record no portal gives is not tested).
+        for member in ground_truth.members_with_authorizations(data, carrier)[:3 if carrier in with_authorizations else 0]:
             found = ground_truth.authorizations(data, carrier, member.member_id, member.date_of_birth)
             assert isinstance(found, AuthorizationList)
             n += 1

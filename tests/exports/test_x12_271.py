@@ -21,6 +21,7 @@ from aggregator.exports.x12_271 import eligibility_271
 from aggregator.models import EligibilityQuery, EligibilityRecord
 from aggregator.scrapers.registry import adapter_for
 from sandbox import ground_truth
+from sandbox.carriers import payer_source
 from sandbox.recorded_cases import CARRIERS, recording_dataset
 
 ROOT = Path(__file__).parents[1] / "recorded_pages"
@@ -52,6 +53,16 @@ def yyyymmdd(iso: str) -> str:
     return iso.replace("-", "")
 
 
+def truth_of(carrier: str, expected: dict[str, Any]) -> tuple[str, EligibilityQuery]:
+    """(payer, the member id query ground truth answers) of a recorded case. The payer and the member are the
+    expected file's (itself ground truth, tests/test_recorded_ground_truth.py), never the parser's: a carrier's
+    own page is its own payer's, a hub's page one of the payers it serves; a name search names its member there."""
+    query = EligibilityQuery.model_validate(expected["query"])
+    payer = expected["record"].get("carrier") or carrier
+    member_id = query.member_id or expected["record"].get("member", {}).get("member_id")
+    return payer, query.model_copy(update={"member_id": member_id})
+
+
 def extracted_cases() -> list[tuple[str, str, EligibilityQuery, EligibilityRecord]]:
     """Every recorded eligibility page a correct adapter reads a record from, parsed by its carrier's parser."""
     cases = []
@@ -65,17 +76,25 @@ def extracted_cases() -> list[tuple[str, str, EligibilityQuery, EligibilityRecor
             answer = adapter_for(carrier).parse_answer("eligibility", page.read_text(encoding="utf-8"), query)
             assert isinstance(answer, EligibilityRecord), page
             cases.append((carrier, page.stem, query, answer))
+            PAYER_QUERIES[(carrier, page.stem)] = truth_of(carrier, expected)
     return cases
 
 
+PAYER_QUERIES: dict[tuple[str, str], tuple[str, EligibilityQuery]] = {}  # (carrier, page) -> (payer, query)
 CASES = extracted_cases()
 
 
-def expected_271(carrier: str, query: EligibilityQuery) -> dict[str, Any]:
-    """What the 271 must say about this member on this date, from the recording's dataset."""
-    dataset = recording_dataset(carrier)
-    data = dataset.carrier(carrier)
-    member = data.member(query.member_id)
+def truth_source(carrier: str, page: str) -> tuple[Any, str, EligibilityQuery]:
+    """(the payer's data in the recording's dataset, the payer, the member id query) of a recorded page."""
+    payer, query = PAYER_QUERIES[(carrier, page)]
+    return payer_source(recording_dataset(carrier), payer), payer, query
+
+
+def expected_271(carrier: str, page: str) -> dict[str, Any]:
+    """What the 271 must say about this member on this date, from the recording's dataset (the payer's data)."""
+    dataset, payer, query = truth_source(carrier, page)
+    data = dataset.carrier(payer)
+    member = data.member(query.required_member_id)
     assert member is not None
     plan, group = data.plan_for(member), data.group_for(member)
     active = member.covered_on(query.service_date)
@@ -91,7 +110,7 @@ def expected_271(carrier: str, query: EligibilityQuery) -> dict[str, Any]:
     if member.termination_date:
         dates["eligibilityEnd"] = member.termination_date.strftime("%Y%m%d")
     dates["service"] = query.service_date.strftime("%Y%m%d")
-    truth = ground_truth.eligibility(dataset, carrier, query)
+    truth = ground_truth.eligibility(dataset, payer, query)
     assert isinstance(truth, EligibilityRecord)
     benefits = [{"code": status, "name": EB01[status], "serviceTypeCodes": ["30"],
                  "serviceTypes": [SERVICE_TYPES["30"]], "insuranceTypeCode": plan.insurance_type.value,
@@ -142,7 +161,7 @@ def fields(value: Any, path: str = "") -> dict[str, Any]:
 
 
 def test_the_recorded_pages_hold_twenty_members_of_every_carrier_in_every_shape() -> None:
-    members = {(carrier, query.member_id) for carrier, _, query, _ in CASES}
+    members = {(carrier, PAYER_QUERIES[(carrier, page)][1].member_id) for carrier, page, _, _ in CASES}
     assert len(members) >= 20
     assert {carrier for carrier, _ in members} == set(CARRIERS)
     records = [record for *_, record in CASES]
@@ -159,13 +178,14 @@ def test_the_recorded_pages_hold_twenty_members_of_every_carrier_in_every_shape(
 def test_the_271_json_of_an_extracted_record_equals_ground_truth_field_by_field(
         carrier: str, page: str, query: EligibilityQuery, record: EligibilityRecord) -> None:
     produced = json.loads(json.dumps(eligibility_271(record)))  # what a consumer reads back
-    expected = expected_271(carrier, query)
+    expected = expected_271(carrier, page)
     got, want = fields(produced), fields(expected)
     differing = sorted(p for p in got.keys() | want.keys() if got.get(p, "<absent>") != want.get(p, "<absent>"))
     assert not differing, {p: (got.get(p, "<absent>"), want.get(p, "<absent>")) for p in differing[:10]}
     assert produced == expected  # and the same order of entries
     benefit_entries = produced["benefitsInformation"][1:]
-    assert len(benefit_entries) == len(ground_truth.eligibility(recording_dataset(carrier), carrier, query).benefits)
+    dataset, payer, member_query = truth_source(carrier, page)
+    assert len(benefit_entries) == len(ground_truth.eligibility(dataset, payer, member_query).benefits)
 
 
 def test_the_json_is_deterministic_and_json_safe() -> None:
@@ -195,7 +215,11 @@ def not_found_cases() -> list[tuple[str, str, EligibilityQuery, Any]]:
                 page = expected_path.with_name(expected_path.name.replace(".expected.json", ".html"))
                 answer = adapter_for(carrier).parse_answer("eligibility", page.read_text(encoding="utf-8"), query)
                 cases.append((carrier, page.stem, query, answer))
+                NOT_FOUND_PAYERS[(carrier, page.stem)] = expected["record"].get("carrier") or carrier
     return cases
+
+
+NOT_FOUND_PAYERS: dict[tuple[str, str], str] = {}  # (carrier, page) -> the payer the not-found answer is for
 
 
 @pytest.mark.parametrize(("carrier", "page", "query", "answer"), not_found_cases(),
@@ -204,7 +228,8 @@ def test_a_member_not_found_is_the_271s_aaa_rejection_with_the_ground_truth_reas
         carrier: str, page: str, query: EligibilityQuery, answer: Any) -> None:
     from aggregator.exports.x12_271 import not_found_271
 
-    truth = ground_truth.eligibility(recording_dataset(carrier), carrier, query)
+    payer = NOT_FOUND_PAYERS[(carrier, page)]
+    truth = ground_truth.eligibility(payer_source(recording_dataset(carrier), payer), payer, query)
     assert not isinstance(truth, EligibilityRecord)
     reasons = {"75": "Subscriber/Insured Not Found", "71": "Patient Birth Date Does Not Match That for the Patient "
                "on the Database", "73": "Invalid/Missing Subscriber/Insured Name"}

@@ -109,3 +109,45 @@ def test_a_carrier_without_eligibility_ends_needs_human_before_any_lookup(monkey
     assert _problems(monkeypatch, dataset, visit, manifest, right) == []
     looked_up = _item([], gap=gap, state="needs_human")
     assert "a portal lookup was made" in _problems(monkeypatch, dataset, visit, manifest, looked_up)[0]
+
+
+# --- a payer only a hub serves: the hub's manifest, the hub's data ---------------------------------------
+
+def test_a_hub_payers_item_is_checked_with_the_hubs_manifest_and_the_hubs_ground_truth(dataset):
+    from sandbox.carriers import hub_payers, payer_source
+
+    payer = hub_payers()[0]
+    manifest = batch_truth.portal_manifest(payer)
+    assert manifest.is_hub and manifest.serves(payer), "the one registered portal serving the payer: its hub"
+    source = payer_source(dataset, payer)
+    visit = None
+    for sample in sample_members(source, payer, 40, kinds=("active_subscriber",)):
+        answers = capabilities.visit_answers_without_authorizations(
+            sample.expected, manifest, service_date=sample.query.service_date,
+            service_type=ServiceType.MRI_CAT_SCAN, procedure_codes=("70551",), payer=payer)  # whom to call
+        if answers[0].status == "not_available":
+            appointment = SimpleNamespace(carrier=payer, member_id=sample.query.member_id,
+                                          patient_dob=sample.query.date_of_birth,
+                                          service_date=sample.query.service_date,
+                                          patient_last_name=sample.member.last_name, procedure_codes="70551",
+                                          service_type=ServiceType.MRI_CAT_SCAN.value)
+            visit = SimpleNamespace(appointment=appointment, truth=sample.expected, answers=answers)
+            break
+    assert visit is not None, "no sampled member of the hub payer needs prior authorization for an MRI"
+    assert Capability.AUTHORIZATION not in manifest.capabilities  # else this would not be "not available"
+    gap = capabilities.not_available(manifest, Capability.AUTHORIZATION, ServiceType.MRI_CAT_SCAN, payer)
+    item = _item(visit.answers, gap=gap)
+    # On a hub the item names the payer to call, not the hub: the hub's own wording is a problem.
+    hubs_own = capabilities.not_available(manifest, Capability.AUTHORIZATION, ServiceType.MRI_CAT_SCAN)
+    if hubs_own.call_the_payer != gap.call_the_payer:
+        unsaid = _item(visit.answers, gap=hubs_own)
+        assert batch_truth.item_problems(_Repository({"e1": [visit.truth]}), dataset, unsaid, visit.appointment)
+    # The generated dataset holds no hub payer: item_problems reads the hub's data derived from it.
+    assert batch_truth.item_problems(_Repository({"e1": [visit.truth]}), dataset, item, visit.appointment) == []
+    other = next(s.expected for s in sample_members(source, payer, 3, kinds=("active_subscriber",))
+                 if s.expected != visit.truth)
+    found = batch_truth.item_problems(_Repository({"e1": [other]}), dataset, item, visit.appointment)
+    assert found == ["the stored eligibility answer differs from what the portal shows"]
+    # An item that says which portal answered is checked with that portal's manifest.
+    portal = SimpleNamespace(**vars(item), portal=manifest.slug)
+    assert batch_truth.item_problems(_Repository({"e1": [visit.truth]}), dataset, portal, visit.appointment) == []

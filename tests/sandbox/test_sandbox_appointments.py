@@ -136,3 +136,74 @@ def test_fhir_round_trip(tmp_path, rows):
     assert [i for i in items if isinstance(i, Appointment)] == [expected_appointment(r) for r in good]
     problems = [i for i in items if isinstance(i, RowProblem)]
     assert len(problems) == len(other) and {p.field for p in problems} <= {"carrier"}
+
+
+# --- payers reached only through a sandbox hub (Crossway's) ------------------------------------------
+
+def test_a_hub_day_books_the_hub_payers_members_with_the_same_mix(dataset):
+    from sandbox.appointments import hub_day, payer_of
+    from sandbox.carriers import hub_payers, payer_source
+
+    day = hub_day(dataset, DAY, 400)
+    assert hub_day(dataset, DAY, 400) == day and len(day) == 400
+    assert [r["appointment_id"] for r in day] == [f"A261130-{n:04d}" for n in range(1, 401)]
+    payers = Counter(payer_of(r) for r in day)
+    assert set(payers) == set(hub_payers()) and len(payers) >= 2
+    assert max(payers.values()) - min(payers.values()) <= 1, "the payers share the day evenly"
+    assert Counter(r["carrier"] in hub_payers() for r in day)[False] > 0, "some rows name the payer by its name"
+    kinds = Counter(r["kind"] for r in day)
+    assert set(kinds) == {"active_subscriber", "dependent", "termed", "future", "not_found", "wrong_dob"}
+    for row in day:  # every kind true of the hub's data
+        data = payer_source(dataset, payer_of(row)).carrier(payer_of(row))
+        member = data.member(row["member_id"])
+        if row["kind"] == "not_found":
+            assert member is None
+            continue
+        assert member is not None and (row["patient_dob"] == member.date_of_birth) == (row["kind"] != "wrong_dob")
+        expected = {"termed": "termed", "future": "future"}.get(row["kind"], "active")
+        assert member.coverage_kind(DAY) == expected
+
+
+def test_the_default_day_names_no_hub_payer_and_is_unchanged_by_them(dataset, rows):
+    from sandbox.appointments import hub_day, payer_of, with_hub_visits
+    from sandbox.carriers import hub_payers
+
+    assert not any(payer_of(r) in hub_payers() for r in rows)
+    extra = hub_day(dataset, DAY, 8)
+    merged = with_hub_visits(rows, extra)
+    assert len(merged) == 98 and [r["appointment_id"] for r in merged] == [f"A261130-{n:04d}" for n in range(1, 99)]
+    strip = lambda r: {k: v for k, v in r.items() if k != "appointment_id"}  # noqa: E731
+    assert sorted(map(str, map(strip, merged))) == sorted(map(str, map(strip, [*rows, *extra])))
+    assert [r["appointment_start"] for r in merged] == sorted(r["appointment_start"] for r in merged)
+
+
+def test_expected_eligibility_of_a_hub_payers_row_is_the_hubs_ground_truth(dataset):
+    from aggregator.models import CoverageStatus, EligibilityQuery, EligibilityRecord, MemberNotFound, RejectReason
+    from sandbox.appointments import hub_day, payer_of
+    from sandbox.batch_truth import expected_eligibility
+    from sandbox.crossway import truth
+
+    reasons = {"not_found": RejectReason.NOT_FOUND, "wrong_dob": RejectReason.DOB_MISMATCH}
+    for row in hub_day(dataset, DAY, 60):
+        expected = expected_eligibility(dataset, row)
+        query = EligibilityQuery(member_id=row["member_id"], date_of_birth=row["patient_dob"], service_date=DAY,
+                                 last_name=row["patient_last_name"])
+        assert expected == truth.eligibility(dataset, payer_of(row), query)
+        assert expected.carrier == payer_of(row)
+        if row["kind"] in reasons:
+            assert isinstance(expected, MemberNotFound) and expected.reject_reason == reasons[row["kind"]]
+        else:
+            assert isinstance(expected, EligibilityRecord)
+            active = row["kind"] in ("active_subscriber", "dependent")
+            assert (expected.coverage.status == CoverageStatus.ACTIVE) == active
+
+
+def test_a_hub_day_round_trips_through_csv_and_fhir_with_the_payer_slugs(tmp_path, dataset):
+    from sandbox.appointments import hub_day, payer_of
+
+    day = hub_day(dataset, DAY, 12)
+    for path in (write_csv(day, tmp_path / "hub.csv"), write_fhir_bundle(day, tmp_path / "hub.json")):
+        items = list(read_csv(path) if path.suffix == ".csv" else read_fhir_bundle(path))
+        assert [i for i in items if isinstance(i, RowProblem)] == []
+        assert [(i.id, i.carrier, i.member_id) for i in items] == [
+            (r["appointment_id"], payer_of(r), r["member_id"]) for r in day]

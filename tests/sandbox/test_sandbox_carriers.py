@@ -18,9 +18,15 @@ import sandbox
 from sandbox.carriers import (
     MFA_KINDS,
     CarrierFolderError,
+    HubProfile,
     carrier_slugs,
     discover,
+    discover_hubs,
+    hub_payers,
+    hub_serving,
+    hubs,
     next_port_offset,
+    payer_source,
     portal_factory,
     profile,
     profiles,
@@ -40,12 +46,15 @@ def test_discovery_finds_exactly_the_carrier_folders_present():
     offsets = [p.port_offset for p in profiles().values()]
     assert offsets == sorted(offsets) and len(set(offsets)) == len(offsets), "stable order: ascending port_offset"
     assert carrier_slugs() == tuple(profiles())
-    assert next_port_offset() == max(offsets) + 1
+    # Hubs take port offsets too (a hub and its identity provider): a new carrier's is past them all.
+    assert next_port_offset() == max([*offsets, *(o for h in hubs().values() for o in h.offsets)]) + 1
 
 
 def test_ports_are_base_plus_each_carriers_own_offset():
     ports = ports_from(8101)
-    assert ports == {slug: 8101 + p.port_offset for slug, p in profiles().items()}
+    assert ports == {slug: 8101 + p.port_offset for slug, p in profiles().items()} | {
+        slug: 8101 + h.port_offset for slug, h in hubs().items()}
+    assert ports_from(8101, carrier_slugs()) == {slug: 8101 + p.port_offset for slug, p in profiles().items()}
     assert set(ports_from(0).values()) == {0}, "base 0: the OS picks free ports, not 1, 2, ..."
     # The documented ports of the first three carriers never move, whatever carriers are added later.
     assert {s: ports[s] for s in ("ridgeline", "bluepeak", "cascade")} == {
@@ -176,3 +185,60 @@ def test_a_profile_without_its_own_numbering_gets_the_generic_format(dataset):
     assert all(re.fullmatch(r"\d{13}", n) for n in data.claims)
     # Its own streams: another slug, other members; the real ridgeline is untouched.
     assert set(data.members).isdisjoint(dataset.carrier("ridgeline").members)
+
+
+# --- hubs ----------------------------------------------------------------------------------------------
+
+_HUB_SERVER = """\
+    from sandbox.carriers import HubProfile
+    HUB = HubProfile(slug={slug!r}, display_name="Hub", port_offset={offset}, idp_port_offset={offset} + 1,
+                     payers=("p1", "p2"), payer_names={{"p1": "Payer One", "p2": "Payer Two"}},
+                     start=None, accounts=None, data=None)
+    """
+
+
+def _add_hub(root: Path, folder: str, *, slug: str | None = None, offset: int = 10, server: str | None = None) -> None:
+    (root / folder).mkdir()
+    (root / folder / "__init__.py").write_text("")
+    text = server if server is not None else textwrap.dedent(_HUB_SERVER).format(slug=slug or folder, offset=offset)
+    (root / folder / "server.py").write_text(text)
+
+
+def test_a_hub_folder_is_found_by_its_server_module_and_is_not_a_carrier(package):
+    name, root = package
+    _add(root, "acme", offset=0)
+    _add_hub(root, "switchboard")
+    _add_hub(root, "tools", server="def serve():\n    pass\n")  # a server module without HUB: shared code
+    assert list(discover(name)) == ["acme"]
+    found = discover_hubs(name)
+    assert list(found) == ["switchboard"] and found["switchboard"].offsets == (10, 11)
+
+
+def test_a_hub_whose_slug_is_not_its_folder_or_of_the_wrong_type_is_a_clear_error(package):
+    name, root = package
+    _add_hub(root, "switchboard", slug="other")
+    with pytest.raises(CarrierFolderError, match="HUB.slug is 'other'; it must be the folder's name, 'switchboard'"):
+        discover_hubs(name)
+    _add_hub(root, "bad", server="HUB = 'bad'\n")
+    importlib.invalidate_caches()
+    with pytest.raises(CarrierFolderError, match="server.HUB must be a sandbox.carriers.HubProfile, not str"):
+        discover_hubs(name)
+
+
+def test_the_crossway_hub_is_discovered_with_its_payers_ports_and_data(dataset):
+    assert set(hubs()) == {"crossway"} and "crossway" not in profiles()
+    crossway = hubs()["crossway"]
+    assert isinstance(crossway, HubProfile) and crossway.offsets == (4, 5)
+    offsets = [p.port_offset for p in profiles().values()]
+    assert not set(crossway.offsets) & set(offsets), "a hub's ports never collide with a carrier's"
+    # Payers only the hub serves, and the one it shares with a carrier portal (its own portal's data).
+    assert set(hub_payers()) == set(crossway.payers) - set(profiles()) and len(hub_payers()) == 2
+    for payer in crossway.payers:
+        source = payer_source(dataset, payer)
+        if payer in profiles():
+            assert source is dataset and hub_serving(payer) is None
+        else:
+            assert hub_serving(payer) is crossway and source.carrier(payer).members
+            assert source.carrier(payer).profile.display_name == crossway.payer_names[payer]
+    with pytest.raises(KeyError, match="no sandbox carrier or hub payer 'nobody'"):
+        payer_source(dataset, "nobody")

@@ -67,6 +67,7 @@ ERRORS = {
     "rejected": (Outcome.NEEDS_HUMAN, "credentials_rejected", "the portal rejected the login"),
     "attention": (Outcome.NEEDS_ATTENTION, "unexpected_page", "landed on a page the adapter does not know"),
     "failed": (Outcome.FAILED, "internal_error", "internal error (KeyError)"),
+    "daily_limit": (Outcome.RETRY_LATER, "daily_limit", "deferred: daily limit (each account may search 2 times a day)"),
 }
 
 
@@ -82,11 +83,11 @@ class ScriptedRunner:
     def logins_performed(self, account_id: str) -> int:
         return 0
 
-    async def eligibility(self, carrier, query, *, source, account_label=None):  # type: ignore[no-untyped-def]
+    async def eligibility(self, carrier, query, *, source, account_label=None, portal=None):  # type: ignore[no-untyped-def]
         return await self._answer("eligibility", carrier, query, account_label,
                                   lambda: truth_eligibility(DATASET, carrier, query))
 
-    async def authorizations(self, carrier, query, *, source, account_label=None):  # type: ignore[no-untyped-def]
+    async def authorizations(self, carrier, query, *, source, account_label=None, portal=None):  # type: ignore[no-untyped-def]
         return await self._answer("authorization", carrier, query, account_label,
                                   lambda: truth_authorizations(DATASET, carrier, query.member_id, query.date_of_birth))
 

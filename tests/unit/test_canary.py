@@ -59,7 +59,7 @@ class FakeRunner:
     def logins_performed(self, account_id: str) -> int:
         return 0
 
-    async def eligibility(self, carrier, query, *, source, account_label=None):  # type: ignore[no-untyped-def]
+    async def eligibility(self, carrier, query, *, source, account_label=None, portal=None):  # type: ignore[no-untyped-def]
         self.calls.append((source, carrier, query.member_id, account_label))
         lookup = self.repository.create_lookup(flow="eligibility", carrier=carrier, query=query, source=source)
         kind = self.canary.get((carrier, account_label or ""), "found") if source == "canary" else "found"

@@ -90,7 +90,7 @@ class PortalRunner:
     def logins_performed(self, account_id: str) -> int:
         return 0
 
-    async def eligibility(self, carrier, query, *, source, account_label=None):  # type: ignore[no-untyped-def]
+    async def eligibility(self, carrier, query, *, source, account_label=None, portal=None):  # type: ignore[no-untyped-def]
         self.calls.append(("eligibility", carrier))
         lookup = self.repository.create_lookup(flow="eligibility", carrier=carrier, query=query, source=source)
         answer = truth_eligibility(DATASET, TRUTH_CARRIER, query).model_copy(update={"provenance": Provenance(
@@ -100,11 +100,11 @@ class PortalRunner:
         self.repository.finish_lookup(lookup.id, outcome, None, None)
         return LookupResult(lookup.id, carrier, outcome, answer=answer, account_label=account_label)
 
-    async def authorizations(self, carrier, query, *, source, account_label=None):  # type: ignore[no-untyped-def]
+    async def authorizations(self, carrier, query, *, source, account_label=None, portal=None):  # type: ignore[no-untyped-def]
         self.calls.append(("authorization", carrier))
         raise AssertionError(f"{carrier} was asked for authorizations")
 
-    async def claims(self, carrier, query, *, source, account_label=None):  # type: ignore[no-untyped-def]
+    async def claims(self, carrier, query, *, source, account_label=None, portal=None):  # type: ignore[no-untyped-def]
         self.calls.append(("claims", carrier))
         raise AssertionError(f"{carrier} was asked for claims")
 
@@ -226,7 +226,7 @@ async def test_the_worklist_says_not_available_and_what_to_do(settings, reposito
     assert vision.auth == f"not available at this carrier ({ServiceType('AL').label})"
     csv = worklists.as_csv(list(rows.values()))
     assert "not available at this carrier (70551)" in csv and call in csv
-    assert csv.splitlines()[0].endswith(",action,call_the_payer")
+    assert ",action,call_the_payer," in csv.splitlines()[0]  # newer columns (portal, not_before) come after
     assert json.loads(worklists.as_json([mri]))[0]["reason_code"] == "not_available_at_carrier"
 
 

@@ -7,6 +7,7 @@ import json
 import re
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -17,14 +18,14 @@ from aggregator.scrapers.framework import CarrierAdapter
 from aggregator.scrapers.framework.manifest import Capability, Need, call_the_payer
 from aggregator.scrapers.framework.manifest_matrix import MARKDOWN_COMMAND, matrix_markdown
 from aggregator.scrapers.registry import all_adapters
-from sandbox.carriers import profiles
+from sandbox.carriers import hubs, profiles
 from sandbox.plans import build_plan
 
 DOC = Path(__file__).parents[2] / "docs" / "carriers.md"
 ADAPTERS = all_adapters()
 IDS = [a.manifest.slug for a in ADAPTERS]
 ROW_KEYS = {"slug", "display_name", "status", "capabilities", "not_available", "search_modes", "login", "limits",
-            "maintenance_windows", "caps", "gaps"}
+            "maintenance_windows", "caps", "gaps", "payers"}
 GAP_KEYS = {"need", "capability", "not_at_carrier", "missing", "shown_for", "note", "call_the_payer", "text"}
 
 
@@ -77,12 +78,27 @@ def test_every_gap_carries_its_call_the_payer_item(adapter: type[CarrierAdapter]
         assert (item is not None) == (capability not in adapter.implemented_capabilities())
 
 
-@pytest.mark.parametrize("adapter", [a for a in ADAPTERS if a.manifest.slug in profiles()],
-                         ids=[a.manifest.slug for a in ADAPTERS if a.manifest.slug in profiles()])
+def sandbox_plan_specs(adapter: type[CarrierAdapter]) -> list[Any]:
+    """The plans the adapter's sandbox portal shows benefits of: its own profile's, or for a hub the plans of
+    every payer it serves (each payer's sandbox data)."""
+    from sandbox.carriers import payer_source
+    from sandbox.dataset import generate_dataset
+
+    if adapter.manifest.slug in profiles():
+        return list(profiles()[adapter.manifest.slug].plans)
+    dataset = generate_dataset(carriers=[p.slug for p in adapter.manifest.served_payers() if p.slug in profiles()])
+    return [spec for payer in adapter.manifest.served_payers()
+            for spec in payer_source(dataset, payer.slug).carrier(payer.slug).profile.plans]
+
+
+SANDBOX_PORTALS = [a for a in ADAPTERS if a.manifest.slug in profiles() or a.manifest.slug in hubs()]
+
+
+@pytest.mark.parametrize("adapter", SANDBOX_PORTALS, ids=[a.manifest.slug for a in SANDBOX_PORTALS])
 def test_a_per_service_gap_never_hides_what_the_sandbox_portal_shows(adapter: type[CarrierAdapter]):
     """Ground truth: the service types the sandbox portal prints benefits and prior-auth requirements for are
     never declared missing (a gap may only name what the portal really does not show)."""
-    plans = [build_plan(spec) for spec in profiles()[adapter.manifest.slug].plans]
+    plans = [build_plan(spec) for spec in sandbox_plan_specs(adapter)]
     shown = {service for plan in plans for service in plan.services}  # each with its prior-auth flag
     for need in (Need.SERVICE_BENEFITS, Need.PRIOR_AUTH_REQUIREMENT):
         for service in shown:

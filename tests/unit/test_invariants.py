@@ -62,7 +62,7 @@ from aggregator.scrapers.framework.invariants import check_answer, check_record,
 from aggregator.scrapers.framework.listings import AuthListing, AuthListRow, ClaimListRow
 from aggregator.scrapers.registry import all_adapters
 from sandbox import ground_truth
-from sandbox.carriers import carrier_slugs
+from sandbox.carriers import carrier_slugs, hub_payers, payer_source
 from sandbox.dataset import generate_dataset
 
 D = Decimal
@@ -355,8 +355,13 @@ def dataset():  # type: ignore[no-untyped-def]
     return generate_dataset()
 
 
-@pytest.mark.parametrize("carrier", carrier_slugs())  # every sandbox carrier: its ground truth
+# Every sandbox carrier and every payer only a sandbox hub serves (its data: the hub's, from the same dataset).
+PAYERS = (*carrier_slugs(), *hub_payers())
+
+
+@pytest.mark.parametrize("carrier", PAYERS)  # every sandbox payer: its ground truth
 def test_every_ground_truth_record_keeps_every_invariant(dataset, carrier: str) -> None:  # type: ignore[no-untyped-def]
+    dataset = payer_source(dataset, carrier)
     data = dataset.carrier(carrier)
     checked = 0
     for member in data.members.values():
@@ -376,11 +381,12 @@ def test_every_ground_truth_record_keeps_every_invariant(dataset, carrier: str) 
     assert checked >= 3 * len(data.members) and data.claims and data.authorizations
 
 
-@pytest.mark.parametrize("carrier", carrier_slugs())  # every sandbox carrier: its ground truth
+@pytest.mark.parametrize("carrier", PAYERS)  # every sandbox payer: its ground truth
 def test_ground_truth_after_run_time_changes_keeps_every_invariant(dataset, carrier: str) -> None:  # type: ignore[no-untyped-def]
     """The e2e tests pay, deny, approve and cancel at run time: what the portal then shows is consistent."""
     from sandbox.data_changes import DataChangeError, apply_change
 
+    dataset = payer_source(dataset, carrier)
     changed_records = 0
     for claim in ground_truth.open_claims(dataset, carrier)[:15]:
         day = (claim.received_date + timedelta(days=3)).isoformat()

@@ -28,6 +28,11 @@ def test_adapter_is_complete_and_consistent(adapter: type[CarrierAdapter]) -> No
         expected = [json.loads(c.with_suffix(".expected.json").read_text()) for c in cases]
         assert any("record" in e for e in expected), f"{where} needs a page that yields a record"
         assert any("error" in e for e in expected), f"{where} needs an error page (no record may come out of it)"
+        if manifest.is_hub:
+            # A hub is tested per payer it serves: each payer's own result page yields a record for that payer.
+            payers = {e["record"].get("carrier") for e in expected if "record" in e}
+            missing = {p.slug for p in manifest.served_payers()} - payers
+            assert not missing, f"{where} needs a recorded page yielding a record for each payer: {sorted(missing)}"
 
 
 def test_lookup_by_slug_or_display_name_and_unknown_named():

@@ -63,6 +63,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("POST", "/admin/canary"): frozenset({A}),
     ("POST", "/admin/canary/{canary_member_id}/remove"): frozenset({A}),
     ("POST", "/admin/canary/results/{result_id}/accept"): frozenset({A}),
+    ("GET", "/admin/routing"): frozenset({A}),
+    ("POST", "/admin/routing"): frozenset({A}),
     ("GET", "/api/openapi.json"): frozenset({A, S, U}),
     ("GET", "/api/me"): frozenset({A, S, U}),
     ("GET", "/api/worklist"): frozenset({A, S}),
@@ -128,6 +130,7 @@ FORMS = {
                  "checks": "eligibility"},
     "/admin/users": {"username": "newbie", "display_name": "New", "role": "staff", "password": "a-long-password-1"},
     "/admin/accounts/": {"password": "", "totp_secret": ""},
+    "/admin/routing": {"payer": "ridgeline", "action": "reset"},
 }
 JSON = {"/api/lookups": {"carrier": "ridgeline", "member_id": "RM1", "date_of_birth": "1990-01-01",
                          "service_date": "2026-11-27", "checks": ["eligibility"]}}

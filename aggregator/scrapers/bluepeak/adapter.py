@@ -116,7 +116,7 @@ class BluepeakAdapter(CarrierAdapter):
 
     async def check_eligibility(self, query: EligibilityQuery) -> EligibilityAnswer:
         await self._open("/app/eligibility", EligibilityScreen)
-        await self._fill_member(query.member_id, query.date_of_birth)
+        await self._fill_member(query.required_member_id, query.date_of_birth)
         await self.session.fill("#last-name", query.last_name or "")
         await self.session.fill("#dos", query.service_date.isoformat())
         found = await self._choose_member("eligibility", query, r"/api/members/[^/?]+/eligibility")

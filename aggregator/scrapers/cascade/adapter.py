@@ -69,8 +69,8 @@ class CascadeAdapter(CarrierAdapter):
     maintenance_page = p.MaintenancePage
     login_page = p.LoginPage
 
-    def __init__(self, session: PortalSession, credentials: Credentials) -> None:
-        super().__init__(session, credentials)
+    def __init__(self, session: PortalSession, credentials: Credentials, payer: str | None = None) -> None:
+        super().__init__(session, credentials, payer)
         session.content_frame = CONTENT_FRAME
 
     # --- login ----------------------------------------------------------------------------------
@@ -124,7 +124,7 @@ class CascadeAdapter(CarrierAdapter):
 
     async def check_eligibility(self, query: EligibilityQuery) -> EligibilityAnswer:
         await self._open("/Eligibility.aspx", p.EligibilitySearchPage, label="eligibility-search")
-        await self.session.fill("#txtMemberId", query.member_id)
+        await self.session.fill("#txtMemberId", query.required_member_id)
         await self.session.fill("#txtDob", query.date_of_birth.strftime(US_DATE))
         await self.session.fill("#txtLastName", query.last_name or "")
         await self.session.fill("#txtInquiryDate", query.service_date.strftime(US_DATE))

@@ -1,6 +1,6 @@
 """What every adapter is built from: manifest, adapter base and page contract, maps, HTML reading."""
 
-from aggregator.scrapers.framework.adapter import CarrierAdapter, Credentials, PortalPage, classify
+from aggregator.scrapers.framework.adapter import AccountNotice, CarrierAdapter, Credentials, PortalPage, classify
 from aggregator.scrapers.framework.html import (
     Document,
     TableRow,
@@ -19,6 +19,7 @@ from aggregator.scrapers.framework.manifest import (
     Limits,
     MaintenanceWindow,
     Manifest,
+    PayerEntry,
 )
 from aggregator.scrapers.framework.maps import VocabularyMap
 from aggregator.scrapers.framework.reading import (
@@ -37,8 +38,8 @@ from aggregator.scrapers.framework.reading import (
 from aggregator.scrapers.framework.report import ReportRow, ReportTable, read_report
 
 __all__ = [
-    "AdapterStatus", "Capability", "CarrierAdapter", "CredentialField", "Credentials", "Document",
-    "Limits", "MaintenanceWindow", "Manifest", "PortalPage", "TableRow", "VocabularyMap", "classify",
+    "AccountNotice", "AdapterStatus", "Capability", "CarrierAdapter", "CredentialField", "Credentials", "Document",
+    "Limits", "MaintenanceWindow", "Manifest", "PayerEntry", "PortalPage", "TableRow", "VocabularyMap", "classify",
     "clean", "header_key", "parse_date", "parse_money", "parse_percent", "read_table", "text_of",
     "CenturyWindow", "Labels", "columns_named", "ReportRow", "ReportTable", "build", "member_id_of", "parse_quantity",
     "parse_short_date", "read_report", "account_number", "member_not_found", "npi_of", "portal_number",

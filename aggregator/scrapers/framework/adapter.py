@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar, NoReturn, TypeVar, overload
 
 from pydantic import SecretStr, ValidationError
@@ -55,6 +55,19 @@ class Credentials:
     security_answers: Mapping[str, SecretStr] = field(default_factory=dict)
     # Returns a TOTP code never used before for this account (the runner owns the bookkeeping).
     next_totp: Callable[[], Awaitable[str]] | None = None
+    # Whom the account acts for on a hub (its organization and provider pickers); not secrets.
+    tax_id: str | None = None
+    npi: str | None = None
+
+
+@dataclass(frozen=True)
+class AccountNotice:
+    """Something the portal told the account's user that a person must act on before it stops the account
+    (e.g. "your password expires in 10 days"). No member data: it is shown on the worklist and admin page."""
+
+    kind: str  # "password_expiring"
+    message: str
+    due: date | None = None
 
 
 class PortalPage:
@@ -99,9 +112,13 @@ class CarrierAdapter(ABC):
             if callable(found):
                 setattr(cls, name, checked_check(found))
 
-    def __init__(self, session: PortalSession, credentials: Credentials) -> None:
+    def __init__(self, session: PortalSession, credentials: Credentials, payer: str | None = None) -> None:
         self.session = session
         self.credentials = credentials
+        # The payer this lookup is for: a hub serves several (manifest.payers); any other portal, itself.
+        self.payer: str = self.manifest.payer(payer).slug if payer else self.manifest.slug
+        self.notices: list[AccountNotice] = []  # the runner stores them for the account after the lookup
+        self.logged_in_now = False  # the runner logged in with this adapter (a fresh login shows notices)
 
     # --- every adapter ------------------------------------------------------------------------------
 
@@ -166,7 +183,8 @@ class CarrierAdapter(ABC):
 
     def provenance(self, *captures: Capture) -> Provenance:
         return Provenance(
-            carrier=self.manifest.slug,
+            carrier=self.payer,
+            portal=self.manifest.slug if self.payer != self.manifest.slug else None,
             portal_account=self.session.account_label,
             fetched_at=datetime.now(UTC),
             evidence_ids=[c.evidence_id for c in captures],

@@ -9,13 +9,15 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from aggregator.errors import ConfigurationError
 from aggregator.models import ServiceType
 from aggregator.scrapers.framework.manifest_coverage import DEFAULT_CONTACT, CallThePayerItem, Cap, Gap
 from aggregator.scrapers.framework.manifest_kinds import Capability, CapKind, LoginKind, MfaKind, Need, SearchMode
 
 __all__ = [
     "AdapterStatus", "Cap", "CapKind", "CallThePayerItem", "Capability", "CredentialField", "EvidenceMask", "Gap", "Limits",
-    "LoginKind", "MaintenanceWindow", "Manifest", "MfaKind", "Need", "SearchMode", "call_the_payer", "checklist",
+    "LoginKind", "MaintenanceWindow", "Manifest", "MfaKind", "Need", "PayerEntry", "SearchMode", "call_the_payer",
+    "checklist",
 ]
 
 
@@ -75,6 +77,19 @@ class Limits(BaseModel):
     max_sessions_per_account: int = Field(default=1, ge=1, le=1, description="portals allow one; so do we")
     max_concurrent_accounts: int = Field(default=2, ge=1)
     min_seconds_between_requests: float = Field(default=0.0, ge=0)
+    # A hub refuses (429) a search that follows the user's previous one too soon; the adapter paces them.
+    min_seconds_between_searches: float = Field(default=0.0, ge=0)
+
+
+class PayerEntry(BaseModel):
+    """A health plan the portal answers for. A payer's own site serves only itself; a hub lists several."""
+
+    model_config = ConfigDict(frozen=True)
+
+    slug: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$", description="what appointments and routing name")
+    display_name: str
+    payer_id: str | None = Field(default=None, description="the payer id the portal shows (e.g. an EDI payer id)")
+    name_search: bool = Field(default=False, description="patients can be found by first + last name + DOB")
 
 
 class EvidenceMask(BaseModel):
@@ -113,6 +128,9 @@ class Manifest(BaseModel):
     caps: tuple[Cap, ...] = ()
     # What the portal does not show (beyond the capabilities it lacks, which are gaps by themselves).
     gaps: tuple[Gap, ...] = ()
+    # The payers reached through this portal; empty: the portal is its own payer's site (payer slug = slug).
+    payers: tuple[PayerEntry, ...] = ()
+    timezone: str = Field(default="America/New_York", description="the portal's calendar: daily caps reset at its midnight")
 
     @model_validator(mode="after")
     def _consistent(self) -> Manifest:
@@ -139,9 +157,41 @@ class Manifest(BaseModel):
         for cap in self.caps:
             if cap.capability is not None and cap.capability not in self.capabilities:
                 problems.append(f"cap '{cap.kind.value}' is for {cap.capability.value}, which is not declared")
+        slugs = [payer.slug for payer in self.payers]
+        for slug in sorted(set(slugs)):
+            if slugs.count(slug) > 1:
+                problems.append(f"payer '{slug}' is listed twice")
+        if SearchMode.ELIGIBILITY_BY_NAME in self.search_modes and not any(p.name_search for p in self.served_payers()):
+            problems.append("search by name is declared but no payer allows it")
+        try:
+            ZoneInfo(self.timezone)
+        except (KeyError, ValueError):
+            problems.append(f"unknown time zone '{self.timezone}'")
         if problems:
             raise ValueError(f"manifest '{self.slug}': " + "; ".join(problems))
         return self
+
+    @property
+    def is_hub(self) -> bool:
+        """A portal that serves payers other than itself (a multi-payer hub)."""
+        return any(payer.slug != self.slug for payer in self.payers)
+
+    def served_payers(self) -> tuple[PayerEntry, ...]:
+        return self.payers or (PayerEntry(slug=self.slug, display_name=self.display_name),)
+
+    def serves(self, payer: str) -> bool:
+        return any(entry.slug == payer for entry in self.served_payers())
+
+    def payer(self, slug: str) -> PayerEntry:
+        for entry in self.served_payers():
+            if entry.slug == slug:
+                return entry
+        raise ConfigurationError(f"{self.display_name} does not serve payer '{slug}' "
+                                 f"(it serves: {', '.join(p.slug for p in self.served_payers())})")
+
+    def daily_search_cap(self) -> int | None:
+        """Searches one portal account may make per portal day, when the portal caps them."""
+        return min((cap.value for cap in self.caps if cap.kind is CapKind.SEARCHES_PER_DAY), default=None)
 
     def gap_for(self, need: Need) -> Gap | None:
         """The declared gap for `need` (a missing capability is not a declared gap: see `all_gaps`)."""
@@ -152,22 +202,23 @@ class Manifest(BaseModel):
 
 
 def call_the_payer(manifest: Manifest, need: Need | Capability,
-                   service: ServiceType | None = None) -> CallThePayerItem | None:
+                   service: ServiceType | None = None, payer: str | None = None) -> CallThePayerItem | None:
     """The call-the-payer checklist item for a visit that needs `need` (a `Capability` means the whole of it)
     at this carrier, or None when the portal answers it.
 
     An item comes back when the carrier has no such capability at all (`not_at_carrier`), or when the
     manifest declares the need a gap: for a per-service gap, only when `service` is one the portal does not
-    show it for (an unknown service is not assumed to be missing).
+    show it for (an unknown service is not assumed to be missing). On a hub, `payer` names whom to call: the
+    payer the visit is with, not the hub.
     """
     if isinstance(need, Capability):
         need = Need.of_capability(need)
     if need.capability not in manifest.capabilities:
-        return _item(manifest, need, None, service, "the service")
+        return _item(manifest, need, None, service, "the service", payer)
     gap = manifest.gap_for(need)
     if gap is None or not gap.applies_to(service):
         return None
-    return _item(manifest, need, gap, service, "the service")
+    return _item(manifest, need, gap, service, "the service", payer)
 
 
 def checklist(manifest: Manifest) -> tuple[CallThePayerItem, ...]:
@@ -181,15 +232,17 @@ SERVICE_PLACEHOLDER = "<service>"
 
 
 def _item(manifest: Manifest, need: Need, gap: Gap | None, service: ServiceType | None,
-          unnamed_service: str) -> CallThePayerItem:
+          unnamed_service: str, payer: str | None = None) -> CallThePayerItem:
     """`gap` None: the carrier has no `need.capability` at all. `service` None: a visit whose service is not
     known, or the matrix's general item; the question then says `unnamed_service`."""
     if gap is None:
         missing = Need.of_capability(need.capability).info.missing
     else:
         missing = gap.missing(service)
+    whom = (manifest.payer(payer) if payer and manifest.serves(payer)
+            else PayerEntry(slug=manifest.slug, display_name=manifest.display_name))
     return CallThePayerItem(
-        carrier=manifest.slug, carrier_name=manifest.display_name, need=need, capability=need.capability,
+        carrier=whom.slug, carrier_name=whom.display_name, need=need, capability=need.capability,
         not_at_carrier=gap is None, contact=gap.contact if gap else DEFAULT_CONTACT, missing=missing,
         ask=need.info.ask.format(service=service.label if service is not None else unnamed_service),
         fills=need.info.fills,

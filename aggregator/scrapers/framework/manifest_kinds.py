@@ -33,6 +33,7 @@ class SearchMode(str, Enum):
     """How the adapter finds an answer on the portal (what staff must supply). Each belongs to one capability."""
 
     ELIGIBILITY_BY_MEMBER = "eligibility_by_member"
+    ELIGIBILITY_BY_NAME = "eligibility_by_name"
     AUTHORIZATIONS_BY_MEMBER = "authorizations_by_member"
     CLAIMS_BY_NUMBER = "claims_by_number"
     CLAIMS_BY_MEMBER_AND_DATES = "claims_by_member_and_dates"
@@ -49,6 +50,8 @@ class SearchMode(str, Enum):
 _SEARCH_MODES = {
     SearchMode.ELIGIBILITY_BY_MEMBER: (Capability.ELIGIBILITY,
                                        "member id + date of birth + date of service (last name optional)"),
+    SearchMode.ELIGIBILITY_BY_NAME: (Capability.ELIGIBILITY,
+                                     "first name + last name + date of birth + date of service, where the payer allows it"),
     SearchMode.AUTHORIZATIONS_BY_MEMBER: (Capability.AUTHORIZATION, "member id + date of birth"),
     SearchMode.CLAIMS_BY_NUMBER: (Capability.CLAIM_STATUS, "payer claim number"),
     SearchMode.CLAIMS_BY_MEMBER_AND_DATES: (Capability.CLAIM_STATUS,
@@ -62,6 +65,9 @@ class LoginKind(str, Enum):
     HTML_FORM = "html_form"  # a server-rendered form post (with a CSRF token when the portal sets one)
     SCRIPTED_SPA = "scripted_spa"  # a single-page app whose script signs in against a JSON API
     ASPNET_POSTBACK = "aspnet_postback"  # an ASP.NET WebForms postback (view state, event target)
+    # Single sign-on: the portal sends the browser to an identity provider on another origin and back
+    # (an OpenID Connect-style redirect with state and nonce, a consent page once).
+    IDENTITY_PROVIDER = "identity_provider"
 
     @property
     def label(self) -> str:
@@ -69,6 +75,7 @@ class LoginKind(str, Enum):
             LoginKind.HTML_FORM: "HTML form",
             LoginKind.SCRIPTED_SPA: "single-page app (JSON API)",
             LoginKind.ASPNET_POSTBACK: "ASP.NET postback form",
+            LoginKind.IDENTITY_PROVIDER: "identity-provider redirect (single sign-on)",
         }[self]
 
 

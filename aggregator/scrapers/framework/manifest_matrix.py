@@ -92,6 +92,7 @@ class CarrierCoverage(_Row):
     maintenance_windows: tuple[WindowRow, ...]
     caps: tuple[CapRow, ...]
     gaps: tuple[GapRow, ...]
+    payers: tuple[str, ...] = ()  # a hub's payers ("Harborview Health (harborview)"); empty: its own site
 
 
 def coverage_of(manifest: Manifest) -> CarrierCoverage:
@@ -99,6 +100,8 @@ def coverage_of(manifest: Manifest) -> CarrierCoverage:
     return CarrierCoverage(
         slug=manifest.slug,
         display_name=manifest.display_name,
+        payers=tuple(f"{p.display_name} ({p.slug}){', name search' if p.name_search else ''}"
+                     for p in manifest.payers),
         status=manifest.status.value,
         capabilities=tuple(c.value for c in declared),
         not_available=tuple(c.value for c in Capability if c not in manifest.capabilities),
@@ -179,6 +182,7 @@ def _cap_title(capability: Capability) -> str:
 
 def _carrier_section(row: CarrierCoverage) -> list[str]:
     lines = [f"## {row.display_name} (`{row.slug}`)", "", f"Status: {row.status}.", "",
+             *([f"A hub: payers reached through it: {'; '.join(row.payers)}.", ""] if row.payers else []),
              "Capabilities: " + (", ".join(f"`{c}`" for c in row.capabilities) or "none") + ".",
              "Not available at this carrier: " + (", ".join(f"`{c}`" for c in row.not_available) or "none") + ".",
              "", "Search modes:", ""]

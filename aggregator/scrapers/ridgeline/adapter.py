@@ -109,7 +109,7 @@ class RidgelineAdapter(CarrierAdapter):
     async def check_eligibility(self, query: EligibilityQuery) -> EligibilityAnswer:
         await self.session.goto("/eligibility")
         await self.expect(SearchPage, label="search")
-        await self.session.fill("input[name=memberId]", query.member_id)
+        await self.session.fill("input[name=memberId]", query.required_member_id)
         await self.session.fill("input[name=dob]", query.date_of_birth.strftime(US_DATE))
         await self.session.fill("input[name=lastName]", query.last_name or "")
         await self.session.fill("input[name=dos]", query.service_date.strftime(US_DATE))
