@@ -276,8 +276,8 @@ def account_warnings(repository: Repository, today: date) -> list[AccountWarning
             when = (f"expired on {notice.due}" if days < 0 else "expires today" if days == 0 else
                     f"expires on {notice.due} (in {days} day{'s' if days != 1 else ''})")
             line = (f"{name} account “{notice.account_label}”: password {when}; change it at the portal, then "
-                    f"store it (`aggregator vault update {notice.portal} {notice.account_label} --password` or "
-                    "the web admin's portal accounts page)")
+                    f"store it (`aggregator vault update --carrier {notice.portal} --label {notice.account_label} "
+                    "--password` or the web admin's portal accounts page)")
         else:
             line = f"{name} account “{notice.account_label}”: {notice.message}"
         warnings.append(AccountWarning(portal=notice.portal, portal_name=name, account_label=notice.account_label,
