@@ -413,6 +413,13 @@ class PortalSession:
         except PlaywrightTimeout:
             raise UnexpectedPage(f"{self.carrier}: the page has no clickable '{selector}'") from None
 
+    async def check(self, selector: str) -> None:
+        """Tick a checkbox (ticking a ticked one leaves it ticked, unlike a click)."""
+        try:
+            await self._target().check(selector)
+        except PlaywrightTimeout:
+            raise UnexpectedPage(f"{self.carrier}: the page has no checkbox '{selector}'") from None
+
     async def wait_until_gone(self, selector: str, *, timeout_seconds: float | None = None) -> None:
         """Wait until nothing matches `selector` (spinners, busy overlays): the page has settled."""
         try:
@@ -535,6 +542,10 @@ class PortalSession:
 
     async def storage_state(self) -> dict[str, object]:
         return dict(await self._context.storage_state())
+
+    async def cookies_named(self, names: tuple[str, ...]) -> list[dict[str, Any]]:
+        """The browser's cookies with these names (a portal's "remembered device"), in Playwright's shape."""
+        return [dict(c) for c in await self._context.cookies() if c.get("name") in names]
 
     async def cookie_values(self) -> list[str]:
         return [c["value"] for c in await self._context.cookies() if c.get("value")]

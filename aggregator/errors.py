@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from aggregator.human_steps import HumanStep, step_of
+
 
 class Outcome(str, Enum):
     """Terminal state of one lookup, as staff see it."""
@@ -57,7 +59,8 @@ class CredentialsRejected(AggregatorError):
 
 class ActionRequired(AggregatorError):
     """The portal wants something only a person can do: accept terms, change an expired password,
-    set up MFA, contact the carrier. `kind` names which."""
+    set up MFA, contact the carrier. `kind` names which; a kind of the taxonomy (aggregator/human_steps.py)
+    is the stored reason code, so staff see what to do and where."""
 
     needs_human = True
     outcome = Outcome.NEEDS_HUMAN
@@ -66,12 +69,51 @@ class ActionRequired(AggregatorError):
         super().__init__(reason, evidence_ids=evidence_ids)
         self.kind = kind
 
+    @property
+    def code(self) -> str:
+        step = step_of(self.kind)
+        return step.value if step is not None else self.kind
+
 
 class MfaNeedsHuman(AggregatorError):
-    """A second factor we cannot answer automatically (SMS code, CAPTCHA, unknown security question)."""
+    """A check only a person can pass at the screen of the portal (CAPTCHA, unknown security question)."""
 
     needs_human = True
     outcome = Outcome.NEEDS_HUMAN
+
+    def __init__(self, reason: str, *, step: HumanStep = HumanStep.CAPTCHA,
+                 evidence_ids: list[str] | None = None) -> None:
+        super().__init__(reason, evidence_ids=evidence_ids)
+        self.step = step
+
+    @property
+    def code(self) -> str:
+        return self.step.value
+
+
+class SignInNeeded(AggregatorError):
+    """The sign-in needs a person now (a code sent by text or e-mail, a push approval) and nobody is at the
+    screen, or the person did not answer in time. Not a refusal: the account is not frozen, its unattended
+    work waits for an attended sign-in (`aggregator signin`, the web app's "Sign in now")."""
+
+    needs_human = True
+    outcome = Outcome.NEEDS_HUMAN
+
+    def __init__(self, reason: str, *, step: HumanStep, evidence_ids: list[str] | None = None) -> None:
+        super().__init__(reason, evidence_ids=evidence_ids)
+        self.step = step
+
+    @property
+    def code(self) -> str:
+        return self.step.value
+
+
+class CodeRefused(SignInNeeded):
+    """The portal did not accept the code a person typed (wrong, or too late). Never retried: a second wrong
+    code brings the portal's lock nearer. The person starts a new sign-in for a new code."""
+
+    def __init__(self, reason: str, *, evidence_ids: list[str] | None = None) -> None:
+        super().__init__(reason, step=HumanStep.CODE_REFUSED, evidence_ids=evidence_ids)
 
 
 class AccountFrozen(AggregatorError):

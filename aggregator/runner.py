@@ -9,13 +9,14 @@ A question the carrier's manifest does not declare is never asked: `NotAvailable
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TypedDict, TypeVar, Unpack
+from typing import Any, TypedDict, TypeVar, Unpack
 
 from aggregator import evidence_mask
 from aggregator.browser import BrowserPool, PortalSession
@@ -31,7 +32,9 @@ from aggregator.errors import (
     PortalMaintenance,
     PortalUnavailable,
     SessionExpired,
+    SignInNeeded,
     UnexpectedPage,
+    VaultError,
 )
 from aggregator.evidence import EvidenceRecorder
 from aggregator.evidence_files import evidence_files
@@ -39,6 +42,7 @@ from aggregator.flows.answers import validate_authorizations, validate_claims
 from aggregator.flows.changes import Change
 from aggregator.flows.compare import changes_between
 from aggregator.flows.eligibility import validate_answer
+from aggregator.human_steps import SIGN_IN, HumanStep, Person
 from aggregator.logging import get_logger, register_secret
 from aggregator.metrics import RuntimeMetrics, process_metrics
 from aggregator.models import AuthorizationQuery, ClaimQuery, EligibilityQuery, MemberNotFound
@@ -46,6 +50,7 @@ from aggregator.models.answers import Answer, Query, subject_of
 from aggregator.planning import SearchBudget, routes_for
 from aggregator.scrapers.framework import Capability, CarrierAdapter, Credentials, Manifest
 from aggregator.scrapers.framework.pacing import SEARCH_PAUSE
+from aggregator.scrapers.registry import adapter_for
 from aggregator.scrapers.routing import Route
 from aggregator.settings import Settings
 from aggregator.store import Repository, budgets
@@ -60,6 +65,7 @@ A = TypeVar("A", bound=Answer)  # the answers that query may get
 T = TypeVar("T")
 Step = Callable[[CarrierAdapter], Awaitable[A]]  # one adapter capability call
 Validate = Callable[[Q, A], A]  # the flow's check that the answer answers the query
+AfterSignIn = Callable[[PortalAccount], Awaitable[int]]  # re-runs what waited for the account; -> how many
 
 
 class RunnerOptions(TypedDict, total=False):
@@ -83,6 +89,16 @@ class LookupResult:
     account_label: str | None = None
     changes: tuple[Change, ...] = ()  # what differs from the previous answer on the same subject
     portal: str | None = None  # the portal that answered (`carrier` is the payer)
+
+
+@dataclass
+class SignInOutcome:
+    """An attended sign-in (`Runner.sign_in`): whether it worked, why not, and how many blocked checks ran again."""
+
+    ok: bool
+    reason: str | None = None
+    reason_code: str | None = None
+    rerun: int = 0
 
 
 @dataclass
@@ -124,6 +140,10 @@ class Runner:
         self.budget = SearchBudget(settings, repository, clock)  # daily search caps (aggregator/planning.py)
         # Logins, portal latency and retries, which no database row records (aggregator/metrics/runtime.py).
         self.metrics: RuntimeMetrics = process_metrics()
+        # Run after a person signed an account in that was waiting for one (the blocked batch items again).
+        self.after_sign_in: list[AfterSignIn] = []
+        self._unblocked: set[str] = set()  # accounts a login just unblocked, whose hooks have not run yet
+        self._background: set[asyncio.Task[None]] = set()
 
     @classmethod
     @asynccontextmanager
@@ -142,6 +162,8 @@ class Runner:
             vault.close()
 
     async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
         for slot in self._slots.values():
             if slot.session is not None:
                 await slot.session.close()
@@ -167,27 +189,31 @@ class Runner:
     # answers for it, unless `portal` forces one.
     async def eligibility(
         self, carrier: str, query: EligibilityQuery, *, source: str = "cli", account_label: str | None = None,
-        portal: str | None = None,
+        portal: str | None = None, person: Person | None = None,
     ) -> LookupResult:
         return await self._lookup(Capability.ELIGIBILITY, carrier, query, lambda a: a.check_eligibility(query),
-                                  validate_answer, source=source, account_label=account_label, portal=portal)
+                                  validate_answer, source=source, account_label=account_label, portal=portal,
+                                  person=person)
 
     async def authorizations(
         self, carrier: str, query: AuthorizationQuery, *, source: str = "cli", account_label: str | None = None,
-        portal: str | None = None,
+        portal: str | None = None, person: Person | None = None,
     ) -> LookupResult:
         return await self._lookup(Capability.AUTHORIZATION, carrier, query, lambda a: a.check_authorizations(query),
-                                  validate_authorizations, source=source, account_label=account_label, portal=portal)
+                                  validate_authorizations, source=source, account_label=account_label, portal=portal,
+                                  person=person)
 
     async def claims(
         self, carrier: str, query: ClaimQuery, *, source: str = "cli", account_label: str | None = None,
-        portal: str | None = None,
+        portal: str | None = None, person: Person | None = None,
     ) -> LookupResult:
         return await self._lookup(Capability.CLAIM_STATUS, carrier, query, lambda a: a.check_claims(query),
-                                  validate_claims, source=source, account_label=account_label, portal=portal)
+                                  validate_claims, source=source, account_label=account_label, portal=portal,
+                                  person=person)
 
     async def _lookup(self, capability: Capability, carrier: str, query: Q, step: Step[A], validate: Validate[Q, A], *,
-                      source: str, account_label: str | None, portal: str | None = None) -> LookupResult:
+                      source: str, account_label: str | None, portal: str | None = None,
+                      person: Person | None = None) -> LookupResult:
         # Unknown payer, or a question no portal of it answers: an error before anything is stored.
         routes = routes_for(self.settings, capability, carrier, query, portal)
         slug = routes[0].payer
@@ -199,7 +225,7 @@ class Runner:
         result = LookupResult(lookup_id=lookup.id, carrier=slug, outcome=Outcome.FAILED)
         record: tuple[Answer, str] | None = None  # stored with the outcome, in one transaction
         try:
-            answer = await self._run(routes, capability, step, lookup.id, account_label, result)
+            answer = await self._run(routes, capability, step, lookup.id, account_label, result, person)
             answer = validate(query, answer)
             subject = subject_of(query, answer)
             previous = self.repository.previous_record(carrier=slug, kind=answer.kind, subject=subject,
@@ -238,7 +264,7 @@ class Runner:
 
     async def _run(
         self, routes: list[Route], capability: Capability, step: Step[A], lookup_id: str,
-        account_label: str | None, result: LookupResult,
+        account_label: str | None, result: LookupResult, person: Person | None = None,
     ) -> A:
         route, account = self._choose_account(routes, account_label)
         adapter_cls = route.adapter
@@ -254,10 +280,14 @@ class Runner:
         attempt = 0
         while True:
             try:
-                async with self._session(adapter_cls, account, lookup_id, capability, route.payer) as adapter:
-                    answer = await self._with_one_relogin(adapter, account, lambda: counted(adapter))
-                    self._keep_notices(adapter, account)
-                    return answer
+                try:
+                    async with self._session(adapter_cls, account, lookup_id, capability.value, route.payer,
+                                             person) as adapter:
+                        answer = await self._with_one_relogin(adapter, account, lambda: counted(adapter))
+                        self._keep_notices(adapter, account)
+                        return answer
+                finally:
+                    self._after_unblocked(account)
             except PortalUnavailable as error:
                 if isinstance(error, (PortalMaintenance, DailyLimitReached)) or attempt >= self.transient_retries:
                     raise
@@ -283,10 +313,12 @@ class Runner:
     def _keep_notices(self, adapter: CarrierAdapter, account: PortalAccount) -> None:
         """What the portal told the account (its password expires soon) goes where people look. A login that
         brought no such notice clears the old one: the password was changed."""
+        if not adapter.logged_in_now:  # a portal repeats its banner on every page: what a login saw is enough
+            return
         ref = budgets.AccountRef(account.account_id, adapter.manifest.slug, account.label)
         for notice in adapter.notices:
             budgets.record_notice(self.repository, ref, notice.kind, notice.message, notice.due)
-        if adapter.logged_in_now and not adapter.notices:
+        if not adapter.notices:
             budgets.clear_notices(self.repository, account.account_id, ["password_expiring"])
 
     def _choose_account(self, routes: list[Route], label: str | None) -> tuple[Route, PortalAccount]:
@@ -324,8 +356,9 @@ class Runner:
         return self._slots.setdefault(account.account_id, _AccountSlot())
 
     @asynccontextmanager
-    async def _session(self, adapter_cls: type[CarrierAdapter], account: PortalAccount, lookup_id: str,
-                       capability: Capability, payer: str | None = None) -> AsyncIterator[CarrierAdapter]:
+    async def _session(self, adapter_cls: type[CarrierAdapter], account: PortalAccount, lookup_id: str | None,
+                       flow: str, payer: str | None = None, person: Person | None = None,
+                       ) -> AsyncIterator[CarrierAdapter]:
         manifest = adapter_cls.manifest
         slot = self._slot(account)
         async with slot.lock:
@@ -334,10 +367,12 @@ class Runner:
                 raise frozen_error(current)
             sink = self.recorder.sink_for(lookup_id)
             if slot.session is None:
-                saved = self.vault.load_session(current.account_id)
+                # A password change a crash interrupted is settled by a login before anything else.
+                saved = None if current.password_change_stage else self.vault.load_session(current.account_id)
                 slot.session = await PortalSession.open(
                     self.pool, base_url=self.base_urls.get(manifest.slug, manifest.base_url), carrier=manifest.slug,
-                    account_label=current.label, evidence_sink=sink, storage_state=saved,
+                    account_label=current.label, evidence_sink=sink,
+                    storage_state=self._with_device(manifest, current.account_id, saved),
                     min_request_interval=manifest.limits.min_seconds_between_requests,
                 )
                 slot.session.logged_in = saved is not None
@@ -348,8 +383,8 @@ class Runner:
                 slot.session.mask_rules = evidence_mask.rules_of(manifest)  # what staff must not see in evidence
             session = slot.session
             session.evidence_sink = sink
-            session.flow = capability.value
-            adapter = adapter_cls(session, self._credentials(current), payer=payer)
+            session.flow = flow
+            adapter = adapter_cls(session, self._credentials(current, person), payer=payer)
             if not session.logged_in:
                 await self._login(adapter, current, slot)
             yield adapter
@@ -365,11 +400,29 @@ class Runner:
             return await step()
 
     async def _login(self, adapter: CarrierAdapter, account: PortalAccount, slot: _AccountSlot) -> None:
+        attended = adapter.credentials.person is not None
+        waiting = self.needs_sign_in(account.account_id)
+        if waiting is not None and not attended:
+            # The portal asked for a person at the last sign-in: nobody is here, so no login (and no new
+            # text message) until somebody signs in.
+            raise SignInNeeded(f"{adapter.manifest.display_name} waits for a person to sign in to account "
+                               f"'{account.label}' (a {waiting.value.replace('_', ' ')})", step=waiting)
         slot.logins += 1
         session = adapter.session
         session.logged_in = False
         try:
-            await adapter.login()
+            await self._login_with_the_right_password(adapter, account)
+        except SignInNeeded as error:
+            # Not a refusal: the account stays usable for a person. Unattended, it waits for a sign-in.
+            self.metrics.count_login(account.carrier, account.label, "needs_person")
+            await session.close()
+            slot.session = None
+            self.vault.clear_session(account.account_id)
+            if not attended:
+                budgets.record_notice(self.repository, self._ref(adapter, account), error.step.value,
+                                      error.reason, None)
+            log.warning("sign_in_needs_person", carrier=account.carrier, account=account.label, step=error.code)
+            raise
         except (CredentialsRejected, ActionRequired, UnexpectedPage, ParseError) as error:
             # Never a second attempt without a person: freeze first, then report. A login that lands
             # somewhere the adapter does not know may be a rejection it cannot read, so it freezes too.
@@ -395,9 +448,142 @@ class Runner:
             register_secret(value)
         expires = datetime.now(UTC) + timedelta(minutes=adapter.manifest.session_lifetime_minutes)
         self.vault.save_session(account.account_id, await session.storage_state(), expires)
+        await self._keep_device(adapter, account)
+        if waiting is not None:
+            budgets.clear_notices(self.repository, account.account_id, [step.value for step in SIGN_IN])
+            self._unblocked.add(account.account_id)
         log.info("logged_in", carrier=account.carrier, account=account.label)
 
-    def _credentials(self, account: PortalAccount) -> Credentials:
+    async def _login_with_the_right_password(self, adapter: CarrierAdapter, account: PortalAccount) -> None:
+        """Log in, first finishing a password change a crash interrupted (aggregator/password_change.py).
+
+        "pending": the new password never reached the portal, so it is dropped. "submitted": the portal may or
+        may not have taken it; the new one is tried first (the likelier), then the current one. Whichever
+        works is kept, so at most one login in a row is refused, and no password is ever lost."""
+        current = self.vault.get(account.account_id)
+        if current.password_change_stage == "pending":
+            self.vault.abandon_password_change(account.account_id)
+            log.info("password_change_abandoned", carrier=account.carrier, account=account.label)
+        if current.password_change_stage != "submitted" or current.pending_password is None:
+            await adapter.login()
+            return
+        register_secret(current.pending_password.get_secret_value())
+        tried_first = adapter.credentials
+        adapter.credentials = dataclasses.replace(tried_first, password=current.pending_password)
+        try:
+            await adapter.login()
+        except CredentialsRejected:
+            log.info("password_change_not_taken", carrier=account.carrier, account=account.label)
+            adapter.credentials = tried_first
+            await adapter.login()
+            self.vault.abandon_password_change(account.account_id)
+            return
+        self.vault.confirm_password_change(account.account_id)
+        log.info("password_change_confirmed", carrier=account.carrier, account=account.label)
+
+    async def _keep_device(self, adapter: CarrierAdapter, account: PortalAccount) -> None:
+        """The portal's "remember this device" cookie goes to the vault apart from the session (it outlives it),
+        written only when it changed; the vault reads it back before it counts as kept."""
+        names = adapter.manifest.remembered_device_cookies
+        if not names:
+            return
+        cookies = await adapter.session.cookies_named(names)
+        lasting = [c for c in cookies if float(c.get("expires") or -1) > 0]
+        if not lasting or self.vault.load_device(account.account_id) == lasting:
+            return
+        expires = datetime.fromtimestamp(min(float(c["expires"]) for c in lasting), UTC)
+        try:
+            self.vault.save_device(account.account_id, lasting, expires)
+        except VaultError as error:  # the sign-in stands; the next unattended one may be asked for a code
+            log.warning("device_not_kept", carrier=account.carrier, account=account.label, error=str(error))
+            return
+        log.info("device_remembered", carrier=account.carrier, account=account.label, until=expires.date().isoformat())
+
+    def _with_device(self, manifest: Manifest, account_id: str, saved: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The saved session, plus the remembered device's cookies it lacks: a new session starts from a device
+        the portal knows, so an unattended sign-in is not asked for a code."""
+        if not manifest.remembered_device_cookies:
+            return saved
+        device = self.vault.load_device(account_id)
+        if not device:
+            return saved
+        state = dict(saved) if saved else {"cookies": [], "origins": []}
+        have = {(c.get("name"), c.get("domain"), c.get("path")) for c in state.get("cookies", [])}
+        state["cookies"] = [*state.get("cookies", []),
+                            *(c for c in device if (c.get("name"), c.get("domain"), c.get("path")) not in have)]
+        return state
+
+    @staticmethod
+    def _ref(adapter: CarrierAdapter, account: PortalAccount) -> budgets.AccountRef:
+        return budgets.AccountRef(account.account_id, adapter.manifest.slug, account.label)
+
+    # --- a person signs in --------------------------------------------------------------------------
+
+    def needs_sign_in(self, account_id: str) -> HumanStep | None:
+        """What the account's last unattended sign-in needed a person for, until a sign-in succeeds."""
+        for notice in budgets.account_notices(self.repository, account_id):
+            if notice.kind in {step.value for step in SIGN_IN}:
+                return HumanStep(notice.kind)
+        return None
+
+    @asynccontextmanager
+    async def signed_in(self, portal: str, label: str, *, person: Person | None = None, flow: str = "sign_in",
+                        fresh: bool = False) -> AsyncIterator[CarrierAdapter]:
+        """The account's adapter, logged in, holding the account's one-session lock (a password change, an
+        attended sign-in). `fresh`: a new login even when a session is live or saved (the device stays).
+        The pages' evidence is recorded under no lookup, with `flow` naming what it was for."""
+        account = self.vault.find(portal, label)
+        if account is None:
+            raise CredentialsMissing(f"no vault account '{portal}/{label}'")
+        if fresh:
+            await self.forget_session(account.account_id)
+        adapter_cls = adapter_for(portal)
+        try:
+            async with self._session(adapter_cls, account, None, flow, None, person) as adapter:
+                yield adapter
+                self._keep_notices(adapter, account)
+        finally:
+            self._after_unblocked(account, run_now=False)
+
+    async def sign_in(self, portal: str, label: str, person: Person) -> SignInOutcome:
+        """An attended sign-in (the web app's "Sign in now", `aggregator signin`): a fresh login with the person
+        at the screen; then what waited for the account runs again (`after_sign_in`)."""
+        try:
+            async with self.signed_in(portal, label, person=person, fresh=True):
+                pass
+        except AggregatorError as error:
+            person.done(error.reason)
+            return SignInOutcome(False, error.reason, error.code)
+        account = self.vault.find(portal, label)
+        assert account is not None
+        self._unblocked.discard(account.account_id)
+        rerun = await self._rerun_after_sign_in(account)
+        person.done(None)
+        return SignInOutcome(True, rerun=rerun)
+
+    def _after_unblocked(self, account: PortalAccount, *, run_now: bool = True) -> None:
+        """A login just cleared the account's wait for a person: its blocked work runs again, in the
+        background (this lookup does not wait for it), once the account's lock is free."""
+        if account.account_id not in self._unblocked or not run_now:
+            return
+        self._unblocked.discard(account.account_id)
+        task = asyncio.get_running_loop().create_task(self._rerun_in_background(account))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _rerun_in_background(self, account: PortalAccount) -> None:
+        try:
+            await self._rerun_after_sign_in(account)
+        except Exception:  # the items stay as they were; the retry pass takes them
+            log.exception("rerun_after_sign_in_failed", carrier=account.carrier, account=account.label)
+
+    async def _rerun_after_sign_in(self, account: PortalAccount) -> int:
+        total = 0
+        for hook in self.after_sign_in:
+            total += await hook(account)
+        return total
+
+    def _credentials(self, account: PortalAccount, person: Person | None = None) -> Credentials:
         for secret in (account.username, account.password, account.totp_secret, *account.security_answers.values()):
             if secret is not None:
                 register_secret(secret.get_secret_value())
@@ -412,7 +598,7 @@ class Runner:
 
         return Credentials(username=account.username, password=account.password, totp_secret=totp_secret,
                            security_answers=dict(account.security_answers), next_totp=next_totp,
-                           tax_id=account.tax_id, npi=account.npi)
+                           tax_id=account.tax_id, npi=account.npi, person=person)
 
 
 def frozen_error(account: PortalAccount) -> AccountFrozen:

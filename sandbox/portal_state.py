@@ -131,6 +131,8 @@ class PortalState:
             self._current = self.dataset
             self._changes: list[dict[str, Any]] = []
             self.totp_offset = 0.0  # seconds the TOTP clock is ahead of `clock` (see advance_totp_clock)
+            # Passwords changed at run time (a portal's change-password page), newest last; none: the dataset's.
+            self.changed_passwords: dict[str, list[str]] = {}
 
     def set_portal_defaults(self, *, faults: dict[str, Any] | None = None,
                             password_days: dict[str, int] | None = None) -> None:
@@ -213,8 +215,8 @@ class PortalState:
             if counters.locked:
                 counters.locked_attempts += 1
                 return "locked"
-            account = self.account(username)
-            if account is None or not secrets.compare_digest(password.encode(), account.password.encode()):
+            current = self.current_password(username)
+            if current is None or not secrets.compare_digest(password.encode(), current.encode()):
                 counters.failed_logins += 1
                 counters.consecutive_failures += 1
                 if counters.consecutive_failures >= LOCKOUT_AFTER:
@@ -223,6 +225,24 @@ class PortalState:
                 return "invalid"
             counters.consecutive_failures = 0
             return "ok"
+
+    def current_password(self, username: str) -> str | None:
+        """The account's password now: the last one changed at run time, else the dataset's."""
+        account = self.account(username)
+        with self._lock:
+            changed = self.changed_passwords.get(username)
+            return changed[-1] if changed else (account.password if account else None)
+
+    def recent_passwords(self, username: str, count: int) -> list[str]:
+        """The account's last `count` passwords, the current one included, newest last."""
+        account = self.account(username)
+        with self._lock:
+            history = ([account.password] if account else []) + self.changed_passwords.get(username, [])
+            return history[-count:]
+
+    def change_password(self, username: str, new: str) -> None:
+        with self._lock:
+            self.changed_passwords.setdefault(username, []).append(new)
 
     def totp_time(self) -> float:
         """The time TOTP codes are checked against: the portal's clock plus the offset tests moved it by."""

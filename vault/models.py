@@ -8,6 +8,7 @@ import re
 import unicodedata
 from datetime import datetime
 from enum import Enum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -20,6 +21,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 class AccountStatus(str, Enum):
     ACTIVE = "active"
     FROZEN = "frozen"  # a portal rejected the login: no attempt until a person fixes it
+
+
+# "pending": written to the vault, not yet sent to the portal; "submitted": possibly sent (the button was
+# about to be pressed), so the portal may hold either password.
+PasswordChangeStage = Literal["pending", "submitted"]
 
 
 class PortalAccount(BaseModel):
@@ -44,6 +50,15 @@ class PortalAccount(BaseModel):
     updated_at: datetime
     session_saved_at: datetime | None = None
     session_expires_at: datetime | None = None
+    # The portal's "remember this device" cookie, kept apart from the session: its expiry as stored
+    # (it may have passed; `Vault.load_device` hands out only one still valid).
+    device_expires_at: datetime | None = None
+    # A password change the product is making on the portal (`Vault.begin_password_change`): the new
+    # password waits here until the portal accepted it, so a crash at any step loses neither password.
+    pending_password: SecretStr | None = None
+    password_change_stage: PasswordChangeStage | None = None
+    password_change_started_at: datetime | None = None
+    password_changed_at: datetime | None = None  # when the product last changed it (a person's update does not count)
 
     @property
     def is_frozen(self) -> bool:

@@ -5,6 +5,11 @@ written by another process is seen on the next `get`. Every write takes the file
 re-verifies the file, applies one change and atomically replaces the file; anything that fails before
 the replace leaves the file byte-for-byte as it was.
 
+Beside the logins, each account may hold a remembered device (the portal's "remember this device" cookies,
+kept apart from the session) and a password change under way (the new password as pending, then
+submitted, until the portal accepted it). Both live inside the sealed secrets, so the file format is
+unchanged and a vault written before them opens as it is.
+
 `vault.database.DatabaseVault` keeps the same document in PostgreSQL instead; it replaces only the
 storage steps (`_current`, `_writing`, `_write`), which is why every change goes through them.
 """
@@ -192,6 +197,8 @@ class Vault:
 
     def _account(self, account_id: str, blob: RecordBlob, ring: KeyRing) -> PortalAccount:
         secrets = unseal(account_id, blob, ring)
+        device = secrets.get("device") or {}  # vaults written before devices and changes have neither key
+        change = secrets.get("password_change") or {}
         return PortalAccount(
             account_id=account_id, carrier=blob.carrier, label=blob.label,
             username=secrets["username"], password=secrets["password"], totp_secret=secrets.get("totp_secret"),
@@ -200,6 +207,10 @@ class Vault:
             status=AccountStatus(blob.status), frozen_reason=blob.frozen_reason, frozen_at=_when(blob.frozen_at),
             created_at=_when(blob.created_at), updated_at=_when(blob.updated_at),
             session_saved_at=_when(blob.session_saved_at), session_expires_at=_when(blob.session_expires_at),
+            device_expires_at=_when(device.get("expires_at")),
+            pending_password=change.get("password"), password_change_stage=change.get("stage"),
+            password_change_started_at=_when(change.get("started_at")),
+            password_changed_at=_when(secrets.get("password_changed_at")),
         )
 
     @staticmethod
@@ -244,7 +255,8 @@ class Vault:
         metadata = {"carrier": entry.carrier, "label": entry.label, "status": AccountStatus.ACTIVE.value,
                     "frozen_reason": None, "frozen_at": None, "created_at": _iso(now), "updated_at": _iso(now),
                     "session_saved_at": None, "session_expires_at": None}
-        secrets = {"totp_secret": None, "security_answers": {}, "session": None, **_plain_secrets(entry)}
+        secrets = {"totp_secret": None, "security_answers": {}, "session": None, "device": None,
+                   "password_change": None, "password_changed_at": None, **_plain_secrets(entry)}
         records[account_id] = seal(account_id, metadata, secrets, ring)
         return self._account(account_id, records[account_id], ring)
 
@@ -262,8 +274,11 @@ class Vault:
         # Re-entering the same values is not a fix; `unfreeze=True` says so explicitly.
         if changed or unfreeze:
             metadata.update(status=AccountStatus.ACTIVE.value, frozen_reason=None, frozen_at=None)
-        if "username" in changed:  # a session belongs to the user who logged in
+        if "password" in new_values:  # a person's password wins over a change the product was making
+            secrets["password_change"] = None
+        if "username" in changed:  # a session and a remembered device belong to the user who logged in
             secrets["session"] = None
+            secrets["device"] = None
             metadata.update(session_saved_at=None, session_expires_at=None)
         metadata["updated_at"] = _iso(now)
         records[account_id] = seal(account_id, metadata, secrets, ring)
@@ -381,6 +396,121 @@ class Vault:
             records[account_id] = seal(account_id, metadata, secrets, ring)
 
         self._mutate(change)
+
+    # --- remembered devices ------------------------------------------------------------------------
+
+    def save_device(self, account_id: str, cookies: list[dict[str, Any]], expires_at: datetime) -> None:
+        """Store the portal's "remember this device" cookies (Playwright cookie dicts), encrypted, until
+        `expires_at`, apart from the session. The stored copy is then read back and compared: a device
+        that is assumed saved but is not would make every unattended run ask for a code."""
+        if expires_at.tzinfo is None:
+            raise ValueError("expires_at must be timezone-aware")
+        if not isinstance(cookies, list) or not all(isinstance(cookie, dict) for cookie in cookies):
+            raise TypeError("cookies must be a list of cookie dicts")
+        device = {"cookies": cookies, "expires_at": _iso(expires_at)}
+
+        def change(records: Records, ring: KeyRing, now: datetime) -> None:
+            blob = self._blob(records, account_id)
+            secrets = {**unseal(account_id, blob, ring), "device": device}
+            try:
+                records[account_id] = seal(account_id, blob.metadata(), secrets, ring)
+            except (TypeError, ValueError):
+                raise VaultError("the remembered device is not plain JSON; nothing was saved") from None
+
+        self._mutate(change)
+        if self._stored_secrets(account_id).get("device") != device:
+            self._cache = None  # what this object remembers is not what is stored
+            raise VaultError("the remembered device could not be verified after saving")
+
+    def _stored_secrets(self, account_id: str) -> dict[str, Any]:
+        """The account's secrets as stored now, read and verified anew under the writers' lock: never the
+        copy this object remembers, which is exactly what a write that did not stick leaves behind."""
+        with self._writing() as raw:
+            doc, ring = self._verify(raw)
+            blob = doc.records.get(account_id)
+            return {} if blob is None else unseal(account_id, blob, ring)
+
+    def load_device(self, account_id: str) -> list[dict[str, Any]] | None:
+        """The remembered device's cookies, or None when there are none or they have expired."""
+        with self._lock:
+            doc, ring = self._current()
+            blob = self._blob(doc.records, account_id)
+            device = unseal(account_id, blob, ring).get("device")
+            if not device or datetime.fromisoformat(device["expires_at"]) <= self._clock():
+                return None
+            cookies: list[dict[str, Any]] = device["cookies"]
+            return cookies
+
+    def clear_device(self, account_id: str) -> None:
+        def change(records: Records, ring: KeyRing, now: datetime) -> None:
+            blob = self._blob(records, account_id)
+            secrets = {**unseal(account_id, blob, ring), "device": None}
+            records[account_id] = seal(account_id, blob.metadata(), secrets, ring)
+
+        self._mutate(change)
+
+    # --- password changes --------------------------------------------------------------------------
+    # The product changes a portal password in steps, each one atomic write, so that after a crash the
+    # stage says which passwords the portal may hold: none under way or "pending" -> the current one
+    # (the new one was never sent); "submitted" -> either; confirmed -> the new one, now the current.
+
+    def _edit_secrets(self, account_id: str,
+                      edit: Callable[[RecordBlob, dict[str, Any], datetime], None]) -> PortalAccount:
+        def change(records: Records, ring: KeyRing, now: datetime) -> PortalAccount:
+            blob = self._blob(records, account_id)
+            secrets = unseal(account_id, blob, ring)
+            edit(blob, secrets, now)
+            records[account_id] = seal(account_id, {**blob.metadata(), "updated_at": _iso(now)}, secrets, ring)
+            return self._account(account_id, records[account_id], ring)
+
+        return self._mutate(change)
+
+    @staticmethod
+    def _change_under_way(blob: RecordBlob, secrets: dict[str, Any]) -> dict[str, Any]:
+        change: dict[str, Any] | None = secrets.get("password_change")
+        if not change:
+            raise InvalidAccount(f"no password change is under way for {blob.carrier}/{blob.label}")
+        return change
+
+    def begin_password_change(self, account_id: str, new_password: str | SecretStr) -> PortalAccount:
+        """Store `new_password` as pending (stage "pending"), before it goes anywhere near the portal.
+        The current password stays the one used to sign in."""
+        password = _validated(AccountSecrets, {"password": new_password}).password.get_secret_value()
+
+        def edit(blob: RecordBlob, secrets: dict[str, Any], now: datetime) -> None:
+            if secrets.get("password_change"):
+                raise InvalidAccount(f"a password change is already under way for {blob.carrier}/{blob.label}: "
+                                     "confirm or abandon it first")
+            if password == secrets["password"]:
+                raise InvalidAccount("the new password is the current one")
+            secrets["password_change"] = {"password": password, "stage": "pending", "started_at": _iso(now)}
+
+        return self._edit_secrets(account_id, edit)
+
+    def mark_password_submitted(self, account_id: str) -> PortalAccount:
+        """Just before the portal's button is pressed: from now on the portal may hold either password."""
+        def edit(blob: RecordBlob, secrets: dict[str, Any], now: datetime) -> None:
+            change = self._change_under_way(blob, secrets)
+            if change["stage"] != "pending":
+                raise InvalidAccount(f"the new password of {blob.carrier}/{blob.label} was already submitted")
+            change["stage"] = "submitted"
+
+        return self._edit_secrets(account_id, edit)
+
+    def confirm_password_change(self, account_id: str) -> PortalAccount:
+        """The portal accepted the new password: it becomes the current one. The status is left as it is."""
+        def edit(blob: RecordBlob, secrets: dict[str, Any], now: datetime) -> None:
+            change = self._change_under_way(blob, secrets)
+            secrets.update(password=change["password"], password_change=None, password_changed_at=_iso(now))
+
+        return self._edit_secrets(account_id, edit)
+
+    def abandon_password_change(self, account_id: str) -> PortalAccount:
+        """Forget the new password and keep the current one (nothing under way: nothing to do)."""
+        def edit(blob: RecordBlob, secrets: dict[str, Any], now: datetime) -> None:
+            secrets["password_change"] = None
+
+        return self._edit_secrets(account_id, edit)
 
     # --- key rotation ------------------------------------------------------------------------------
 

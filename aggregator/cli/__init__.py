@@ -29,6 +29,7 @@ from aggregator.cli import (  # noqa: F401  (they register commands)
     morning_email,
     reconcile,
     record,
+    signin,
     users,
     vault,
     worker,

@@ -24,6 +24,7 @@ from rich.table import Table
 
 from aggregator.cli.common import app
 from aggregator.errors import AggregatorError
+from aggregator.human_steps import Prompt
 from aggregator.jsonlimits import TooDeeplyNested, loads_bounded
 from aggregator.settings import Settings, get_settings, private_dirs
 from vault import AccountInput, AccountSecrets, MasterKey, PortalAccount, Vault
@@ -394,3 +395,94 @@ def import_accounts(file: Annotated[Path, typer.Argument(help="JSON file: {\"acc
     added, updated = vault.upsert_accounts(entries)
     typer.echo(f"imported {len(entries)} accounts ({added} added, {updated} updated)")
     typer.echo(f"reminder: {file} holds plaintext passwords; delete it now (e.g. shred -u {file})")
+
+
+# --- a new portal password, chosen and stored by the product ------------------------------------------
+
+Portal = Annotated[str, typer.Option("--portal", help="Portal slug, e.g. crossway.")]
+Account = Annotated[str, typer.Option("--account", help="The account's label in the vault, e.g. main.")]
+EXIT_CHANGED, EXIT_USAGE, EXIT_NOT_CHANGED = 0, 2, 3
+
+
+class _TerminalPerson:
+    """The person at this terminal answers the portal during the sign-in: a code typed at a hidden prompt
+    (read on a thread of its own, so the code's lifetime is kept; an unanswered prompt never holds the
+    process open), a push approved on their phone."""
+
+    async def code(self, prompt: Prompt) -> str | None:
+        import asyncio
+        import threading
+
+        loop = asyncio.get_running_loop()
+        typed: asyncio.Future[str | None] = loop.create_future()
+
+        def ask() -> None:
+            try:
+                value: str | None = typer.prompt(f"{prompt.message} Code", hide_input=True, default="",
+                                                 show_default=False)
+            except (EOFError, typer.Abort):
+                value = None
+            loop.call_soon_threadsafe(_settle, typed, value or None)
+
+        typer.echo(f"{prompt.portal} asks for a code ({int(prompt.seconds_left())} s to type it).", err=True)
+        threading.Thread(target=ask, daemon=True).start()
+        try:
+            return await asyncio.wait_for(typed, timeout=max(0.0, prompt.seconds_left()))
+        except TimeoutError:
+            return None
+
+    async def approve(self, prompt: Prompt) -> None:
+        typer.echo(f"{prompt.portal}: approve the sign-in request on your phone ({prompt.message})", err=True)
+
+    def done(self, error: str | None = None) -> None:
+        if error:
+            typer.echo(f"sign-in: {error}", err=True)
+
+
+def _settle(future: Any, value: str | None) -> None:
+    if not future.done():  # the wait may have ended (too late) before the person typed
+        future.set_result(value)
+
+
+@vault_app.command("change-password")
+def change_password(portal: Portal, account: Account, data_dir: DataDir = None) -> None:
+    """Choose a new password for a portal account, change it on the portal and store it (never shown).
+
+    The product signs in afresh (a code or a push is asked here when the portal wants one), chooses a
+    password that keeps the portal's rules, and keeps both passwords in the vault until the portal said
+    which one it holds. Exit 0 changed, 3 not changed (the reason is printed), 2 usage."""
+    import asyncio
+
+    from aggregator.cli.common import load_settings
+    from aggregator.password_change import PasswordChangeOutcome
+    from aggregator.password_change import change_password as change
+    from aggregator.runner import Runner
+    from aggregator.scrapers.registry import adapter_for
+
+    settings = load_settings(data_dir)
+    try:
+        slug = adapter_for(portal).manifest.slug
+        vault = open_vault(settings)
+        try:
+            if vault.find(slug, account) is None:
+                raise UserError(f"no account {slug}/{account} in the vault")
+        finally:
+            vault.close()
+    except (AggregatorError, UserError) as error:
+        typer.echo(f"error: {getattr(error, 'reason', error)}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+
+    async def run() -> PasswordChangeOutcome:
+        async with Runner.open(settings) as runner:
+            return await change(runner, slug, account, person=_TerminalPerson())
+
+    try:
+        outcome = asyncio.run(run())
+    except AggregatorError as error:
+        typer.echo(f"error: {error.reason}", err=True)
+        raise typer.Exit(EXIT_NOT_CHANGED) from None
+    if not outcome.ok:
+        typer.echo(f"not changed ({outcome.reason_code}): {outcome.reason}", err=True)
+        raise typer.Exit(EXIT_NOT_CHANGED)
+    when = f" at {outcome.changed_at:%Y-%m-%d %H:%M}Z" if outcome.changed_at else ""
+    typer.echo(f"changed the password of {slug}/{account}{when}; the vault holds the new one")

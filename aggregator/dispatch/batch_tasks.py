@@ -43,6 +43,7 @@ from aggregator.overnight.batch import (
     accounts_for_run,
     finish_item,
     job_for,
+    person_action,
     run_job,
 )
 from aggregator.planning import SearchBudget
@@ -219,7 +220,8 @@ class ItemCheck:
         if outcome is not None:
             final = JobOutcome(ItemState.NEEDS_HUMAN, why, outcome.reason_code, outcome.action)
         else:
-            final = unusable or JobOutcome(ItemState.NEEDS_HUMAN, why, "account_frozen", ACTIONS["account_frozen"])
+            final = unusable or JobOutcome(ItemState.NEEDS_HUMAN, why, "account_frozen",
+                                           person_action("account_frozen", adapter_for(self.portal).manifest.display_name))
         self._finish(final)
 
     def _defer(self, until: datetime, reason: str | None, code: str | None) -> None:

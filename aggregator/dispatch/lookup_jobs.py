@@ -10,6 +10,11 @@ writes each step there and the web process reads it when the page polls. The row
 
 A check the carrier's manifest does not declare is never run: it ends at once as "not_available" with the
 call-the-payer item (`LookupJob.not_available`), and a job left with nothing to ask never opens the runner.
+
+A job run in the web process (inline dispatch) has a person at the screen: `LookupJob.person`, whom the runner
+asks for a one-time code or a push approval when the portal's sign-in wants one; the status then carries
+`prompt` and the page shows the code form. A queued job has nobody (a worker runs it, and the code could not
+reach it): its sign-in stops at once "sign in needed", and the person uses "Sign in now" on the worklist.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from aggregator.errors import AggregatorError, Outcome
 from aggregator.flows import capabilities
+from aggregator.human_steps import WaitingPerson
 from aggregator.logging import get_logger
 from aggregator.models import (
     AuthorizationList,
@@ -96,6 +102,8 @@ class LookupJob:
     # check -> {"reason", "call_the_payer"}: asked for, but the carrier's portal cannot answer it (never run)
     not_available: dict[str, dict[str, str]] = field(default_factory=dict)
     declared: tuple[str, ...] = CHECKS  # the checks the carrier's manifest declares
+    # Who answers the portal's sign-in questions (inline dispatch only; never stored: codes stay in memory).
+    person: WaitingPerson | None = field(default=None, repr=False, compare=False)
 
     @property
     def planned(self) -> list[str]:
@@ -110,7 +118,8 @@ class LookupJob:
                 "total": len(self.planned) + len(self.not_available), "outcomes": self.outcomes,
                 "lookup_ids": self.lookup_ids, "not_available": self.not_available,
                 "error": self.error, "elapsed_seconds": round(((self.finished_at or datetime.now(UTC))
-                                                                - self.started_at).total_seconds(), 1)}
+                                                                - self.started_at).total_seconds(), 1),
+                **person_status(self.person)}
 
     def leave_out_undeclared(self, manifest: Manifest) -> None:
         """End every requested check the carrier does not declare as "not available at this carrier"."""
@@ -131,6 +140,18 @@ class LookupJob:
         else:
             self.state, self.error, self.step = "failed", f"internal error ({type(error).__name__})", "failed"
         self.finished_at = datetime.now(UTC)
+        if self.person is not None:  # nothing is asked of the person any more
+            self.person.give_up()
+            self.person.prompt = None
+
+
+def person_status(person: WaitingPerson | None) -> dict[str, Any]:
+    """What the person at the screen is asked now (`prompt`: None, or the step, the portal, the portal's words
+    about where the code went, and the seconds left to answer) and the last outcome shown to them. Never a code."""
+    prompt = person.prompt if person is not None else None
+    shown = None if prompt is None else {"step": prompt.step.value, "portal": prompt.portal, "message": prompt.message,
+                                         "seconds_left": max(0, round(prompt.seconds_left()))}
+    return {"prompt": shown, "person_message": person.message if person is not None else None}
 
 
 async def run_to_its_end(job: LookupJob, work: Awaitable[None]) -> None:
@@ -200,16 +221,16 @@ async def run_checks(runner: Runner, job: LookupJob, *, account_label: str | Non
             coverage_query = EligibilityQuery(member_id=request.member_id, date_of_birth=request.date_of_birth,
                                               service_date=request.service_date, last_name=request.last_name)
             result = await runner.eligibility(request.carrier, coverage_query, source="web",
-                                              account_label=account_label, portal=portal)
+                                              account_label=account_label, portal=portal, person=job.person)
         elif check == "authorizations":
             auth_query = AuthorizationQuery(member_id=request.member_id, date_of_birth=request.date_of_birth)
             result = await runner.authorizations(request.carrier, auth_query, source="web",
-                                                 account_label=account_label, portal=portal)
+                                                 account_label=account_label, portal=portal, person=job.person)
         else:
             claim_query = ClaimQuery(member_id=request.member_id, date_of_birth=request.date_of_birth,
                                      service_from=request.service_date - CLAIMS_LOOKBACK, service_to=request.service_date)
             result = await runner.claims(request.carrier, claim_query, source="web", account_label=account_label,
-                                         portal=portal)
+                                         portal=portal, person=job.person)
         results[check] = result
         job.lookup_ids[check] = result.lookup_id
         job.outcomes[check] = result.outcome.value

@@ -27,7 +27,7 @@ from prometheus_client.metrics_core import Metric
 # A portal request is one navigation, one page-made JSON call or one download; most take well under a
 # second on a healthy portal, a slow one several, a timeout the navigation limit (30 s by default).
 PORTAL_REQUEST_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
-LOGIN_RESULTS = ("succeeded", "refused", "failed")
+LOGIN_RESULTS = ("succeeded", "refused", "failed", "needs_person")
 BREAKER_STATES = ("closed", "open", "half_open")
 
 

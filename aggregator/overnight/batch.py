@@ -34,6 +34,7 @@ from aggregator.errors import AggregatorError, ConfigurationError, NotAvailableA
 from aggregator.flows import capabilities
 from aggregator.flows.authorization import AuthorizationAnswer, answer_authorization
 from aggregator.flows.changes import Change
+from aggregator.human_steps import SIGN_IN, needed
 from aggregator.logging import get_logger
 from aggregator.metrics import process_metrics
 from aggregator.models import (
@@ -83,29 +84,31 @@ class ItemState(str, Enum):
 TERMINAL_STATES = frozenset({ItemState.VERIFIED, ItemState.VERIFIED_WITH_CHANGES, ItemState.NOT_FOUND,
                              ItemState.NEEDS_HUMAN, ItemState.FAILED})
 
-# Errors that belong to the portal account, not to the member: the account leaves the run.
-ACCOUNT_PROBLEMS = frozenset({"credentials_rejected", "action_required", "mfa_needs_human", "account_frozen",
-                              "credentials_missing"})
+# Errors that belong to the portal account, not to the member, make the account leave the run: the
+# taxonomy says which (aggregator/human_steps.py, `PersonNeeded.account_problem`).
 # Errors that say the portal is down: they feed the circuit breaker.
 PORTAL_DOWN = frozenset({"portal_unavailable", "portal_maintenance"})
 # The account has no searches left today (aggregator/store/budgets.py): it leaves the run, nobody is at fault.
 DAILY_LIMIT = "daily_limit"
 
+# What staff do about an item that is not the portal account's problem (those: `person_action`).
 ACTIONS = {
     "not_found": "Confirm member ID, date of birth and name against the insurance card, then re-run.",
-    "credentials_rejected": "An admin updates this portal account's password in the vault "
-                            "(aggregator vault update), which unfreezes it; then re-run.",
-    "account_frozen": "An admin updates this portal account's credentials in the vault "
-                      "(aggregator vault update), which unfreezes it; then re-run.",
-    "action_required": "Log in to the carrier portal by hand, do what it asks (e.g. set a new password), "
-                       "update the vault, then re-run.",
-    "mfa_needs_human": "The portal wants a person (CAPTCHA or an unknown second factor): log in by hand once, "
-                       "then re-run.",
-    "credentials_missing": "Add a portal account for this carrier to the vault (aggregator vault add), then re-run.",
     "needs_attention": "The portal showed something the adapter does not understand: verify on the portal or by "
                        "phone; the evidence shows what was on screen (the adapter may need an update).",
     "configuration_error": "Fix the appointment's carrier or the product configuration, then re-run.",
 }
+
+
+def person_action(code: str | None, portal: str) -> str:
+    """What to do about a reason code that needs a person, from the one taxonomy (CLI, API, web, worklist)."""
+    person = needed(code)
+    return person.action(portal) if person is not None else ACTIONS["needs_attention"]
+
+
+def is_account_problem(code: str | None) -> bool:
+    person = needed(code)
+    return person is not None and person.account_problem
 
 
 class CheckJob(BaseModel):
@@ -246,9 +249,9 @@ def _unanswered(result: LookupResult) -> JobOutcome:
     if result.outcome is Outcome.RETRY_LATER:
         return JobOutcome(None, result.reason, code, account_problem=code == DAILY_LIMIT)
     if result.outcome is Outcome.NEEDS_HUMAN:
-        return JobOutcome(ItemState.NEEDS_HUMAN, result.reason, code,
-                          ACTIONS.get(code or "", ACTIONS["needs_attention"]),
-                          account_problem=code in ACCOUNT_PROBLEMS)
+        portal = adapter_for(result.portal or result.carrier).manifest.display_name
+        return JobOutcome(ItemState.NEEDS_HUMAN, result.reason, code, person_action(code, portal),
+                          account_problem=is_account_problem(code))
     if result.outcome is Outcome.NEEDS_ATTENTION:
         return JobOutcome(ItemState.NEEDS_HUMAN, result.reason, code, ACTIONS["needs_attention"])
     return JobOutcome(ItemState.FAILED, result.reason, code)
@@ -356,7 +359,7 @@ class _CarrierQueue:
 
     def __init__(self, item_ids: list[str]) -> None:
         self.ready_at: dict[str, float] = dict.fromkeys(item_ids, 0.0)
-        self.live_accounts = 0
+        self.live: set[str] = set()  # the accounts still taking items
         self.in_flight = 0  # taken and not yet finished or put back
 
     def take(self, now: float, may_take: Callable[[str], bool] = lambda _: True) -> tuple[str | None, float | None]:
@@ -381,9 +384,11 @@ class _CarrierQueue:
     def put(self, item_id: str, at: float) -> None:
         self.ready_at[item_id] = at
 
-    def drain(self) -> list[str]:
-        ids = list(self.ready_at)
-        self.ready_at.clear()
+    def drain(self, orphaned: Callable[[str], bool] = lambda _: True) -> list[str]:
+        """Take out the waiting items `orphaned` says no live account may serve any more (default: all)."""
+        ids = [item_id for item_id in self.ready_at if orphaned(item_id)]
+        for item_id in ids:
+            del self.ready_at[item_id]
         return ids
 
 
@@ -414,7 +419,9 @@ class BatchRun:
         started = time.monotonic()
         with _date_lock(self.runner.settings.resolved_data_dir, self.day):
             if self.retry_failed:
-                store.requeue_retryable_failures(self.repository, self.day)
+                # Also what waited for a person to sign in: after an attended sign-in it runs; if nobody
+                # signed in, it ends "needs a human" again at once, without a login.
+                store.requeue_retryable_failures(self.repository, self.day, also_codes=[s.value for s in SIGN_IN])
             added = store.ensure_items(self.repository, self.day)
             recovered = store.recover_abandoned(self.repository, self.day)
             run = store.start_run(self.repository, self.day, self.trigger)
@@ -519,7 +526,7 @@ class BatchRun:
         for item in items:
             wait = (item.not_before - self.runner.clock()).total_seconds() if item.not_before else 0.0
             queue.put(item.id, now + max(0.0, wait))
-        queue.live_accounts = len(workers)
+        queue.live = {account.label for account in workers}
         self._breakers[slug] = CircuitBreaker(self.options.breaker_threshold, self.options.breaker_cooldown_seconds,
                                               self.options.breaker_max_cooldown_seconds)
         with process_metrics().breaker_watched(slug, self._breakers[slug]):
@@ -566,14 +573,17 @@ class BatchRun:
                 store.update_item(self.repository, item_id, state=ItemState.PENDING.value, account_label=None,
                                   attempts_delta=-1)
                 queue.put(item_id, time.monotonic())
-                queue.live_accounts -= 1
+                queue.live.discard(account_label)
                 log.warning("account_left_batch", carrier=slug, account=account_label, error=outcome.reason_code)
-                if queue.live_accounts == 0 and outcome.reason_code == DAILY_LIMIT:
-                    for left in queue.drain():  # every account's searches are spent: tomorrow, not a failure
+                # Items no account still in the run may serve (none left, or routing keeps their payer to the
+                # accounts that left) end now, not when the run does.
+                orphans = queue.drain(lambda item: not any(self._may_serve(item, label) for label in queue.live))
+                if outcome.reason_code == DAILY_LIMIT:
+                    for left in orphans:  # every account's searches are spent: tomorrow, not a failure
                         self._defer_for_daily_limit(left, manifest)
-                elif queue.live_accounts == 0:
+                else:
                     reason = f"no {manifest.display_name} portal account can log in: {outcome.reason}"
-                    for left in queue.drain():
+                    for left in orphans:
                         self._finish(left, JobOutcome(ItemState.NEEDS_HUMAN, reason, outcome.reason_code,
                                                       outcome.action))
                 return
@@ -657,7 +667,7 @@ def accounts_for_run(vault: Vault, slug: str) -> tuple[list[PortalAccount], JobO
         reason = (f"every {manifest.display_name} portal account is frozen ({every[0].frozen_reason})" if every
                   else f"no {manifest.display_name} portal account in the vault")
         code = "account_frozen" if every else "credentials_missing"
-        return [], JobOutcome(ItemState.NEEDS_HUMAN, reason, code, ACTIONS[code])
+        return [], JobOutcome(ItemState.NEEDS_HUMAN, reason, code, person_action(code, manifest.display_name))
     return accounts[: manifest.limits.max_concurrent_accounts], None
 
 
@@ -700,6 +710,19 @@ async def rerun_item(runner: Runner, item_id: str) -> BatchItemRow:
                              eligibility_lookup_id=outcome.eligibility_lookup_id, changes=outcome.changes)
         return finish_item(runner.repository, item_id, outcome, retryable=True)
     return finish_item(runner.repository, item_id, outcome)
+
+
+async def rerun_blocked(runner: Runner, portal: str, label: str) -> int:
+    """Check again the items that waited for a person to sign in to this portal (installed as a
+    `Runner.after_sign_in` hook where people sign in). Today's and later items only: earlier days are done."""
+    payers = {p.slug for p in adapter_for(portal).manifest.served_payers()}
+    today = runner.clock().date()
+    blocked = [item for item in store.items_needing_sign_in(runner.repository, [s.value for s in SIGN_IN], today)
+               if item.carrier in payers]
+    for item in blocked:
+        await rerun_item(runner, item.id)
+    log.info("blocked_items_rerun", carrier=portal, account=label, items=len(blocked))
+    return len(blocked)
 
 
 class _DateLock:

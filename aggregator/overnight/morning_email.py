@@ -17,7 +17,7 @@ import asyncio
 import re
 import smtplib
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -26,7 +26,15 @@ from urllib.parse import quote
 
 from aggregator.errors import AggregatorError, ConfigurationError
 from aggregator.logging import get_logger
-from aggregator.overnight.worklist import NOT_CHECKED, WorklistRow, state_counts, worklist
+from aggregator.overnight.worklist import (
+    NOT_CHECKED,
+    PASSWORD_EXPIRING,
+    AccountWarning,
+    WorklistRow,
+    account_warnings,
+    state_counts,
+    worklist,
+)
 from aggregator.settings import Settings
 from aggregator.store.repository import Repository
 
@@ -38,6 +46,9 @@ UNSETTLED_STATES = ("needs_human", "failed", "not_found", "deferred", "pending",
 # ("unknown": an approval without dates, or a visit that names no service: someone must look.)
 AUTH_PROBLEMS = ("denied", "missing", "expired", "exhausted", "not yet effective", "pending", "unknown")
 REMOVED = "[removed]"
+# A portal password that expires within this many days is in the e-mail (the product can change it from the
+# account's admin page; sooner than that, nobody needs telling yet).
+PASSWORD_WARNING_DAYS = 14
 SendOutcome = Literal["sent", "off", "failed"]
 
 
@@ -63,6 +74,8 @@ class MorningSummary:
     calls_to_the_payer: int  # rows with something to ask the payer by phone
     changed: int  # rows whose answer changed since the last check
     worklist_url: str
+    # What portals told the practice's accounts (a password expiring soon): one line each, with its page.
+    account_warnings: list[str] = field(default_factory=list)
 
 
 def recipients(settings: Settings) -> tuple[str, ...]:
@@ -96,7 +109,20 @@ def build_summary(repository: Repository, day: date, settings: Settings) -> Morn
     return MorningSummary(
         day=day, total=len(rows), counts=state_counts(rows), needing_a_person=needing,
         calls_to_the_payer=sum(1 for r in rows if r.call_the_payer), changed=sum(1 for r in rows if r.changes),
-        worklist_url=web_link(settings, f"/worklist?date={day.isoformat()}"))
+        worklist_url=web_link(settings, f"/worklist?date={day.isoformat()}"),
+        account_warnings=[f"{w.line}\n  {web_link(settings, _account_page(w))}"
+                          for w in account_warnings(repository, day) if _warn_now(w, day)])
+
+
+def _warn_now(warning: AccountWarning, day: date) -> bool:
+    """A password expiring within PASSWORD_WARNING_DAYS (or already expired); any other notice always."""
+    if warning.kind != PASSWORD_EXPIRING or warning.due is None:
+        return True
+    return (warning.due - day).days <= PASSWORD_WARNING_DAYS
+
+
+def _account_page(warning: AccountWarning) -> str:
+    return f"/admin/accounts/{quote(warning.portal, safe='')}/{quote(warning.account_label, safe='')}"
 
 
 def why_a_person(row: WorklistRow) -> str | None:
@@ -160,6 +186,9 @@ def body(summary: MorningSummary) -> str:
         lines.append(f"  {item.link}")
     if not summary.needing_a_person:
         lines.append("  none")
+    if summary.account_warnings:
+        lines += ["", f"Portal accounts: {len(summary.account_warnings)}"]
+        lines += [f"- {warning}" for warning in summary.account_warnings]
     lines += ["", f"Calls to the payer listed on the worklist: {summary.calls_to_the_payer}",
               f"Answers that changed since the last check: {summary.changed}", "",
               f"The worklist: {summary.worklist_url}", "",

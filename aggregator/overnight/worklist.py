@@ -266,6 +266,14 @@ class AccountWarning(BaseModel):
     line: str
 
 
+def _can_change(portal: str) -> bool:
+    """Whether the product can change this portal's passwords itself (its manifest declares the rules)."""
+    try:
+        return adapter_for(portal).manifest.password_policy is not None
+    except ConfigurationError:
+        return False
+
+
 def account_warnings(repository: Repository, today: date) -> list[AccountWarning]:
     """Every current notice, soonest due first, each with the line the worklist summary prints."""
     warnings = []
@@ -275,9 +283,11 @@ def account_warnings(repository: Repository, today: date) -> list[AccountWarning
             days = (notice.due - today).days
             when = (f"expired on {notice.due}" if days < 0 else "expires today" if days == 0 else
                     f"expires on {notice.due} (in {days} day{'s' if days != 1 else ''})")
-            line = (f"{name} account “{notice.account_label}”: password {when}; change it at the portal, then "
-                    f"store it (`aggregator vault update --carrier {notice.portal} --label {notice.account_label} "
-                    "--password` or the web admin's portal accounts page)")
+            line = (f"{name} account “{notice.account_label}”: password {when}; "
+                    + (f"change it with `aggregator vault change-password --portal {notice.portal} --account "
+                       f"{notice.account_label}` or the web admin's account page" if _can_change(notice.portal) else
+                       f"change it at the portal, then store it (`aggregator vault update --carrier {notice.portal} "
+                       f"--label {notice.account_label} --password` or the web admin's portal accounts page)"))
         else:
             line = f"{name} account “{notice.account_label}”: {notice.message}"
         warnings.append(AccountWarning(portal=notice.portal, portal_name=name, account_label=notice.account_label,

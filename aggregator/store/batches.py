@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
 from aggregator.store.appointments import appointments_on, get_appointment  # noqa: F401 - the batch's reads
@@ -20,6 +20,7 @@ from aggregator.store.tables import AppointmentRow, BatchItemRow, BatchRunRow
 
 # Mirrors aggregator.overnight.batch.ItemState (kept as strings here so the store knows nothing of the batch).
 PENDING, RUNNING, DEFERRED, FAILED = "pending", "running", "deferred", "failed"
+NEEDS_HUMAN = "needs_human"
 UNFINISHED = (PENDING, RUNNING, DEFERRED)
 
 
@@ -118,15 +119,28 @@ def recover_abandoned(repository: Repository, day: date) -> int:
         return int(result.rowcount or 0)
 
 
-def requeue_retryable_failures(repository: Repository, day: date) -> int:
-    """The retry pass: items that failed for a reason retrying can fix go back to pending."""
+def requeue_retryable_failures(repository: Repository, day: date, *, also_codes: Iterable[str] = ()) -> int:
+    """The retry pass: items that failed for a reason retrying can fix go back to pending, and so do those
+    that needed a person for one of `also_codes` (a sign-in a person may have done since)."""
+    retryable = and_(col(BatchItemRow.state) == FAILED, col(BatchItemRow.retryable).is_(True))
+    codes = list(also_codes)
+    if codes:
+        retryable = or_(retryable, and_(col(BatchItemRow.state) == NEEDS_HUMAN,
+                                        col(BatchItemRow.reason_code).in_(codes)))
     with repository.session() as session:
         result = session.exec(update(BatchItemRow)
-                              .where(col(BatchItemRow.batch_date) == day, col(BatchItemRow.state) == FAILED,
-                                     col(BatchItemRow.retryable).is_(True))
+                              .where(col(BatchItemRow.batch_date) == day, retryable)
                               .values(state=PENDING, attempts=0, not_before=None, updated_at=utcnow()))
         session.commit()
         return int(result.rowcount or 0)
+
+
+def items_needing_sign_in(repository: Repository, codes: Iterable[str], since: date) -> list[BatchItemRow]:
+    """Items from `since` on that ended needing a person to sign in (one of `codes`)."""
+    with repository.session() as session:
+        return list(session.exec(select(BatchItemRow).where(
+            col(BatchItemRow.batch_date) >= since, col(BatchItemRow.state) == NEEDS_HUMAN,
+            col(BatchItemRow.reason_code).in_(list(codes)))))
 
 
 def update_item(repository: Repository, item_id: str, *, attempts_delta: int = 0,

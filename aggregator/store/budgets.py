@@ -95,6 +95,11 @@ def clear_notices(repository: Repository, account_id: str, kinds: Iterable[str])
         session.commit()
 
 
+def account_notices(repository: Repository, account_id: str) -> list[AccountNoticeRow]:
+    with repository.session() as session:
+        return list(session.exec(select(AccountNoticeRow).where(AccountNoticeRow.account_id == account_id)))
+
+
 def notices(repository: Repository) -> list[AccountNoticeRow]:
     """Every current notice, soonest due first."""
     with repository.session() as session:

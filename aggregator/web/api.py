@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from aggregator.evidence import verify_entry
@@ -25,7 +25,14 @@ from aggregator.web import access_log
 from aggregator.web.auth import AUDIT, DESK, EVERYONE, Principal, api, context_of
 from aggregator.web.lookups import LookupRequest
 from aggregator.web.routes_audit import member_filter
-from aggregator.web.routes_staff import RERUNNABLE, viewable_job, worklist_rows
+from aggregator.web.routes_staff import (
+    MAX_CODE_LENGTH,
+    RERUNNABLE,
+    signin_account,
+    viewable_job,
+    viewable_signin,
+    worklist_rows,
+)
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -86,6 +93,17 @@ class Lookup(BaseModel):
     evidence: list[Evidence]
 
 
+class PersonPrompt(BaseModel):
+    """What the portal's sign-in asks the person now: a code sent by text or e-mail (`code_by_text`,
+    `code_by_email`: send it to the job's `code` endpoint), or a push request to approve on the phone
+    (`push_approval`: nothing to send)."""
+
+    step: str
+    portal: str
+    message: str  # the portal's words about where the code went (masked), never the code
+    seconds_left: float
+
+
 class Job(BaseModel):
     id: str
     state: str
@@ -100,6 +118,38 @@ class Job(BaseModel):
     # check -> {"reason", "call_the_payer"}: the carrier's portal cannot answer it, so it was not asked
     # (its outcome is "not_available").
     not_available: dict[str, dict[str, str]] = {}
+    # While the portal's sign-in waits for the person (jobs run by the web process only; a queued job's
+    # sign-in that needs a code ends "needs_human" instead): answer with POST /api/lookups/{id}/code.
+    prompt: PersonPrompt | None = None
+    person_message: str | None = None  # the last outcome told to the person, e.g. the code was not accepted
+
+
+class Code(BaseModel):
+    code: str = Field(min_length=1, max_length=MAX_CODE_LENGTH, description="the one-time code the portal sent")
+
+
+class CodeAccepted(BaseModel):
+    accepted: bool
+
+
+class SignInRequest(BaseModel):
+    portal: str = Field(min_length=1, max_length=40, description="the portal's slug, e.g. crossway")
+    account: str = Field(min_length=1, max_length=120, description="the vault account's label, e.g. frontdesk")
+
+
+class SignInJob(BaseModel):
+    id: str
+    state: str  # running, done (signed in), failed
+    portal: str
+    account: str
+    signed_in: bool
+    rerun: int  # blocked checks run again after the sign-in
+    reason: str | None
+    reason_code: str | None  # aggregator/human_steps.py HumanStep value when a person must act
+    message: str | None
+    elapsed_seconds: float
+    prompt: PersonPrompt | None = None
+    person_message: str | None = None
 
 
 class Verification(BaseModel):
@@ -188,6 +238,13 @@ JOB_EXAMPLES: dict[str, Any] = {
         "id": "5f0c3a9d2b7e4f1a8c6d0e2f4a6b8c0d", "state": "queued", "step": "waiting for the browser", "done": 0,
         "total": 1, "outcomes": {}, "lookup_ids": {}, "error": None, "elapsed_seconds": 0.0,
         "authorization_answer": None, "not_available": {}}},
+    "waiting_for_code": {"summary": "The portal texted a code: send it to POST /api/lookups/{id}/code", "value": {
+        "id": "5f0c3a9d2b7e4f1a8c6d0e2f4a6b8c0d", "state": "running", "step": "checking eligibility (1 of 1)",
+        "done": 0, "total": 1, "outcomes": {}, "lookup_ids": {}, "error": None, "elapsed_seconds": 4.2,
+        "authorization_answer": None, "not_available": {},
+        "prompt": {"step": "code_by_text", "portal": "Crossway", "seconds_left": 287,
+                   "message": "We sent a 6-digit code by text message to (•••) •••-0142."},
+        "person_message": None}},
     "done": {"summary": "Finished (poll until state is done or failed)", "value": {
         "id": "5f0c3a9d2b7e4f1a8c6d0e2f4a6b8c0d", "state": "done", "step": "done", "done": 1, "total": 1,
         "outcomes": {"eligibility": "found"}, "lookup_ids": {"eligibility": "9a1b2c3d4e5f60718293a4b5c6d7e8f9"},
@@ -220,6 +277,51 @@ async def lookup_job(request: Request, job_id: str, principal: Annotated[Princip
     job = viewable_job(request, principal, job_id)
     access_log.record(request, principal, "api_read", "lookup_job", job_id)
     return Job(**job.status(), authorization_answer=job.auth_answer)
+
+
+CODE_ANSWERS: dict[int | str, dict[str, Any]] = {
+    202: {"description": "The code went to the waiting sign-in (poll the job for the outcome)"},
+    409: {"description": "No code is being waited for (none was asked, or the job stopped waiting)"}}
+
+
+@router.post("/lookups/{job_id}/code", response_model=CodeAccepted, status_code=202, responses=CODE_ANSWERS,
+             summary="Answer the portal's one-time code for a lookup job's sign-in",
+             description="While the job's `prompt` is a code step. The code is handed to the waiting sign-in "
+                         "only: never stored, logged or returned.")
+async def lookup_job_code(request: Request, job_id: str, body: Code,
+                          principal: Annotated[Principal, Depends(api(DESK))]) -> CodeAccepted:
+    job = viewable_job(request, principal, job_id)
+    if job.person is None or not job.person.answer(body.code.strip()):
+        raise HTTPException(409, "no code is being waited for")
+    return CodeAccepted(accepted=True)
+
+
+@router.post("/signin", response_model=SignInJob, status_code=202, summary="Start an attended sign-in of a portal account",
+             description="Signs the account in with a person in the loop: poll `GET /api/signin/{id}`; while its "
+                         "`prompt` asks for a code, send it with `POST /api/signin/{id}/code`. On success the "
+                         "account's blocked checks run again (`rerun`). Answers 202 with a `Location` header.")
+async def start_signin(request: Request, body: SignInRequest, principal: Annotated[Principal, Depends(api(DESK))],
+                       response: Response) -> SignInJob:
+    name, _, _ = signin_account(request, body.portal, body.account)
+    job = context_of(request).jobs.sign_ins.start(body.portal, body.account, name, principal.user.id)
+    if job.user_id != principal.user.id and principal.role != "admin":
+        raise HTTPException(409, "a sign-in of this account is already under way (started by someone else)")
+    response.headers["Location"] = f"/api/signin/{job.id}"
+    return SignInJob(**job.status())
+
+
+@router.get("/signin/{job_id}", response_model=SignInJob, summary="Progress and outcome of an attended sign-in")
+async def signin_job(request: Request, job_id: str, principal: Annotated[Principal, Depends(api(DESK))]) -> SignInJob:
+    return SignInJob(**viewable_signin(request, principal, job_id).status())
+
+
+@router.post("/signin/{job_id}/code", response_model=CodeAccepted, status_code=202, responses=CODE_ANSWERS,
+             summary="Answer the portal's one-time code for an attended sign-in")
+async def signin_job_code(request: Request, job_id: str, body: Code,
+                          principal: Annotated[Principal, Depends(api(DESK))]) -> CodeAccepted:
+    if not viewable_signin(request, principal, job_id).person.answer(body.code.strip()):
+        raise HTTPException(409, "no code is being waited for")
+    return CodeAccepted(accepted=True)
 
 
 @router.get("/lookups/{lookup_id}", response_model=Lookup, summary="A lookup with its records and evidence")

@@ -26,6 +26,7 @@ from aggregator.web import views
 from aggregator.web.auth import ADMINS, Principal, context_of, form, hash_password, page
 
 if TYPE_CHECKING:
+    from aggregator.password_change import PasswordChangeOutcome
     from vault import PortalAccount
 
 router = APIRouter(include_in_schema=False)
@@ -59,7 +60,8 @@ def _accounts_page(request: Request, status_code: int = 200, notice: str | None 
     for row in budgets.notices(context_of(request).repository):
         notices.setdefault(row.account_id, []).append(row)
     return views.render(request, "admin_accounts.html", status_code=status_code, accounts=accounts, problem=problem,
-                        notices=notices, notice=notice or request.query_params.get("notice"))
+                        notices=notices, notice=notice or request.query_params.get("notice"),
+                        changeable=_changeable_portals())
 
 
 @router.post("/admin/accounts/{account_id}")
@@ -96,6 +98,70 @@ async def update_account(request: Request, account_id: str, principal: Annotated
     if account.is_frozen and (changed or unfreeze):
         notice += "; unfrozen"
     return RedirectResponse(f"/admin/accounts?notice={notice}", status_code=303)
+
+
+def _changeable_portals() -> frozenset[str]:
+    """The portals whose passwords the product can change (their manifests state the rules)."""
+    from aggregator.scrapers.registry import all_adapters
+
+    return frozenset(a.manifest.slug for a in all_adapters() if a.manifest.password_policy is not None)
+
+
+@router.get("/admin/accounts/{portal}/{label}")
+async def account_page(request: Request, portal: str, label: str,
+                       principal: Annotated[Principal, Depends(page(ADMINS))]) -> Response:
+    """One account: its status, what its portal told it, and the button that changes its password (the link
+    of aggregator/human_steps.py for what a person does about an account)."""
+    return _account_page(request, _portal_account(request, portal, label))
+
+
+def _portal_account(request: Request, portal: str, label: str) -> PortalAccount:
+    account = context_of(request).vault().find(portal, label)
+    if account is None:
+        raise HTTPException(404, "no such portal account")
+    return account
+
+
+def _account_page(request: Request, account: PortalAccount, status_code: int = 200,
+                  outcome: PasswordChangeOutcome | None = None) -> Response:
+    from aggregator.human_steps import needed
+    from aggregator.store import budgets
+
+    notices = [row for row in budgets.notices(context_of(request).repository) if row.account_id == account.account_id]
+    return views.render(request, "admin_account.html", status_code=status_code, account=account, notices=notices,
+                        what_to_do={n.kind: found.action(account.carrier) for n in notices
+                                    if (found := needed(n.kind)) is not None},
+                        can_change=account.carrier in _changeable_portals(), outcome=outcome)
+
+
+@router.post("/admin/accounts/{portal}/{label}/password")
+async def change_account_password(request: Request, portal: str, label: str,
+                                  principal: Annotated[Principal, Depends(form(ADMINS))]) -> Response:
+    """The product chooses a new password, changes it on the portal and stores it (aggregator/password_change.py).
+    Nobody is asked for a code here: a portal that wants one says "sign in needed" (the attended sign-in
+    remembers the device, and the next change goes through)."""
+    from aggregator.errors import AggregatorError
+    from aggregator.human_steps import HumanStep
+    from aggregator.password_change import PasswordChangeOutcome, change_password
+
+    account = _portal_account(request, portal, label)
+    if account.carrier not in _changeable_portals():
+        outcome = PasswordChangeOutcome(False, "the product cannot change passwords on this portal",
+                                        HumanStep.PASSWORD_CHANGE_FAILED.value)
+    elif account.is_frozen:
+        # A frozen account is never signed in: a person fixes it first (new credentials unfreeze it).
+        outcome = PasswordChangeOutcome(False, "the account is frozen: update its credentials first",
+                                        HumanStep.ACCOUNT_FROZEN.value)
+    else:
+        try:
+            runner = await context_of(request).runners.get()
+            outcome = await change_password(runner, account.carrier, account.label)
+        except AggregatorError as error:
+            outcome = PasswordChangeOutcome(False, error.reason, error.code)
+    log.info("admin_password_change", carrier=account.carrier, account=account.label, ok=outcome.ok,
+             reason_code=outcome.reason_code, by=principal.user.username)
+    refreshed = context_of(request).vault().find(account.carrier, account.label) or account
+    return _account_page(request, refreshed, 200 if outcome.ok else 409, outcome)
 
 
 def _credential_problem(password: str, totp_secret: str, answers: dict[str, str]) -> str | None:

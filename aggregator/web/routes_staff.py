@@ -1,5 +1,6 @@
 """Front-desk pages: the worklist for a date, an appointment, on-demand lookups, re-running one item,
-a lookup's records, and the evidence files themselves (screenshot, HTML, document)."""
+a lookup's records, and the evidence files themselves (screenshot, HTML, document); the one-time code a
+person types while a lookup or an attended sign-in ("Sign in now") waits for one."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from aggregator.errors import AggregatorError
 from aggregator.evidence_mask import boxes_from_json, mask_html, mask_png
+from aggregator.human_steps import SIGN_IN, Where, needed
 from aggregator.store import web as store
 from aggregator.store.tables import EvidenceRow
 from aggregator.web import access_log, views
 from aggregator.web.auth import ADMIN, AUDITOR, DESK, EVERYONE, Principal, context_of, form, page
-from aggregator.web.lookups import CHECKS, LookupJob, LookupRequest, declared_checks, manifest_of
+from aggregator.web.lookups import CHECKS, LookupJob, LookupRequest, SignInJob, declared_checks, manifest_of
 from aggregator.web.masking import rules_for
 
 if TYPE_CHECKING:
@@ -28,6 +31,8 @@ router = APIRouter(include_in_schema=False)
 ITEM_STATES = ("pending", "running", "deferred", "verified", "verified_with_changes", "not_found", "needs_human",
                "failed", "not_checked")
 RERUNNABLE = ("failed", "needs_human", "deferred", "not_found")
+SIGN_IN_KINDS = frozenset(step.value for step in SIGN_IN)  # account notices that "Sign in now" clears
+MAX_CODE_LENGTH = 40  # one-time codes are short; anything longer is not a code
 
 
 def practice_today(request: Request) -> date:
@@ -67,7 +72,26 @@ async def worklist_page(request: Request, principal: Annotated[Principal, Depend
     return views.render(request, "worklist.html", day=day, rows=shown, counts=counts, state=state,
                         states=ITEM_STATES, changed=changed, available=rows is not None,
                         total=len(rows or []), warnings=account_warnings(request),
-                        zone=context_of(request).settings.timezone)
+                        zone=context_of(request).settings.timezone, sign_in_kinds=SIGN_IN_KINDS,
+                        action_links=action_links(request, principal, shown))
+
+
+def action_links(request: Request, principal: Principal, rows: list[WorklistRow]) -> dict[str, tuple[str, str]]:
+    """appointment id -> (link, its text) for items that wait for a person: the page where the person does it
+    (the attended sign-in for a code; the account's admin page, for admins, for the account's problems)."""
+    repository = context_of(request).repository
+    links: dict[str, tuple[str, str]] = {}
+    for row in rows:
+        what = needed(row.reason_code) if row.state == "needs_human" else None
+        if what is None or (what.where is not Where.SIGN_IN and principal.role != ADMIN):
+            continue
+        lookup = repository.get_lookup(row.eligibility_lookup_id or row.authorization_lookup_id or "")
+        label = lookup.account_label if lookup is not None else None
+        portal = (lookup.portal or lookup.carrier) if lookup is not None else (row.portal or row.carrier)
+        text = "Sign in now" if what.where is Where.SIGN_IN else what.title
+        if what.where is not Where.SIGN_IN or label:
+            links[row.appointment_id] = (what.link(portal, label), text)
+    return links
 
 
 def account_warnings(request: Request) -> list[Any]:
@@ -182,16 +206,118 @@ async def lookup_job(request: Request, job_id: str, principal: Annotated[Princip
     lookups = []
     if job.state in ("done", "failed"):
         lookups = [lk for lk in (lookup_view(request, principal, i) for i in job.lookup_ids.values()) if lk]
-    return views.render(request, "lookup_job.html", job=job, status=job.status(), lookups=lookups)
+    return views.render(request, "lookup_job.html", job=job, status=job.status(), lookups=lookups,
+                        steps=person_steps(principal, lookups), code_late=request.query_params.get("code") == "late")
 
 
 @router.get("/lookups/jobs/{job_id}/status")
 async def lookup_job_status(request: Request, job_id: str,
                             principal: Annotated[Principal, Depends(page(DESK))]) -> Response:
-    # Progress only (state, step, counts, outcome codes): no PHI, so polling is not logged; still only
-    # for whoever may see the job.
+    # Progress only (state, step, counts, outcome codes, what the portal asks the person): no PHI, so polling
+    # is not logged; still only for whoever may see the job.
     job = viewable_job(request, principal, job_id)
     return JSONResponse(job.status())
+
+
+@router.post("/lookups/jobs/{job_id}/code")
+async def lookup_job_code(request: Request, job_id: str, principal: Annotated[Principal, Depends(form(DESK))],
+                          code: Annotated[str, Form(max_length=MAX_CODE_LENGTH)]) -> Response:
+    # The code goes to the waiting sign-in and nowhere else: not logged, not stored, never shown again.
+    job = viewable_job(request, principal, job_id)
+    taken = job.person is not None and job.person.answer(code.strip())
+    return RedirectResponse(f"/lookups/jobs/{job.id}" + ("" if taken else "?code=late"), status_code=303)
+
+
+def person_steps(principal: Principal, lookups: list[dict[str, Any]]) -> list[dict[str, str | None]]:
+    """What the person does about each lookup that ended waiting for one (human_steps.needed), with the page
+    where they do it when they may open it."""
+    from aggregator.overnight.worklist import portal_name
+
+    steps = []
+    for lk in lookups:
+        row = lk["row"]
+        what = needed(row.reason_code) if row.outcome == "needs_human" else None
+        if what is None:
+            continue
+        portal = row.portal or row.carrier
+        link = what.link(portal, row.account_label)
+        may_open = what.where is Where.SIGN_IN or principal.role == ADMIN
+        steps.append({"title": what.title, "action": what.action(portal_name(portal) or portal),
+                      "link": link if may_open and (what.where is not Where.SIGN_IN or row.account_label) else None,
+                      "link_text": "Sign in now" if what.where is Where.SIGN_IN else "Open"})
+    return steps
+
+
+# --- attended sign-in ("Sign in now") -----------------------------------------------------------------------
+
+def signin_account(request: Request, portal: str, label: str) -> tuple[str, str, list[Any]]:
+    """(the portal's display name, the account id, the account's current notices) of a vault account; 404
+    when the vault has no such account (the portal and label come from the URL)."""
+    from aggregator.scrapers.registry import adapter_for
+    from aggregator.store import budgets
+
+    ctx = context_of(request)
+    try:
+        name = adapter_for(portal).manifest.display_name
+        account = next((a for a in ctx.vault().accounts(portal) if a.label == label), None)
+    except AggregatorError:
+        account = None
+    if account is None:
+        raise HTTPException(404, "no such portal account")
+    notices = [n for n in budgets.notices(ctx.repository) if n.account_id == account.account_id]
+    return name, account.account_id, notices
+
+
+def viewable_signin(request: Request, principal: Principal, job_id: str) -> SignInJob:
+    """As `viewable_job`: the user who started it, or an admin; anyone else is told it does not exist."""
+    job = context_of(request).jobs.sign_ins.get(job_id)
+    if job is None or (job.user_id != principal.user.id and principal.role != ADMIN):
+        raise HTTPException(404, "no such sign-in (sign-ins are kept in memory until the app restarts)")
+    return job
+
+
+@router.get("/signin/jobs/{job_id}")
+async def signin_job(request: Request, job_id: str, principal: Annotated[Principal, Depends(page(DESK))]) -> Response:
+    job = viewable_signin(request, principal, job_id)
+    what = needed(job.reason_code) if job.state == "failed" else None
+    return views.render(request, "signin_job.html", job=job, status=job.status(),
+                        what_to_do=what.action(job.portal_name) if what else None,
+                        code_late=request.query_params.get("code") == "late")
+
+
+@router.get("/signin/jobs/{job_id}/status")
+async def signin_job_status(request: Request, job_id: str,
+                            principal: Annotated[Principal, Depends(page(DESK))]) -> Response:
+    return JSONResponse(viewable_signin(request, principal, job_id).status())
+
+
+@router.post("/signin/jobs/{job_id}/code")
+async def signin_job_code(request: Request, job_id: str, principal: Annotated[Principal, Depends(form(DESK))],
+                          code: Annotated[str, Form(max_length=MAX_CODE_LENGTH)]) -> Response:
+    job = viewable_signin(request, principal, job_id)
+    taken = job.person.answer(code.strip())
+    return RedirectResponse(f"/signin/jobs/{job.id}" + ("" if taken else "?code=late"), status_code=303)
+
+
+# After /signin/jobs/{job_id}, which this path would otherwise match.
+@router.get("/signin/{portal}/{label}")
+async def signin_page(request: Request, portal: str, label: str,
+                      principal: Annotated[Principal, Depends(page(DESK))]) -> Response:
+    name, _, notices = signin_account(request, portal, label)
+    reasons = [(needed(n.kind), n) for n in notices if n.kind in SIGN_IN_KINDS]
+    return views.render(request, "signin.html", portal=portal, label=label, portal_name=name,
+                        reasons=[(what.title, what.action(name), n.message) for what, n in reasons if what])
+
+
+@router.post("/signin/{portal}/{label}")
+async def start_signin(request: Request, portal: str, label: str,
+                       principal: Annotated[Principal, Depends(form(DESK))]) -> Response:
+    name, _, _ = signin_account(request, portal, label)
+    job = context_of(request).jobs.sign_ins.start(portal, label, name, principal.user.id)
+    if job.user_id != principal.user.id and principal.role != ADMIN:
+        raise HTTPException(409, f"a sign-in of the {name} account “{label}” is already under way (started by "
+                                 "someone else); try again when it has ended")
+    return RedirectResponse(f"/signin/jobs/{job.id}", status_code=303)
 
 
 @router.get("/lookups/{lookup_id}")

@@ -8,8 +8,9 @@ tampered or foreign one is the classic "Validation of viewstate MAC failed" erro
 Login: /Login.aspx (user name + password) -> [expired password: /PasswordExpired.aspx, the end] ->
 /SecurityQuestion.aspx (one of the account's three questions) -> [/Captcha.aspx when that fault is on]
 -> [/Announcement.aspx on the 1st, 4th, 7th... login of an account] -> [/PasswordNotice.aspx while the
-password expires within 14 days] -> /Home.aspx. Then /Eligibility.aspx, /Authorizations.aspx (search ->
-list -> postback `Select$<ref>` -> detail -> `lnkBack`), /Claims.aspx (search -> fixed-width report in a
+password expires within 14 days] -> /Home.aspx (its menu links to /ChangePassword.aspx, the voluntary
+change under `sandbox/cascade/passwords.py`'s rules; the new password's age starts over). Then
+/Eligibility.aspx, /Authorizations.aspx (search -> list -> postback `Select$<ref>` -> detail -> `lnkBack`), /Claims.aspx (search -> fixed-width report in a
 `<pre>` -> postback `EOB$<claim>` -> EOB page -> /EobDocument.ashx, a PDF download). Sessions live
 behind the ASP.NET_SessionId cookie and time out after `idle_timeout_seconds` (Cascade's default:
 300) -> /Login.aspx?expired=1.
@@ -38,6 +39,7 @@ from aggregator.models.codes import NetworkIndicator
 from sandbox import ground_truth
 from sandbox.cascade import vocabulary as v
 from sandbox.cascade.eob import eob_pdf
+from sandbox.cascade.passwords import PASSWORD_HISTORY, PASSWORD_LIFETIME_DAYS, password_problems
 from sandbox.cascade.views import auth_detail_pairs, auth_row, eligibility_view, report_lines
 from sandbox.control import CONTROL_PREFIX, control_router, install_faults
 from sandbox.dataset import Dataset
@@ -342,6 +344,33 @@ def create_app(dataset: Dataset, state: PortalState | None = None) -> FastAPI:
     def home(request: Request) -> Response:
         session = require(request, "auth")
         return render(request, "home.html", session, title="Provider Home", action="/Home.aspx", page="home")
+
+    # --- change password -------------------------------------------------------------------------
+
+    def change_password_page(request: Request, session: Session, problems: list[str], changed: bool) -> Response:
+        return render(request, "change_password.html", session, title="Change Password",
+                      action="/ChangePassword.aspx", page="change-password", problems=problems, changed=changed)
+
+    @app.get("/ChangePassword.aspx")
+    def change_password_form(request: Request) -> Response:
+        return change_password_page(request, require(request, "auth"), [], False)
+
+    @app.post("/ChangePassword.aspx")
+    async def change_password_submit(request: Request) -> Response:
+        session = require(request, "auth")
+        form = await request.form()
+        read_viewstate(session, form)
+        assert session.username is not None
+        new = str(form.get("txtNewPassword") or "")
+        problems = password_problems(session.username, state.current_password(session.username) or "",
+                                     str(form.get("txtCurrentPassword") or ""), new,
+                                     str(form.get("txtConfirmPassword") or ""),
+                                     state.recent_passwords(session.username, PASSWORD_HISTORY))
+        if problems:
+            return change_password_page(request, session, problems, False)
+        state.change_password(session.username, new)
+        state.set_password_days(session.username, PASSWORD_LIFETIME_DAYS)
+        return change_password_page(request, session, [], True)
 
     # --- eligibility -----------------------------------------------------------------------------
 

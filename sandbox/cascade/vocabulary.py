@@ -103,6 +103,18 @@ MSG_RANGE_ORDER = "The service date range ends before it starts."
 MSG_TOO_MANY = "Too many requests. Please slow down and try again in a minute."
 MSG_PAGE_NOT_FOUND = "The resource cannot be found."
 MSG_PASSWORD_EXPIRED = "Your password has expired. You must create a new password before you can continue."
+MSG_PASSWORD_CHANGED = "Your password has been changed."
+PASSWORD_SYMBOLS = "!@#$%^*_-"
+PASSWORD_RULES = ("8 to 20 characters.", "At least one letter and one digit.",
+                  f"Only letters, digits and the symbols {PASSWORD_SYMBOLS}", "Not your user name.",
+                  "Not one of your last 5 passwords.")
+MSG_PASSWORD_WRONG_CURRENT = "The current password is incorrect."
+MSG_PASSWORD_MISMATCH = "The new password and confirmation do not match."
+MSG_PASSWORD_LENGTH = "The new password must be 8 to 20 characters."
+MSG_PASSWORD_LETTER_DIGIT = "The new password must contain at least one letter and one digit."
+MSG_PASSWORD_CHARACTERS = f"The new password may contain only letters, digits and the symbols {PASSWORD_SYMBOLS}"
+MSG_PASSWORD_USERNAME = "The new password cannot be your user name."
+MSG_PASSWORD_REUSED = "The new password cannot be one of your last 5 passwords."
 ANNOUNCEMENT = ("Effective January 1, Cascade Care will require precertification for all advanced imaging "
                 "performed in an outpatient hospital setting. Please review the updated provider manual.")
 

@@ -74,3 +74,9 @@ def idp_page(title: str, body: str) -> str:
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Crossway ID - {e(title)}</title>'
             f'<style>{IDP_STYLE}</style></head>\n<body>\n<div class="card"><p><b>Crossway ID</b></p>\n'
             f'<h1>{e(title)}</h1>\n{body}\n</div>\n</body></html>\n')
+
+
+def checkbox(label: str, name: str, value: str, *, box_id: str, checked: bool = False) -> str:
+    ticked = " checked" if checked else ""
+    return (f'<p><input type="checkbox" name="{e(name)}" value="{e(value)}" id="{e(box_id)}"{ticked}> '
+            f'<label for="{e(box_id)}">{e(label)}</label></p>')

@@ -315,7 +315,9 @@ def create_hub_app(state: HubState) -> FastAPI:
             f'<a class="eligibility" href="/payers/{e(p.slug)}/search?transaction=eligibility">Eligibility and '
             f'Benefits</a> <a class="claims" href="/payers/{e(p.slug)}/search?transaction=claims">Claim Status</a>'
             "</li>" for p in PAYERS if p.slug in org.payers)
-        return page("Select Payer", said + f'<ul id="payer-list">{items}</ul>', session)
+        account_link = (f'<p><a href="{e(state.idp_url)}/account" id="idp-account">Manage your Crossway ID</a>'
+                        "</p>")
+        return page("Select Payer", said + f'<ul id="payer-list">{items}</ul>' + account_link, session)
 
     # --- search ----------------------------------------------------------------------------------
 

@@ -4,7 +4,9 @@ An OpenID Connect-style authorization-code flow:
 
     GET /authorize?client_id&redirect_uri&state&nonce&response_type=code[&scope]
       -> /login (username + password, lockout after 3 consecutive failures)
-      -> /mfa (TOTP from an authenticator app, each code once)
+      -> /mfa (the user's second factor: TOTP from an authenticator app, a texted or e-mailed code, or a
+         push request approved on the phone at /mfa/push; skipped when the browser's remembered-device
+         cookie CWIDDEVICE is this user's and unexpired; 3 wrong codes in a row lock the user)
       -> /password (only when the password has expired: the forced change, rules stated on the page)
       -> /consent (once per user and client, remembered)
       -> 302 <redirect_uri>?code=...&state=...   (or ?error=access_denied&state=... when consent is refused)
@@ -14,6 +16,10 @@ A live Crossway ID session (cookie CWIDSESSION, `idp_session_seconds`) answers /
 new code: the hub re-enters without a password (silent re-authorization). An unknown client, a redirect
 URI not registered for it, a response_type other than `code`, or a missing state or nonce is refused on
 Crossway ID's own error page (never redirected).
+
+Signed in, `/account` links to `/account/password`, the voluntary password change (the forced change's
+form and rules, without the expiry notice). Controls besides the common ones (`/_sandbox/...`): password
+(age, days left), totp-clock, expire-sessions, second-factor, outbox (+ /expire), push, devices (+ /forget).
 """
 
 from __future__ import annotations
@@ -29,8 +35,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sandbox.control import install_faults
 from sandbox.crossway import vocabulary as v
 from sandbox.crossway.controls import control_router, json_body
-from sandbox.crossway.html import e, field, form, hidden, idp_page, message
-from sandbox.crossway.idp_state import PASSWORD_RULES, AuthRequest, IdpSession, IdpState
+from sandbox.crossway.html import checkbox, e, field, form, hidden, idp_page, message
+from sandbox.crossway.idp_state import PASSWORD_RULES, REMEMBER_DEVICE_DAYS, AuthRequest, IdpSession, IdpState
 
 
 class _Redirect(Exception):
@@ -94,6 +100,91 @@ def create_idp_app(state: IdpState) -> FastAPI:
     def expire_sessions() -> dict[str, Any]:
         return {"expired": state.expire_sessions()}
 
+    def known(username: str | None) -> str | None:
+        return username if username and state.account(username) is not None else None
+
+    def unknown_user() -> Response:
+        return JSONResponse({"error": "unknown username"}, status_code=404)
+
+    async def user_of(request: Request) -> tuple[str, dict[str, Any]] | Response:
+        """The known user a control's JSON body names (`{"username", ...}`) and the body, or the answer to send."""
+        body = await json_body(request)
+        if isinstance(body, Response):
+            return body
+        username = known(str(body.get("username")))
+        return unknown_user() if username is None else (username, body)
+
+    @router.get("/password")
+    def password_info(username: str = "") -> Response:
+        if known(username) is None:
+            return unknown_user()
+        return JSONResponse({"days_left": state.password_days_left(username),
+                             "changes": state.password_changes_of(username)})
+
+    @router.post("/second-factor")
+    async def set_second_factor(request: Request) -> Response:
+        """`{"username", "kind": "totp"|"sms"|"email"|"push"}`."""
+        body = await json_body(request)
+        if isinstance(body, Response):
+            return body
+        try:
+            kind = state.set_second_factor(str(body.get("username")), str(body.get("kind")))
+        except ValueError:
+            return JSONResponse({"error": 'kind must be "totp", "sms", "email" or "push"'}, status_code=422)
+        except KeyError:
+            return unknown_user()
+        return JSONResponse({"username": body["username"], "kind": kind})
+
+    @router.get("/outbox")
+    def outbox(username: str = "") -> Response:
+        """The codes texted or e-mailed to the user, oldest first."""
+        if known(username) is None:
+            return unknown_user()
+        return JSONResponse({"messages": state.outbox_for(username)})
+
+    @router.post("/outbox/expire")
+    async def expire_outbox(request: Request) -> Response:
+        """`{"username"}`: the user's outstanding codes (and pending push requests) expire now."""
+        named = await user_of(request)
+        if isinstance(named, Response):
+            return named
+        return JSONResponse({"expired": state.expire_outstanding(named[0])})
+
+    @router.get("/push")
+    def push_requests(username: str = "") -> Response:
+        if known(username) is None:
+            return unknown_user()
+        return JSONResponse({"requests": state.push_requests_for(username)})
+
+    @router.post("/push")
+    async def decide_push(request: Request) -> Response:
+        """`{"username", "decision": "approve"|"deny"}`: decides the user's newest pending request."""
+        named = await user_of(request)
+        if isinstance(named, Response):
+            return named
+        username, body = named
+        decision = body.get("decision")
+        if decision not in ("approve", "deny"):
+            return JSONResponse({"error": 'decision must be "approve" or "deny"'}, status_code=422)
+        decided = state.decide_push(username, "approve" if decision == "approve" else "deny")
+        if decided is None:
+            return JSONResponse({"error": "no pending sign-in request"}, status_code=404)
+        return JSONResponse({"id": decided.id, "status": decided.status, "created": decided.created})
+
+    @router.get("/devices")
+    def devices(username: str = "") -> Response:
+        if known(username) is None:
+            return unknown_user()
+        return JSONResponse({"devices": state.devices_of(username)})
+
+    @router.post("/devices/forget")
+    async def forget_devices(request: Request) -> Response:
+        """`{"username"}`: the user's remembered devices are forgotten (a new device, an unusual hour)."""
+        named = await user_of(request)
+        if isinstance(named, Response):
+            return named
+        return JSONResponse({"forgotten": state.forget_devices(named[0])})
+
     app.include_router(router)
 
     @app.exception_handler(_Redirect)
@@ -137,6 +228,25 @@ def create_idp_app(state: IdpState) -> FastAPI:
         if not state.has_consent(session.username, pending.client_id):
             raise _Redirect("/consent")
         return back_to_client(session, pending, silent=False)
+
+    def second_factor_passed(session: IdpSession) -> Response:
+        """The password change when the password has expired, else signed in: consent, then the client."""
+        assert session.username is not None
+        if state.password_days_left(session.username) <= 0:
+            state.set_stage(session, "password_change")
+            return RedirectResponse("/password", status_code=302)
+        state.set_stage(session, "auth")
+        try:
+            return proceed(session)
+        except _Redirect as redirect:  # the response must keep the cookies set on it
+            return RedirectResponse(redirect.location, status_code=302)
+
+    def remembering(response: Response, session: IdpSession, form_data: Any) -> Response:
+        """Sets the remembered-device cookie when the user ticked the box."""
+        if form_data.get("remember") == "1" and session.username:
+            response.set_cookie(v.DEVICE_COOKIE, state.remember_device(session.username), httponly=True,
+                                samesite="lax", path="/", max_age=REMEMBER_DEVICE_DAYS * 24 * 3600)
+        return response
 
     def back_to_client(session: IdpSession, pending: AuthRequest, *, silent: bool) -> Response:
         assert session.username is not None
@@ -200,13 +310,49 @@ def create_idp_app(state: IdpState) -> FastAPI:
         result = state.check_password(username, str(data.get("password") or ""))
         if result != "ok":
             return login_page(session, v.MSG_LOCKED if result == "locked" else v.MSG_INVALID_LOGIN)
-        return with_cookie(RedirectResponse("/mfa", status_code=302), state.signed_in(session, username))
+        session = state.signed_in(session, username)
+        if state.recognises_device(request.cookies.get(v.DEVICE_COOKIE), username):
+            return with_cookie(second_factor_passed(session), session)
+        state.begin_second_factor(session)
+        return with_cookie(RedirectResponse("/mfa", status_code=302), session)
 
-    def mfa_page(session: IdpSession, said: str | None) -> Response:
-        body = ("<p>Enter the 6-digit code from your authenticator app.</p>" + message(said)
-                + form("/mfa", field("Verification code", "code", autocomplete="one-time-code"),
+    def channel(session: IdpSession) -> str:
+        assert session.username is not None
+        kind = state.second_factor_of(session.username)
+        said = {"totp": v.MSG_CHANNEL_TOTP, "sms": v.MSG_CHANNEL_SMS, "email": v.MSG_CHANNEL_EMAIL,
+                "push": v.MSG_CHANNEL_PUSH}[kind].format(to=state.masked_contact(session.username))
+        return f'<p id="mfa-channel" data-channel="{e(kind)}">{e(said)}</p>'
+
+    def remember_box() -> str:
+        return checkbox(v.MSG_REMEMBER_DEVICE, "remember", "1", box_id="remember-device")
+
+    def mfa_page(session: IdpSession, said: str | None, *, attempts_left: int | None = None) -> Response:
+        assert session.username is not None
+        if state.second_factor_of(session.username) == "push":
+            return push_page(session, waiting=False)
+        left = ""
+        if attempts_left is not None:
+            said_left = v.MSG_ATTEMPTS_LEFT.format(n=attempts_left, s="" if attempts_left == 1 else "s")
+            left = f'<p id="attempts-left">{e(said_left)}</p>'
+        body = (channel(session) + message(said) + left
+                + form("/mfa", field("Verification code", "code", autocomplete="one-time-code") + remember_box(),
                        ("verify", "Verify"), csrf=session.csrf, form_id="mfa-form"))
         return page("Verify it's you", body)
+
+    def push_page(session: IdpSession, *, waiting: bool) -> Response:
+        status = f'<p id="push-status" data-status="waiting">{e(v.MSG_PUSH_WAITING)}</p>' if waiting else ""
+        body = (channel(session) + status + form("/mfa/push", remember_box(), ("push-check", "I approved it"),
+                                                 csrf=session.csrf, form_id="push-form"))
+        return page("Verify it's you", body)
+
+    def signed_out_to_login(session: IdpSession, said: str, *, keep_request: bool) -> Response:
+        """The sign-in ends at the second factor: the login page on a new anonymous session (which keeps the
+        client's request when the user may simply sign in again)."""
+        state.drop_session(session.id)
+        fresh = state.new_session()
+        if keep_request:
+            fresh.pending = session.pending
+        return login_page(fresh, said)
 
     @app.get("/mfa")
     def mfa_form(request: Request) -> Response:
@@ -219,20 +365,46 @@ def create_idp_app(state: IdpState) -> FastAPI:
         if not csrf_ok(session, data):
             return refused(v.MSG_SESSION_GONE)
         assert session.username is not None
+        kind = state.second_factor_of(session.username)
+        if kind == "push":
+            return push_page(session, waiting=False)
         result = state.check_totp(session.username, str(data.get("code") or "").strip())
-        if result != "ok":
-            return mfa_page(session, v.MSG_CODE_REUSED if result == "reused" else v.MSG_CODE_INVALID)
-        if state.password_days_left(session.username) <= 0:
-            state.set_stage(session, "password_change")
-            raise _Redirect("/password")
-        state.set_stage(session, "auth")
-        return proceed(session)
+        if result == "locked":
+            return signed_out_to_login(session, v.MSG_LOCKED, keep_request=False)
+        if result == "expired":
+            return mfa_page(session, v.MSG_CODE_EXPIRED)
+        if result == "reused":
+            return mfa_page(session, v.MSG_CODE_REUSED)
+        if result == "invalid":
+            return mfa_page(session, v.MSG_CODE_INVALID if kind == "totp" else v.MSG_CODE_WRONG,
+                            attempts_left=state.mfa_attempts_left(session.username))
+        return remembering(second_factor_passed(session), session, data)
 
-    def password_page(session: IdpSession, problems: list[str]) -> Response:
+    @app.post("/mfa/push")
+    async def push_submit(request: Request) -> Response:
+        session = require(request, "mfa")
+        data = await request.form()
+        if not csrf_ok(session, data):
+            return refused(v.MSG_SESSION_GONE)
+        assert session.username is not None
+        if state.second_factor_of(session.username) != "push":
+            raise _Redirect("/mfa")
+        status = state.push_status(session)
+        if status == "pending":
+            return push_page(session, waiting=True)
+        if status == "denied":
+            return signed_out_to_login(session, v.MSG_PUSH_DENIED, keep_request=True)
+        if status == "expired":
+            return signed_out_to_login(session, v.MSG_PUSH_EXPIRED, keep_request=True)
+        return remembering(second_factor_passed(session), session, data)
+
+    def password_page(session: IdpSession, problems: list[str], *, voluntary: bool = False) -> Response:
         rules = "".join(f"<li>{e(rule)}</li>" for rule in PASSWORD_RULES)
         errors = "".join(message(p) for p in problems)
-        body = (message(v.MSG_PASSWORD_EXPIRED, "notice") + f'<ul id="password-rules">{rules}</ul>' + errors
-                + form("/password", field("Current password", "currentPassword", kind="password")
+        notice = "" if voluntary else message(v.MSG_PASSWORD_EXPIRED, "notice")
+        body = (notice + f'<ul id="password-rules">{rules}</ul>' + errors
+                + form("/account/password" if voluntary else "/password",
+                       field("Current password", "currentPassword", kind="password")
                        + field("New password", "newPassword", kind="password")
                        + field("Confirm new password", "confirmPassword", kind="password"),
                        ("change-password", "Change password"), csrf=session.csrf, form_id="password-form"))
@@ -292,7 +464,29 @@ def create_idp_app(state: IdpState) -> FastAPI:
     def account(request: Request) -> Response:
         session = require(request, "auth")
         return page("Your Crossway ID", f'<p>You are signed in as <span id="idp-user">{e(session.username)}</span>.'
-                                        '</p><p><a href="/logout" id="idp-signout">Sign out</a></p>')
+                                        '</p><p><a href="/account/password" id="change-password-link">Change '
+                                        'password</a></p><p><a href="/logout" id="idp-signout">Sign out</a></p>')
+
+    @app.get("/account/password")
+    def account_password_form(request: Request) -> Response:
+        return password_page(require(request, "auth"), [], voluntary=True)
+
+    @app.post("/account/password")
+    async def account_password_submit(request: Request) -> Response:
+        """The voluntary change: the forced change's rules; the user stays signed in."""
+        session = require(request, "auth")
+        data = await request.form()
+        if not csrf_ok(session, data):
+            return refused(v.MSG_SESSION_GONE)
+        assert session.username is not None
+        fields = {k: str(data.get(k) or "") for k in ("currentPassword", "newPassword", "confirmPassword")}
+        problems = state.password_problems(session.username, fields["currentPassword"], fields["newPassword"],
+                                           fields["confirmPassword"])
+        if problems:
+            return password_page(session, problems, voluntary=True)
+        state.change_password(session.username, fields["newPassword"])
+        return page("Password changed", f'<p class="notice" id="password-changed">{e(v.MSG_PASSWORD_CHANGED)}</p>'
+                                        '<p><a href="/account" id="idp-account">Back to your Crossway ID</a></p>')
 
     @app.get("/logout")
     def logout(request: Request) -> Response:

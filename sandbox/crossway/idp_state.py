@@ -5,10 +5,18 @@ Authorization codes are single use, expire after `code_lifetime_seconds`, and ar
 and the redirect URI they were issued for (`redeem_code`). A Crossway ID session lives
 `idp_session_seconds` (absolute), independent of the hub's session: a browser whose hub session expired
 but whose Crossway ID session lives is sent back to the hub with a new code without a password.
+
+Second factors: each user has one (`second_factor`: TOTP by default; a control switches it). A texted or
+e-mailed code is issued when the password is accepted, lands in the outbox (a control reads it) and lives
+`mfa_code_seconds` on the sandbox clock; only the newest unexpired code is accepted, once. A push request
+is decided by a control. LOCKOUT_AFTER consecutive wrong codes (any kind, TOTP too) lock the user as wrong
+passwords do. A right code with "remember this device" gives the browser a device token (kept here only as
+its SHA-256) that skips the second factor for that user until its day, counted on the sandbox calendar.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -18,9 +26,15 @@ from typing import Any, Literal
 from sandbox.crossway.directory import Directory, HubAccount
 from sandbox.crossway.served import ServedState, SharedSettings
 from sandbox.crossway.settings import SandboxCalendar
-from sandbox.portal_state import LOCKOUT_AFTER, AccountCounters, TotpCheck, check_totp_code
+from sandbox.portal_state import LOCKOUT_AFTER, AccountCounters, check_totp_code
+from sandbox.rng import rng_for
 
 IdpStage = Literal["anonymous", "mfa", "password_change", "auth"]
+SecondFactor = Literal["totp", "sms", "email", "push"]
+SECOND_FACTORS: tuple[SecondFactor, ...] = ("totp", "sms", "email", "push")
+CodeCheck = Literal["ok", "invalid", "reused", "expired", "locked"]
+PushStatus = Literal["pending", "approved", "denied", "expired"]
+REMEMBER_DEVICE_DAYS = 30
 PASSWORD_RULES = (
     "At least 12 characters.",
     "At least one uppercase letter, one lowercase letter, one digit and one symbol.",
@@ -50,6 +64,7 @@ class IdpSession:
     username: str | None
     created: float
     pending: AuthRequest | None = None  # the authorization request waiting for sign-in or consent
+    push_id: str | None = None  # the push request this sign-in waits for (push users)
 
 
 @dataclass
@@ -60,6 +75,37 @@ class IssuedCode:
     nonce: str
     issued: float
     redeemed: bool = False
+
+
+@dataclass
+class SentCode:
+    """A code texted or e-mailed to a user (the sandbox's outbox)."""
+
+    username: str
+    channel: Literal["sms", "email"]
+    code: str
+    sent_at: float
+    expires_at: float
+    used: bool = False
+
+    def public(self) -> dict[str, Any]:
+        return {"username": self.username, "channel": self.channel, "code": self.code, "sent_at": self.sent_at,
+                "expires_at": self.expires_at}
+
+
+@dataclass
+class PushRequest:
+    id: str
+    username: str
+    status: PushStatus
+    created: float
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class RememberedDevice:
+    username: str
+    expires_on: date  # recognised while the sandbox calendar's today is before this day
 
 
 @dataclass(frozen=True)
@@ -90,6 +136,12 @@ class IdpCounters:
     consents_refused: int = 0
     password_changes: int = 0
     refused_requests: int = 0  # /authorize with an unknown client, redirect URI, or no state/nonce
+    codes_sent: int = 0  # texted or e-mailed codes
+    codes_wrong: int = 0  # wrong second-factor codes of any kind (TOTP too)
+    codes_expired: int = 0  # a texted/e-mailed code entered after it expired
+    push_requests: int = 0
+    devices_remembered: int = 0
+    devices_recognised: int = 0  # sign-ins whose device cookie skipped the second factor
     by_user: dict[str, int] = field(default_factory=dict)  # sign-ins completed (codes issued) per user
 
 
@@ -118,6 +170,12 @@ class IdpState(ServedState):
             self.password_changed_on = {a.username: as_of - timedelta(days=DEFAULT_PASSWORD_AGE_DAYS.get(a.role, 0))
                                         for a in self.directory.accounts}
             self.totp_offset = 0.0
+            self.second_factor: dict[str, SecondFactor] = {a.username: "totp" for a in self.directory.accounts}
+            self.mfa_failures_in_a_row: dict[str, int] = {}
+            self.outbox: list[SentCode] = []
+            self.push: list[PushRequest] = []
+            self.devices: dict[str, RememberedDevice] = {}  # SHA-256 of the cookie's token -> device
+            self.password_change_count: dict[str, int] = {}
 
     def register_client(self, client_id: str, name: str, redirect_uri: str) -> None:
         with self._lock:
@@ -158,13 +216,179 @@ class IdpState(ServedState):
             self.totp_offset = max(self.totp_offset, float(to_offset))
             return self.totp_offset
 
-    def check_totp(self, username: str, code: str) -> TotpCheck:
-        """RFC 6238, one step of drift either way, single use (like `PortalState.check_totp`)."""
+    def check_totp(self, username: str, code: str) -> CodeCheck:
+        """The user's second-factor code, whatever its kind (the name is older than the other kinds).
+
+        TOTP: RFC 6238, one step of drift either way, single use (like `PortalState.check_totp`); sms/email:
+        the newest code sent, once, before it expires ("expired" when the newest outstanding one has: not
+        counted as wrong). The LOCKOUT_AFTER-th wrong code in a row locks the user ("locked")."""
         account = self.account(username)
         with self._lock:
             counters = self.counters_for(username)
-            return check_totp_code(counters, account.totp_secret if account else None, code,
-                                   self.calendar.now() + self.totp_offset)
+            kind = self.second_factor.get(username, "totp")
+            if kind == "totp":
+                result: CodeCheck = check_totp_code(counters, account.totp_secret if account else None, code,
+                                                    self.calendar.now() + self.totp_offset)
+            else:
+                result = self._check_sent_code(counters, username, code)
+            if result == "ok":
+                self.mfa_failures_in_a_row[username] = 0
+            elif result == "invalid":
+                self.totals.codes_wrong += 1
+                failures = self.mfa_failures_in_a_row.get(username, 0) + 1
+                self.mfa_failures_in_a_row[username] = failures
+                if failures >= LOCKOUT_AFTER:
+                    counters.locked = True
+                    return "locked"
+            return result
+
+    def mfa_attempts_left(self, username: str) -> int:
+        with self._lock:
+            return max(0, LOCKOUT_AFTER - self.mfa_failures_in_a_row.get(username, 0))
+
+    def _check_sent_code(self, counters: AccountCounters, username: str, code: str) -> CodeCheck:
+        counters.mfa_attempts += 1
+        newest = next((c for c in reversed(self.outbox) if c.username == username), None)
+        if newest is None or newest.used:
+            counters.mfa_failures += 1
+            return "invalid"
+        if self.calendar.now() >= newest.expires_at:
+            self.totals.codes_expired += 1
+            return "expired"
+        if not secrets.compare_digest(code.encode(), newest.code.encode()):
+            counters.mfa_failures += 1
+            return "invalid"
+        newest.used = True
+        return "ok"
+
+    # --- second factors -------------------------------------------------------------------------
+
+    def set_second_factor(self, username: str, kind: str) -> SecondFactor:
+        """KeyError for an unknown user, ValueError for an unknown kind."""
+        chosen = next((k for k in SECOND_FACTORS if k == kind), None)
+        if chosen is None:
+            raise ValueError(kind)
+        with self._lock:
+            if username not in self.second_factor:
+                raise KeyError(username)
+            self.second_factor[username] = chosen
+            return chosen
+
+    def second_factor_of(self, username: str) -> SecondFactor:
+        with self._lock:
+            return self.second_factor.get(username, "totp")
+
+    def masked_contact(self, username: str) -> str:
+        """Where a code goes, masked as the page shows it: a phone for sms, an e-mail address otherwise.
+        Deterministic per user (the directory has no phone or e-mail)."""
+        account = self.account(username)
+        if self.second_factor_of(username) == "sms":
+            last4 = rng_for(self.seed, "crossway", "phone", username).randint(0, 9999)
+            return f"(•••) •••-{last4:04d}"
+        initial = (account.role if account else username)[:1].lower()
+        return f"{initial}•••@example.test"
+
+    def begin_second_factor(self, session: IdpSession) -> None:
+        """The password was accepted and no remembered device spoke for the user: send a code (sms, email)
+        or a push request (push), as the user's second factor asks; nothing for TOTP."""
+        assert session.username is not None
+        username = session.username
+        now = self.calendar.now()
+        lifetime = self.settings.mfa_code_seconds
+        with self._lock:
+            kind = self.second_factor.get(username, "totp")
+            if kind in ("sms", "email"):
+                code = f"{secrets.randbelow(10**6):06d}"
+                self.outbox.append(SentCode(username, "sms" if kind == "sms" else "email", code, now, now + lifetime))
+                self.totals.codes_sent += 1
+            elif kind == "push":
+                request = PushRequest(secrets.token_hex(8), username, "pending", now, now + lifetime)
+                self.push.append(request)
+                session.push_id = request.id
+                self.totals.push_requests += 1
+
+    def outbox_for(self, username: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [c.public() for c in self.outbox if c.username == username]
+
+    def expire_outstanding(self, username: str) -> int:
+        """The user's unused codes and pending push requests expire now (tests do not wait 5 minutes)."""
+        now = self.calendar.now()
+        with self._lock:
+            outstanding = [c for c in self.outbox if c.username == username and not c.used and c.expires_at > now]
+            for code in outstanding:
+                code.expires_at = now
+            pending = [p for p in self.push if p.username == username and self._push_status(p) == "pending"]
+            for request in pending:
+                request.expires_at = now
+            return len(outstanding) + len(pending)
+
+    def _push_status(self, request: PushRequest) -> PushStatus:
+        if request.status == "pending" and self.calendar.now() >= request.expires_at:
+            request.status = "expired"
+        return request.status
+
+    def push_requests_for(self, username: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [{"id": p.id, "status": self._push_status(p), "created": p.created}
+                    for p in self.push if p.username == username]
+
+    def decide_push(self, username: str, decision: Literal["approve", "deny"]) -> PushRequest | None:
+        """Approve or deny the user's newest pending request (None when there is none)."""
+        with self._lock:
+            request = next((p for p in reversed(self.push)
+                            if p.username == username and self._push_status(p) == "pending"), None)
+            if request is not None:
+                request.status = "approved" if decision == "approve" else "denied"
+            return request
+
+    def push_status(self, session: IdpSession) -> PushStatus:
+        """The state of the push request this session waits for ("expired" when it has none)."""
+        with self._lock:
+            request = next((p for p in self.push if p.id == session.push_id), None)
+            if request is None:
+                return "expired"
+            status = self._push_status(request)
+            if status == "approved" and session.username:
+                self.mfa_failures_in_a_row[session.username] = 0
+            return status
+
+    # --- remembered devices ---------------------------------------------------------------------
+
+    @staticmethod
+    def _device_key(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def remember_device(self, username: str) -> str:
+        """A new device token for the browser's cookie; recognised for REMEMBER_DEVICE_DAYS calendar days."""
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            expires_on = self.calendar.today() + timedelta(days=REMEMBER_DEVICE_DAYS)
+            self.devices[self._device_key(token)] = RememberedDevice(username, expires_on)
+            self.totals.devices_remembered += 1
+        return token
+
+    def recognises_device(self, token: str | None, username: str) -> bool:
+        """A remembered, unexpired device of this user (counted as recognised)."""
+        if not token:
+            return False
+        with self._lock:
+            device = self.devices.get(self._device_key(token))
+            if device is None or device.username != username or self.calendar.today() >= device.expires_on:
+                return False
+            self.totals.devices_recognised += 1
+            return True
+
+    def devices_of(self, username: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [{"expires_on": d.expires_on.isoformat()} for d in self.devices.values() if d.username == username]
+
+    def forget_devices(self, username: str) -> int:
+        with self._lock:
+            keys = [k for k, d in self.devices.items() if d.username == username]
+            for key in keys:
+                del self.devices[key]
+            return len(keys)
 
     # --- passwords ------------------------------------------------------------------------------
 
@@ -212,6 +436,11 @@ class IdpState(ServedState):
             self.passwords[username] = new
             self.password_changed_on[username] = self.calendar.today()
             self.totals.password_changes += 1
+            self.password_change_count[username] = self.password_change_count.get(username, 0) + 1
+
+    def password_changes_of(self, username: str) -> int:
+        with self._lock:
+            return self.password_change_count.get(username, 0)
 
     # --- sessions -------------------------------------------------------------------------------
 
@@ -324,7 +553,8 @@ class IdpState(ServedState):
             accounts.update(self.counters)
             return {
                 "app": self.name,
-                "accounts": {name: {**c.public(), "password_days_left": self.password_days_left(name)}
+                "accounts": {name: {**c.public(), "password_days_left": self.password_days_left(name),
+                                    "second_factor": self.second_factor.get(name, "totp")}
                              for name, c in accounts.items()},
                 "consents": sorted(f"{user} -> {client}" for user, client in self.consents),
                 "totals": {**self.request_totals(), **{k: v for k, v in vars(self.totals).items() if k != "by_user"},

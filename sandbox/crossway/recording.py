@@ -41,7 +41,9 @@ _REFUSE = {
 
 # The screens on the way to an answer (sign-in, pickers, forms): no answer may come out of them.
 SCREENS = ("screen_landing", "screen_idp_login", "screen_idp_mfa", "screen_idp_consent", "screen_organizations",
-           "screen_providers", "screen_payers", "screen_search_form", "screen_signin_error")
+           "screen_providers", "screen_payers", "screen_search_form", "screen_signin_error",
+           # Crossway ID's other second factors and its account pages (issue 15)
+           "screen_idp_mfa_sms", "screen_idp_push", "screen_idp_account", "screen_idp_password_form")
 
 # Pages the parser must refuse, each one edit of a recorded page (docs/recorded-pages.md, "Hand-made cases").
 HAND_MADE = (

@@ -95,8 +95,26 @@ async def record(out: Path) -> list[Path]:
         return await http.post(f"{HUB}/payers/{payer}/search",
                                data={"transaction": transaction, "_csrf": _csrf(form), **fields})
 
+    async def idp_screens() -> None:
+        """The texted-code and push pages (another browser signs in while billing's factor is switched),
+        then Crossway ID's account page and its password form (the signed-in browser)."""
+        other = httpx.AsyncClient(mounts={HUB: httpx.ASGITransport(app=world.hub_app),
+                                          IDP: httpx.ASGITransport(app=world.idp_app)}, follow_redirects=True)
+        try:
+            for kind, screen in (("sms", "screen_idp_mfa_sms"), ("push", "screen_idp_push")):
+                world.idp.set_second_factor(account.username, kind)
+                login = await other.get(f"{HUB}/signin")
+                screens[screen] = (await other.post(f"{IDP}/login", data={
+                    "username": account.username, "password": account.password, "_csrf": _csrf(login)})).text
+        finally:
+            world.idp.set_second_factor(account.username, "totp")
+            await other.aclose()
+        screens["screen_idp_account"] = (await http.get(f"{IDP}/account")).text
+        screens["screen_idp_password_form"] = (await http.get(f"{IDP}/account/password")).text
+
     try:
         await sign_in()
+        await idp_screens()
         # A callback whose state is not the one the hub sent (another browser's, or tampered with).
         screens["screen_signin_error"] = (await http.get(f"{HUB}/oidc/callback",
                                                          params={"code": "x", "state": "tampered"})).text

@@ -26,6 +26,7 @@ class CrosswaySettings(BaseModel):
     password_warning_days: int = Field(14, ge=0, description="the expiry banner shows from this many days before")
     code_lifetime_seconds: float = Field(60.0, gt=0, description="an authorization code is redeemable this long")
     idp_session_seconds: float = Field(8 * 3600.0, gt=0, description="Crossway ID session lifetime (absolute)")
+    mfa_code_seconds: float = Field(300.0, gt=0, description="a texted/e-mailed code or a push request lives this long")
 
     def updated(self, patch: dict[str, Any]) -> CrosswaySettings:
         return CrosswaySettings.model_validate({**self.model_dump(), **patch})

@@ -37,6 +37,18 @@ MSG_SESSION_GONE = "Your sign-in session has ended. Return to the application an
 MSG_PASSWORD_EXPIRED = "Your password has expired. Choose a new password to continue."
 MSG_PASSWORD_CHANGED = "Your password was changed."
 MSG_SIGNED_OUT = "You have signed out of Crossway ID."
+DEVICE_COOKIE = "CWIDDEVICE"
+MSG_CODE_WRONG = "That code is not correct."
+MSG_CODE_EXPIRED = "That code has expired. Sign in again to get a new code."
+MSG_ATTEMPTS_LEFT = "{n} attempt{s} left before your Crossway ID is locked."
+MSG_PUSH_DENIED = "The sign-in request was denied."
+MSG_PUSH_EXPIRED = "The sign-in request expired. Sign in again."
+MSG_PUSH_WAITING = "Waiting for your approval…"
+MSG_REMEMBER_DEVICE = "Remember this device for 30 days"
+MSG_CHANNEL_TOTP = "Enter the 6-digit code from your authenticator app."
+MSG_CHANNEL_SMS = "We sent a 6-digit code by text message to {to}."
+MSG_CHANNEL_EMAIL = "We sent a 6-digit code by e-mail to {to}."
+MSG_CHANNEL_PUSH = "We sent a sign-in request to your phone. Approve it to continue."
 
 # --- hub ---------------------------------------------------------------------------------------------
 MSG_NOT_VERIFIED = "Sign-in could not be verified. Please sign in again."

@@ -64,7 +64,7 @@ def test_login_results_are_a_closed_list():
     metrics.count_login("ridgeline", "frontdesk", "refused")
     assert samples(runtime_text(metrics), "aggregator_portal_logins_total", "carrier", "account", "result") == {
         ("ridgeline", "frontdesk", "refused"): 1}
-    with pytest.raises(ValueError, match="succeeded, refused, failed"):
+    with pytest.raises(ValueError, match="succeeded, refused, failed, needs_person"):
         metrics.count_login("ridgeline", "frontdesk", "maybe")
 
 

@@ -86,11 +86,12 @@ class PortalRunner:
         self.settings, self.repository, self.vault = settings, repository, vault
         self.clock, self.respect_maintenance_windows = (lambda: QUIET), False
         self.calls: list[tuple[str, str]] = []
+        self.after_sign_in: list[object] = []  # the web app installs its re-run hook here
 
     def logins_performed(self, account_id: str) -> int:
         return 0
 
-    async def eligibility(self, carrier, query, *, source, account_label=None, portal=None):  # type: ignore[no-untyped-def]
+    async def eligibility(self, carrier, query, *, source, account_label=None, portal=None, person=None):  # type: ignore[no-untyped-def]
         self.calls.append(("eligibility", carrier))
         lookup = self.repository.create_lookup(flow="eligibility", carrier=carrier, query=query, source=source)
         answer = truth_eligibility(DATASET, TRUTH_CARRIER, query).model_copy(update={"provenance": Provenance(
@@ -100,11 +101,11 @@ class PortalRunner:
         self.repository.finish_lookup(lookup.id, outcome, None, None)
         return LookupResult(lookup.id, carrier, outcome, answer=answer, account_label=account_label)
 
-    async def authorizations(self, carrier, query, *, source, account_label=None, portal=None):  # type: ignore[no-untyped-def]
+    async def authorizations(self, carrier, query, *, source, account_label=None, portal=None, person=None):  # type: ignore[no-untyped-def]
         self.calls.append(("authorization", carrier))
         raise AssertionError(f"{carrier} was asked for authorizations")
 
-    async def claims(self, carrier, query, *, source, account_label=None, portal=None):  # type: ignore[no-untyped-def]
+    async def claims(self, carrier, query, *, source, account_label=None, portal=None, person=None):  # type: ignore[no-untyped-def]
         self.calls.append(("claims", carrier))
         raise AssertionError(f"{carrier} was asked for claims")
 

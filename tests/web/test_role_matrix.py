@@ -54,6 +54,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/audit/access-log"): frozenset({A, U}),
     ("GET", "/admin/accounts"): frozenset({A}),
     ("POST", "/admin/accounts/{account_id}"): frozenset({A}),
+    ("GET", "/admin/accounts/{portal}/{label}"): frozenset({A}),
+    ("POST", "/admin/accounts/{portal}/{label}/password"): frozenset({A}),
     ("GET", "/admin/users"): frozenset({A}),
     ("POST", "/admin/users"): frozenset({A}),
     ("POST", "/admin/users/{user_id}/disable"): frozenset({A}),
@@ -80,6 +82,17 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | str] = {
     ("GET", "/api/evidence/{evidence_id}"): frozenset({A, U}),
     ("POST", "/api/evidence/{evidence_id}/verify"): frozenset({A, U}),
     ("GET", "/api/access-log"): frozenset({A, U}),
+    # Issue 15: a person in the loop (codes, push approvals) for lookups and attended sign-ins.
+    ("POST", "/lookups/jobs/{job_id}/code"): frozenset({A, S}),
+    ("GET", "/signin/{portal}/{label}"): frozenset({A, S}),
+    ("POST", "/signin/{portal}/{label}"): frozenset({A, S}),
+    ("GET", "/signin/jobs/{job_id}"): frozenset({A, S}),
+    ("GET", "/signin/jobs/{job_id}/status"): frozenset({A, S}),
+    ("POST", "/signin/jobs/{job_id}/code"): frozenset({A, S}),
+    ("POST", "/api/lookups/{job_id}/code"): frozenset({A, S}),
+    ("POST", "/api/signin"): frozenset({A, S}),
+    ("GET", "/api/signin/{job_id}"): frozenset({A, S}),
+    ("POST", "/api/signin/{job_id}/code"): frozenset({A, S}),
 }
 
 
@@ -116,7 +129,13 @@ def concrete(path: str, seed: Seed) -> str:
     values = {"appointment_id": seed.appointment_id, "item_id": seed.item_id, "job_id": "no-such-job", "endpoint_id": "no-such-endpoint",
               "lookup_id": seed.lookup_id, "evidence_id": seed.evidence_ids[-1], "account_id": seed.account_id,
               "user_id": seed.users["victim"], "token_id": seed.token_id,
-              "canary_member_id": "no-such-canary-member", "result_id": "no-such-canary-result"}
+              "canary_member_id": "no-such-canary-member", "result_id": "no-such-canary-result",
+              "portal": "ridgeline", "label": "frontdesk"}
+    if "{portal}" in path:  # the seeded (frozen) account by its portal and label
+        from vault import MasterKey, Vault
+
+        account = Vault.open(seed.settings.resolved_vault_path, MasterKey.resolve(seed.settings)).get(seed.account_id)
+        values |= {"portal": account.carrier, "label": account.label}
     for name, value in values.items():
         path = path.replace("{" + name + "}", value)
     assert "{" not in path, path
@@ -131,9 +150,13 @@ FORMS = {
     "/admin/users": {"username": "newbie", "display_name": "New", "role": "staff", "password": "a-long-password-1"},
     "/admin/accounts/": {"password": "", "totp_secret": ""},
     "/admin/routing": {"payer": "ridgeline", "action": "reset"},
+    "/lookups/jobs/no-such-job/code": {"code": "123456"},
+    "/signin/jobs/no-such-job/code": {"code": "123456"},
 }
 JSON = {"/api/lookups": {"carrier": "ridgeline", "member_id": "RM1", "date_of_birth": "1990-01-01",
-                         "service_date": "2026-11-27", "checks": ["eligibility"]}}
+                         "service_date": "2026-11-27", "checks": ["eligibility"]},
+        "/api/lookups/no-such-job/code": {"code": "123456"}, "/api/signin/no-such-job/code": {"code": "123456"},
+        "/api/signin": {"portal": "ridgeline", "account": "frontdesk"}}
 
 
 def call(client, method: str, path: str, *, csrf: str | None, token: str | None = None):
@@ -185,7 +208,8 @@ def test_each_role_gets_exactly_its_routes(app, client, seed: Seed, role: str):
             assert response.status_code not in (401, 403) and not is_login_redirect(response), (where, response.status_code)
             if path == "/":
                 assert response.headers["location"] == ("/audit/evidence" if role == "auditor" else "/worklist")
-            elif method == "GET" and path != "/evidence/{evidence_id}/document" and "jobs" not in path:
+            elif method == "GET" and path != "/evidence/{evidence_id}/document" and "jobs" not in path \
+                    and "{job_id}" not in path:  # a job that does not exist: 404
                 assert response.status_code == 200, (where, response.status_code)
         else:
             assert response.status_code == 403, (where, response.status_code)

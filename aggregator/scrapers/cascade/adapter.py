@@ -16,6 +16,8 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from pydantic import SecretStr
+
 from aggregator.browser import PortalSession
 from aggregator.errors import (
     ActionRequired,
@@ -24,6 +26,7 @@ from aggregator.errors import (
     ParseError,
     UnexpectedPage,
 )
+from aggregator.human_steps import HumanStep
 from aggregator.models import (
     AuthorizationList,
     AuthorizationQuery,
@@ -117,7 +120,8 @@ class CascadeAdapter(CarrierAdapter):
         answers = [a for q, a in self.credentials.security_answers.items() if header_key(q) == wanted]
         if len(answers) != 1:
             raise await self.captured("unknown-security-question", MfaNeedsHuman(
-                f"{MANIFEST.display_name} asks a security question the vault has no answer for"))
+                f"{MANIFEST.display_name} asks a security question the vault has no answer for",
+                step=HumanStep.SECURITY_QUESTION))
         return answers[0]
 
     # --- capabilities ---------------------------------------------------------------------------
@@ -234,3 +238,25 @@ class CascadeAdapter(CarrierAdapter):
         await self.session.goto(path)
         await self.expect(page, label=label)
 
+
+    # --- changing the password (aggregator/password_change.py) -----------------------------------
+
+    async def change_password(self, new_password: SecretStr) -> None:
+        """Home -> `a#lnkChangePassword` -> current, new, confirm -> `btnChangePassword` -> "Your password has
+        been changed." (`lblPasswordChanged`), then Home again. A refusal (`lblPasswordError`, one message
+        per broken rule) changed nothing: `ActionRequired(kind="password_change_failed")` saying why."""
+        await self._open("/Home.aspx", p.HomePage, label="home")
+        await self.session.click_and_wait("#lnkChangePassword")
+        await self.expect(p.ChangePasswordPage, label="password-form")
+        await self.session.fill("#txtCurrentPassword", self.credentials.password)
+        await self.session.fill("#txtNewPassword", new_password)
+        await self.session.fill("#txtConfirmPassword", new_password)
+        await self.session.click_and_wait("#btnChangePassword")
+        page, doc = await self.expect(p.PasswordChangedPage, p.ChangePasswordPage, label="password-changed")
+        if page is p.ChangePasswordPage:
+            said = p.password_refusals(doc)
+            raise await self.captured("password-refused", ActionRequired(
+                f"{MANIFEST.display_name} refused the new password"
+                + (f": {' '.join(said)}" if said else " without saying why"), kind="password_change_failed"))
+        await self.capture("password-changed")
+        await self._open("/Home.aspx", p.HomePage, label="home")

@@ -15,6 +15,7 @@ from aggregator.scrapers.framework.manifest import (
     LoginKind,
     MfaKind,
     Need,
+    PasswordPolicy,
     SearchMode,
 )
 from aggregator.scrapers.framework.manifest_coverage import service_types_of
@@ -41,4 +42,8 @@ MANIFEST = Manifest(
         Gap(need=Need.SERVICE_BENEFITS, shown_for=service_types_of(maps.SERVICES)),
         Gap(need=Need.PRIOR_AUTH_REQUIREMENT, shown_for=service_types_of(maps.SERVICES)),
     ),
+    # Its Change Password page: 8 to 20 characters, a letter and a digit, only letters, digits and !@#$%^*_-,
+    # not the user name, not one of the last 5 passwords.
+    password_policy=PasswordPolicy(min_length=8, max_length=20, symbols="!@#$%^*_-", require_letter=True,
+                                   require_digit=True),
 )

@@ -204,6 +204,47 @@ MaintenancePage = screen("maintenance", "System Maintenance")
 EligibilitySearchPage = screen("eligibility search", "Eligibility Inquiry", "txtMemberId")
 EligibilityResultPage = screen("eligibility detail", "Member Eligibility Detail")
 
+def _label_says(doc: Document, name: str) -> bool:
+    return any(text_of(el) for el in control(doc, name))
+
+
+def _portal_page(doc: Document) -> bool:
+    """A page of the portal (its title starts with the portal's name), whatever its screen's title."""
+    return header_key(doc.title).startswith(header_key(TITLE_PREFIX.removesuffix(" - ")))
+
+
+class ChangePasswordPage(PortalPage):
+    """Change Password (`a#lnkChangePassword` in the menu): the form, again with `lblPasswordError` when the
+    portal refused the new password."""
+
+    name = "change password"
+
+    @classmethod
+    def is_current(cls, doc: Document, url: str) -> bool:
+        return (_portal_page(doc) and has_control(doc, "txtNewPassword")
+                and has_control(doc, "btnChangePassword") and not _label_says(doc, "lblPasswordChanged"))
+
+
+class PasswordChangedPage(PortalPage):
+    """"Your password has been changed." (`lblPasswordChanged`)."""
+
+    name = "password changed"
+
+    @classmethod
+    def is_current(cls, doc: Document, url: str) -> bool:
+        return _portal_page(doc) and _label_says(doc, "lblPasswordChanged")
+
+
+def password_refusals(doc: Document) -> list[str]:
+    """Why the portal refused a new password (`lblPasswordError`: one message per problem, on lines of their
+    own). They name rules, never the passwords typed."""
+    said: list[str] = []
+    for el in control(doc, "lblPasswordError"):
+        lines = [clean(part) for part in el.itertext()]
+        said += [line for line in lines if line]
+    return list(dict.fromkeys(said))
+
+
 LOGIN_INVALID = "Invalid user name or password."
 LOGIN_LOCKED = "Your account has been locked."
 LOGIN_EXPIRED = "Your session has timed out."

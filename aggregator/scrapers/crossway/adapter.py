@@ -21,17 +21,22 @@ import asyncio
 import math
 from typing import Any
 
+from pydantic import SecretStr
+
 from aggregator.browser import Capture
 from aggregator.errors import (
     ActionRequired,
     AggregatorError,
+    CodeRefused,
     CredentialsRejected,
     DailyLimitReached,
     ParseError,
     PortalUnavailable,
     RateLimited,
+    SignInNeeded,
     UnexpectedPage,
 )
+from aggregator.human_steps import HumanStep
 from aggregator.models import (
     ClaimList,
     ClaimQuery,
@@ -63,6 +68,7 @@ from .pages import (
     IdpLoginPage,
     IdpMfaPage,
     IdpPasswordPage,
+    IdpPushPage,
     LandingPage,
     MaintenancePage,
     NoMatchPage,
@@ -75,6 +81,7 @@ from .pages import (
     TooManyRequestsPage,
     login_message,
     messages,
+    mfa_channel,
     password_warning,
     payer_of_page,
 )
@@ -85,6 +92,9 @@ MAX_RETRY_AFTER_SECONDS = 60.0  # the longest wait for the hub's pace gate befor
 PageAnswer = EligibilityAnswer | CandidateListing | ClaimResultsListing | ClaimStatus
 # Where a hub step may land when the hub session ended and a live Crossway ID session signed in again.
 REENTERED = (OrganizationsPage, ProvidersPage)
+# The pages a sign-in may reach once Crossway ID has what it asked for (or asked nothing: a remembered device).
+AFTER_SECOND_FACTOR = (IdpConsentPage, IdpPasswordPage, *REENTERED, PayersPage, SignInErrorPage)
+PUSH_POLL_SECONDS = 2.0  # how often Crossway ID is asked whether the person approved the push
 
 
 class CrosswayAdapter(CarrierAdapter):
@@ -113,23 +123,20 @@ class CrosswayAdapter(CarrierAdapter):
         page, doc = await self.expect(IdpLoginPage, IdpConsentPage, IdpPasswordPage, IdpErrorPage, *REENTERED,
                                       PayersPage, SignInErrorPage, SignInCancelledPage, label="sign-in")
         if page is IdpLoginPage:
-            code = await self._fresh_code()
+            # A TOTP code is taken before the password (waiting for a fresh step may outlast the page); with a
+            # remembered device Crossway ID asks for none and the code is simply not used.
+            totp = await self._fresh_code() if self.credentials.totp_secret is not None else None
             await self.session.fill("input[name=username]", self.credentials.username)
             await self.session.fill("input[name=password]", self.credentials.password)
             await self.session.click_and_wait("#signin, #login-form button[type=submit]")
-            page, doc = await self.expect(IdpMfaPage, IdpLoginPage, IdpErrorPage, label="after-password")
+            page, doc = await self.expect(IdpMfaPage, IdpPushPage, IdpLoginPage, IdpErrorPage, *AFTER_SECOND_FACTOR,
+                                          label="after-password")
             if page is IdpLoginPage:
                 await self.login_refused(login_message(doc), LOGIN_MESSAGES)
             if page is IdpErrorPage:
                 raise await self._idp_refused()
-            await self.session.fill("input[name=code]", code)
-            await self.session.click_and_wait("#verify, #mfa-form button[type=submit]")
-            page, doc = await self.expect(IdpConsentPage, IdpPasswordPage, IdpMfaPage, IdpErrorPage, *REENTERED,
-                                          PayersPage, SignInErrorPage, label="after-code")
-            if page is IdpMfaPage:
-                # A fresh, never-used code was refused: the seed is wrong. Retrying risks a lockout.
-                raise await self.captured("security-code-refused", CredentialsRejected(
-                    f"{MANIFEST.display_name} (Crossway ID) refused the security code: check the TOTP seed"))
+            if page in (IdpMfaPage, IdpPushPage):
+                page, doc = await self._second_factor(page, doc, totp)
         if page is IdpPasswordPage:
             # Choosing a new password is a person's decision (and the vault must learn it): stop here.
             raise await self.captured("password-expired", ActionRequired(
@@ -153,6 +160,81 @@ class CrosswayAdapter(CarrierAdapter):
                 f"{MANIFEST.display_name} could not verify the sign-in (state or code mismatch); no session "
                 f"was used"))
         return page, doc
+
+    async def _second_factor(self, page: type[PortalPage], doc: Document,
+                             totp: str | None) -> tuple[type[PortalPage], Document]:
+        """The code or approval Crossway ID asks for: TOTP from the vault; a code by text or e-mail, or a push,
+        from the person at the screen (nobody there: `SignInNeeded` at once). "Remember this device" is always
+        ticked, so the next sign-in from this browser state asks for nothing. A refused code is never retried."""
+        channel, said = mfa_channel(doc)
+        if page is IdpPushPage or channel == "push":
+            return await self._push_approval(said)
+        if channel == "totp":
+            if totp is None:
+                totp = await self._fresh_code()  # raises CredentialsMissing: the account has no seed
+            code = totp
+        else:
+            step = HumanStep.CODE_BY_TEXT if channel == "sms" else HumanStep.CODE_BY_EMAIL
+            code = await self.code_from_person(step, said, lifetime_seconds=maps.CODE_LIFETIME_SECONDS)
+        await self.session.fill("input[name=code]", code)
+        await self._remember_device()
+        await self.session.click_and_wait("#verify, #mfa-form button[type=submit]")
+        page, doc = await self.expect(IdpMfaPage, IdpLoginPage, IdpErrorPage, *AFTER_SECOND_FACTOR, label="after-code")
+        if page is IdpMfaPage and channel == "totp":
+            # A fresh, never-used code was refused: the seed is wrong. Retrying risks a lockout.
+            raise await self.captured("security-code-refused", CredentialsRejected(
+                f"{MANIFEST.display_name} (Crossway ID) refused the security code: check the TOTP seed"))
+        if page is IdpMfaPage:
+            expired = any(header_key(m) == header_key(maps.MSG_CODE_EXPIRED) for m in messages(doc))
+            raise await self.captured("code-refused", self._told_person(CodeRefused(
+                f"{MANIFEST.display_name} did not accept the code: "
+                + ("it had expired" if expired else "it was not correct")
+                + "; nothing was retried. Sign in again to get a new code")))
+        if page is IdpLoginPage:  # too many wrong codes lock the user
+            await self.login_refused(login_message(doc), LOGIN_MESSAGES)
+        if page is IdpErrorPage:
+            raise await self._idp_refused()
+        self._told_person(None)
+        return page, doc
+
+    async def _push_approval(self, said: str) -> tuple[type[PortalPage], Document]:
+        """Tell the person, then ask Crossway ID now and then whether the request was approved, until it says
+        so, says denied or expired, or the request's lifetime is over."""
+        await self.approval_from_person(said, lifetime_seconds=maps.CODE_LIFETIME_SECONDS)
+        await self._remember_device()
+        deadline = asyncio.get_running_loop().time() + maps.CODE_LIFETIME_SECONDS
+        while True:
+            await self.session.click_and_wait("#push-check, #push-form button[type=submit]")
+            page, doc = await self.expect(IdpPushPage, IdpLoginPage, IdpErrorPage, *AFTER_SECOND_FACTOR, label="push")
+            if page is not IdpPushPage:
+                break
+            if asyncio.get_running_loop().time() > deadline:
+                raise await self.captured("push-not-approved", self._told_person(SignInNeeded(
+                    f"{MANIFEST.display_name}: the sign-in request was not approved in time",
+                    step=HumanStep.PUSH_APPROVAL)))
+            # A person is reading their phone: ask again every few seconds, never faster.
+            await asyncio.sleep(PUSH_POLL_SECONDS)
+        if page is IdpLoginPage:
+            said_now = login_message(doc) or ""
+            for words, why in ((maps.MSG_PUSH_DENIED, "was denied on the phone"),
+                               (maps.MSG_PUSH_EXPIRED, "expired before it was approved")):
+                if header_key(said_now) == header_key(words):
+                    raise await self.captured("push-refused", self._told_person(SignInNeeded(
+                        f"{MANIFEST.display_name}: the sign-in request {why}", step=HumanStep.PUSH_APPROVAL)))
+            await self.login_refused(said_now, LOGIN_MESSAGES)
+        if page is IdpErrorPage:
+            raise await self._idp_refused()
+        self._told_person(None)
+        return page, doc
+
+    async def _remember_device(self) -> None:
+        if Document.parse(await self.session.html()).select("input[name=remember]"):
+            await self.session.check("input[name=remember]")
+
+    def _told_person(self, error: AggregatorError | None) -> Any:
+        if self.credentials.person is not None:
+            self.credentials.person.done(error.reason if error is not None else None)
+        return error
 
     async def _fresh_code(self) -> str:
         """Taken at Crossway ID's password page, not before `a#signin`: a live Crossway ID session signs in
@@ -407,6 +489,42 @@ class CrosswayAdapter(CarrierAdapter):
                 return parse_claim_detail(doc)
             raise UnexpectedPage("the page is none of the claim results, claim detail or no-match pages")
         raise UnexpectedPage(f"{MANIFEST.display_name} has no '{flow}' pages")
+
+    # --- changing the password (aggregator/password_change.py) ---------------------------------------
+
+    async def change_password(self, new_password: SecretStr) -> None:
+        """The payer list -> `a#idp-account` (Crossway ID's account page) -> `a#change-password-link` -> the
+        form (current, new, confirm) -> "Your password was changed." Then back to the hub's payer list, so
+        the session goes on serving lookups. A refusal (the form again, with its error messages) changed
+        nothing: `ActionRequired(kind="password_change_failed")` saying the portal's reasons."""
+        from .pages import IdpAccountPage, IdpPasswordChangedPage, password_refusals
+
+        await self.session.goto("/payers")
+        page, doc = await self.expect(PayersPage, *REENTERED, label="payers")
+        if page in REENTERED:
+            page, doc = await self._pick_organization_and_provider(page)
+        if not doc.select("a#idp-account"):
+            raise await self.captured("no-account-link", UnexpectedPage(
+                f"{MANIFEST.display_name}: the payer list has no link to Crossway ID's account page"))
+        await self.session.click_and_wait("a#idp-account")
+        await self.expect(IdpAccountPage, label="idp-account")
+        await self.session.click_and_wait("a#change-password-link")
+        await self.expect(IdpPasswordPage, label="password-form")
+        await self.session.fill("input[name=currentPassword]", self.credentials.password)
+        await self.session.fill("input[name=newPassword]", new_password)
+        await self.session.fill("input[name=confirmPassword]", new_password)
+        await self.session.click_and_wait("#change-password, #password-form button[type=submit]")
+        page, doc = await self.expect(IdpPasswordChangedPage, IdpPasswordPage, label="password-changed")
+        if page is IdpPasswordPage:
+            said = password_refusals(doc)
+            raise await self.captured("password-refused", ActionRequired(
+                f"{MANIFEST.display_name} (Crossway ID) refused the new password"
+                + (f": {' '.join(said)}" if said else " without saying why"), kind="password_change_failed"))
+        await self.capture("password-changed")
+        await self.session.goto("/payers")
+        page, doc = await self.expect(PayersPage, *REENTERED, label="payers-after-change")
+        if page in REENTERED:
+            await self._pick_organization_and_provider(page)
 
 
 def _name_differs(answer: object, query: Any) -> bool:

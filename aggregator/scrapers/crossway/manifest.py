@@ -15,6 +15,7 @@ from aggregator.scrapers.framework.manifest import (
     LoginKind,
     MfaKind,
     Need,
+    PasswordPolicy,
     PayerEntry,
     SearchMode,
 )
@@ -32,7 +33,9 @@ MANIFEST = Manifest(
     search_modes=frozenset({SearchMode.ELIGIBILITY_BY_MEMBER, SearchMode.ELIGIBILITY_BY_NAME,
                             SearchMode.CLAIMS_BY_MEMBER_AND_DATES}),
     login_kind=LoginKind.IDENTITY_PROVIDER,
-    mfa_kinds=frozenset({MfaKind.TOTP}),
+    # Per user, Crossway ID asks for one of these; a remembered device (its cookie, kept in the vault) skips it.
+    mfa_kinds=frozenset({MfaKind.TOTP, MfaKind.TEXT_CODE, MfaKind.EMAIL_CODE, MfaKind.PUSH}),
+    remembered_device_cookies=(maps.DEVICE_COOKIE,),
     credential_fields=frozenset({CredentialField.USERNAME, CredentialField.PASSWORD, CredentialField.TOTP_SECRET}),
     # The hub answers 429 to a search less than a second after the user's previous one.
     limits=Limits(max_concurrent_accounts=2, min_seconds_between_requests=0.0, min_seconds_between_searches=1.0),
@@ -53,4 +56,9 @@ MANIFEST = Manifest(
         Gap(need=Need.SERVICE_BENEFITS, shown_for=service_types_of(maps.SERVICE_TYPES)),
         Gap(need=Need.PRIOR_AUTH_REQUIREMENT, shown_for=service_types_of(maps.SERVICE_TYPES)),
     ),
+    # Crossway ID's change-password page: at least 12 characters with an upper- and a lower-case letter, a digit
+    # and a symbol, not containing the user name (the part before "@"), not the current or the last 3. Any
+    # symbol is accepted; the product uses ones no form or shell treats specially.
+    password_policy=PasswordPolicy(min_length=12, max_length=64, symbols="!#$%*+-=?@^_", require_upper=True,
+                                   require_lower=True, require_digit=True, require_symbol=True),
 )

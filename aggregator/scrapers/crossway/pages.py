@@ -56,7 +56,8 @@ def idp_title_is(doc: Document, title: str) -> bool:
 # The hub's and Crossway ID's messages the adapter acts on: found by their words wherever they are drawn.
 KNOWN_MESSAGES = (maps.MSG_INVALID_LOGIN, maps.MSG_LOCKED, maps.MSG_CODE_INVALID, maps.MSG_CODE_REUSED,
                   maps.MSG_SESSION_GONE, maps.MSG_NOT_VERIFIED, maps.MSG_ACCESS_DENIED,
-                  maps.MSG_NAME_SEARCH_UNSUPPORTED)
+                  maps.MSG_NAME_SEARCH_UNSUPPORTED, maps.MSG_CODE_WRONG, maps.MSG_CODE_EXPIRED,
+                  maps.MSG_PUSH_DENIED, maps.MSG_PUSH_EXPIRED)
 
 
 def messages(doc: Document) -> list[str]:
@@ -143,6 +144,32 @@ class IdpMfaPage(PortalPage):
         return idp_title_is(doc, "Verify it's you") and bool(doc.select("input[name=code]"))
 
 
+# How Crossway ID says the code comes (`#mfa-channel`'s data-channel); a page without it is the
+# authenticator-app page as it was before Crossway ID offered other factors.
+MFA_CHANNELS = ("totp", "sms", "email", "push")
+
+
+def mfa_channel(doc: Document) -> tuple[str, str]:
+    """(channel, what the page says about it). An unknown channel is a drifted page, never a guess."""
+    found = doc.select("#mfa-channel")
+    if not found:
+        return "totp", ""
+    channel = clean(found[0].get("data-channel")).lower()
+    if channel not in MFA_CHANNELS:
+        raise ParseError(f"Crossway ID asks for a second factor the adapter does not know ({channel or 'none'})")
+    return channel, text_of(found[0])
+
+
+class IdpPushPage(PortalPage):
+    """Crossway ID waits for the user to approve the sign-in on their phone."""
+
+    name = "Crossway ID push approval"
+
+    @classmethod
+    def is_current(cls, doc: Document, url: str) -> bool:
+        return idp_title_is(doc, "Verify it's you") and bool(doc.select("#push-form"))
+
+
 class IdpPasswordPage(PortalPage):
     """The forced password change at expiry: only a person may choose the new password."""
 
@@ -151,6 +178,32 @@ class IdpPasswordPage(PortalPage):
     @classmethod
     def is_current(cls, doc: Document, url: str) -> bool:
         return idp_title_is(doc, "Change your password") and bool(doc.select("input[name=newPassword]"))
+
+
+class IdpAccountPage(PortalPage):
+    """Crossway ID's own account page (reached from the hub's `a#idp-account`): where a password is changed."""
+
+    name = "Crossway ID account"
+
+    @classmethod
+    def is_current(cls, doc: Document, url: str) -> bool:
+        return idp_title_is(doc, "Your Crossway ID") and bool(doc.select("a#change-password-link"))
+
+
+class IdpPasswordChangedPage(PortalPage):
+    """The voluntary change's answer: "Your password was changed." (`#password-changed`)."""
+
+    name = "Crossway ID password changed"
+
+    @classmethod
+    def is_current(cls, doc: Document, url: str) -> bool:
+        return idp_title_is(doc, "Password changed") and bool(doc.select("#password-changed"))
+
+
+def password_refusals(doc: Document) -> list[str]:
+    """Why Crossway ID refused a new password: the change form's error messages (its rules, a mismatch, a
+    wrong current password), in page order. They name rules, never the passwords typed."""
+    return list(dict.fromkeys(text for el in doc.select(".error") if (text := text_of(el))))
 
 
 class IdpConsentPage(PortalPage):

@@ -10,21 +10,25 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar, NoReturn, TypeVar, overload
 
 from pydantic import SecretStr, ValidationError
 
 from aggregator.browser import Capture, PortalSession
 from aggregator.errors import (
+    ActionRequired,
     AggregatorError,
     CredentialsMissing,
     CredentialsRejected,
     ParseError,
     PortalMaintenance,
     SessionExpired,
+    SignInNeeded,
     UnexpectedPage,
 )
+from aggregator.human_steps import HumanStep, Person, Prompt
+from aggregator.logging import register_secret
 from aggregator.models import (
     AuthorizationList,
     AuthorizationQuery,
@@ -58,6 +62,9 @@ class Credentials:
     # Whom the account acts for on a hub (its organization and provider pickers); not secrets.
     tax_id: str | None = None
     npi: str | None = None
+    # Someone at the screen who can type a code sent by text or e-mail, or approve a push (None: nobody, the
+    # overnight run: such a sign-in stops at once with `SignInNeeded`).
+    person: Person | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +132,14 @@ class CarrierAdapter(ABC):
     @abstractmethod
     async def login(self) -> None:
         """Log in from wherever the session is; raise the taxonomy's errors for every other landing."""
+
+    async def change_password(self, new_password: SecretStr) -> None:
+        """Change the account's password on the portal, logged in (the current one is
+        `self.credentials.password`): return when the portal said it changed; `ActionRequired(kind=
+        "password_change_failed")` with the portal's rule messages when it refused (nothing changed);
+        `UnexpectedPage` when the outcome cannot be read (the change may have happened)."""
+        raise ActionRequired(f"the product cannot change passwords on {self.manifest.display_name}",
+                             kind="password_change_failed")
 
     # --- one method per capability (declared in the manifest, checked by the registry test) ----------
 
@@ -218,6 +233,36 @@ class CarrierAdapter(ABC):
             raise CredentialsMissing(f"{self.manifest.display_name} asks for a security code and the account "
                                      f"has no TOTP seed")
         return await self.credentials.next_totp()
+
+    async def code_from_person(self, step: HumanStep, message: str, *, lifetime_seconds: float) -> str:
+        """The one-time code the portal just sent (`message`: where it went, in the portal's words), typed by
+        the person at the screen within its lifetime. Nobody there, or no code in time: `SignInNeeded`."""
+        person = await self._person_for(step)
+        code = await person.code(self._prompt(step, message, lifetime_seconds))
+        if not code:
+            person.done("no code was entered before it expired")
+            raise SignInNeeded(f"{self.manifest.display_name}: no code was entered before it expired; sign in "
+                               f"again for a new code", step=step)
+        register_secret(code)
+        return code.strip()
+
+    async def approval_from_person(self, message: str, *, lifetime_seconds: float) -> None:
+        """Tell the person at the screen to approve the portal's push request (the adapter then watches the
+        portal for the answer). Nobody there: `SignInNeeded`."""
+        person = await self._person_for(HumanStep.PUSH_APPROVAL)
+        await person.approve(self._prompt(HumanStep.PUSH_APPROVAL, message, lifetime_seconds))
+
+    async def _person_for(self, step: HumanStep) -> Person:
+        if self.credentials.person is None:
+            what = {HumanStep.CODE_BY_TEXT: "a code sent by text message", HumanStep.CODE_BY_EMAIL:
+                    "a code sent by e-mail", HumanStep.PUSH_APPROVAL: "a push approval"}.get(step, "a person")
+            raise await self.captured("person-needed", SignInNeeded(f"{self.manifest.display_name} asks for {what} and nobody is at the screen: sign in "
+                               f"to {self.manifest.display_name} now", step=step))
+        return self.credentials.person
+
+    def _prompt(self, step: HumanStep, message: str, lifetime_seconds: float) -> Prompt:
+        return Prompt(step, self.manifest.display_name, message,
+                      datetime.now(UTC) + timedelta(seconds=lifetime_seconds))
 
     async def login_refused(self, message: str | None, words: LoginMessages) -> NoReturn:
         """The portal sent us back to its login page saying `message`: an ended login is logged in again;

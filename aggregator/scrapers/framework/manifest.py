@@ -13,11 +13,12 @@ from aggregator.errors import ConfigurationError
 from aggregator.models import ServiceType
 from aggregator.scrapers.framework.manifest_coverage import DEFAULT_CONTACT, CallThePayerItem, Cap, Gap
 from aggregator.scrapers.framework.manifest_kinds import Capability, CapKind, LoginKind, MfaKind, Need, SearchMode
+from aggregator.scrapers.framework.passwords import PasswordPolicy
 
 __all__ = [
     "AdapterStatus", "Cap", "CapKind", "CallThePayerItem", "Capability", "CredentialField", "EvidenceMask", "Gap", "Limits",
-    "LoginKind", "MaintenanceWindow", "Manifest", "MfaKind", "Need", "PayerEntry", "SearchMode", "call_the_payer",
-    "checklist",
+    "LoginKind", "MaintenanceWindow", "Manifest", "MfaKind", "Need", "PasswordPolicy", "PayerEntry", "SearchMode",
+    "call_the_payer", "checklist",
 ]
 
 
@@ -131,6 +132,11 @@ class Manifest(BaseModel):
     # The payers reached through this portal; empty: the portal is its own payer's site (payer slug = slug).
     payers: tuple[PayerEntry, ...] = ()
     timezone: str = Field(default="America/New_York", description="the portal's calendar: daily caps reset at its midnight")
+    # The rules of the portal's change-password page; None: the product cannot change the password there.
+    password_policy: PasswordPolicy | None = None
+    # The cookies by which the portal "remembers this device" (no second factor asked while they live): the
+    # runner keeps them in the vault apart from the session, so a new session starts from a known device.
+    remembered_device_cookies: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Manifest:

@@ -86,6 +86,10 @@ class MfaKind(str, Enum):
     TOTP = "totp"
     SECURITY_QUESTION = "security_question"
     CAPTCHA = "captcha"
+    # Answered only by a person at the screen (aggregator/human_steps.py); a remembered device skips them.
+    TEXT_CODE = "text_code"
+    EMAIL_CODE = "email_code"
+    PUSH = "push"
 
     @property
     def label(self) -> str:
@@ -93,6 +97,9 @@ class MfaKind(str, Enum):
             MfaKind.TOTP: "TOTP code (from the vault's seed)",
             MfaKind.SECURITY_QUESTION: "security question (answers in the vault)",
             MfaKind.CAPTCHA: "CAPTCHA / robot check (a person signs in once)",
+            MfaKind.TEXT_CODE: "code by text message (a person at the screen; a remembered device skips it)",
+            MfaKind.EMAIL_CODE: "code by e-mail (a person at the screen; a remembered device skips it)",
+            MfaKind.PUSH: "push approval on a phone (a person; a remembered device skips it)",
         }[self]
 
 

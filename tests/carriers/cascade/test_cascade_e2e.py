@@ -166,7 +166,7 @@ async def test_maintenance_captcha_expired_session_and_expired_password(make_run
     portal.update_faults({"captcha": True, "idle_timeout_seconds": 300})
     async with make_runner() as runner:
         blocked = await runner.eligibility(CARRIER, samples[2].query, account_label="billing")
-    assert blocked.outcome is Outcome.NEEDS_HUMAN and blocked.reason_code == "mfa_needs_human"
+    assert blocked.outcome is Outcome.NEEDS_HUMAN and blocked.reason_code == "captcha"
     assert account_stats(portal, "billing")["captcha_challenges"] == 1
 
     portal.update_faults({"captcha": False})
@@ -176,7 +176,7 @@ async def test_maintenance_captcha_expired_session_and_expired_password(make_run
     async with make_runner() as runner:
         expired = [await runner.eligibility(CARRIER, s.query, account_label="billing") for s in samples[2:4]]
     assert [r.outcome for r in expired] == [Outcome.NEEDS_HUMAN] * 2
-    assert expired[0].reason_code == "action_required" and expired[1].reason_code == "account_frozen"
+    assert expired[0].reason_code == "password_expired" and expired[1].reason_code == "account_frozen"
     assert account_stats(portal, "billing")["login_attempts"] - before == 1  # exactly one attempt, then frozen
     frozen = runner.vault.find(CARRIER, "billing")
     assert frozen.is_frozen and "expired" in frozen.frozen_reason
