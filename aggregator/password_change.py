@@ -23,11 +23,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from aggregator.errors import ActionRequired, AggregatorError, ConfigurationError
+from aggregator.errors import AggregatorError, ConfigurationError
 from aggregator.failpoints import reach
 from aggregator.human_steps import HumanStep, Person
 from aggregator.logging import get_logger, register_secret
 from aggregator.runner import Runner
+from aggregator.scrapers.framework.adapter import PasswordChange
 from aggregator.scrapers.framework.passwords import new_password
 from aggregator.scrapers.registry import adapter_for
 from aggregator.store import budgets
@@ -63,34 +64,48 @@ async def change_password(runner: Runner, portal: str, label: str, *,
     if account is None:
         return PasswordChangeOutcome(False, f"no portal account {manifest.slug}/{label} in the vault",
                                      HumanStep.CREDENTIALS_MISSING.value)
-    password = new_password(policy, account.username)
-    register_secret(password.get_secret_value())  # before anything that may log
+    if account.is_frozen and account.frozen_code != HumanStep.PASSWORD_EXPIRED.value:
+        # Frozen for anything but an expired password: a person fixes the credentials first.
+        return PasswordChangeOutcome(False, f"the account is frozen ({account.frozen_reason}): update its "
+                                            f"credentials first", HumanStep.ACCOUNT_FROZEN.value)
     vault = runner.vault
     try:
-        # A fresh sign-in: it proves the current password now and settles any change an earlier run left.
-        async with runner.signed_in(manifest.slug, label, person=person, flow=FLOW, fresh=True) as adapter:
-            vault.begin_password_change(account.account_id, password)
-            reach("password:pending")
+        if account.password_change_stage is not None:
+            # A change an earlier run left half-way: a sign-in settles it first (runner.py), then a new one.
+            async with runner.signed_in(manifest.slug, label, person=person, flow=FLOW, fresh=True):
+                pass
+        password = new_password(policy, account.username)
+        register_secret(password.get_secret_value())  # before anything that may log
+        vault.begin_password_change(account.account_id, password)
+        reach("password:pending")
+
+        def submitting() -> None:  # right before the portal's button: from here it may hold the new password
             vault.mark_password_submitted(account.account_id)
             reach("password:submitted")
-            try:
+
+        change = PasswordChange(password, submitting)
+        # A fresh sign-in with the current password: an expired one is changed at the portal's forced change
+        # page (which is what unfreezes an account frozen for it), any other after it, on the account's page.
+        async with runner.signed_in(manifest.slug, label, person=person, flow=FLOW, fresh=True,
+                                    password_change=change) as adapter:
+            if not adapter.password_changed:
                 await adapter.change_password(password)
-            except ActionRequired as error:
-                if error.kind != HumanStep.PASSWORD_CHANGE_FAILED.value:
-                    raise
-                vault.abandon_password_change(account.account_id)  # refused: nothing changed on the portal
-                log.warning("password_change_refused", carrier=manifest.slug, account=label, reason=error.reason)
-                return PasswordChangeOutcome(False, error.reason, HumanStep.PASSWORD_CHANGE_FAILED.value)
             reach("password:accepted")
             changed = vault.confirm_password_change(account.account_id)
     except AggregatorError as error:
-        # Before the button: nothing changed. After it, an answer we could not read: the change stays
-        # "submitted" and the next sign-in finds out which password the portal holds.
         current = vault.find(manifest.slug, label)
-        unsettled = current is not None and current.password_change_stage == "submitted"
+        stage = current.password_change_stage if current is not None else None
+        if stage == "pending" or error.code == HumanStep.PASSWORD_CHANGE_FAILED.value:
+            # Never sent, or refused by the portal's rules: nothing changed there.
+            vault.abandon_password_change(account.account_id)
+            log.warning("password_change_refused", carrier=manifest.slug, account=label, error=error.code)
+            return PasswordChangeOutcome(False, error.reason, error.code)
+        # Sent, and an answer we could not read: the change stays "submitted", and the next sign-in finds out
+        # which password the portal holds. No session outlives it, so that next sign-in comes at once.
+        unsettled = stage == "submitted"
         log.warning("password_change_failed", carrier=manifest.slug, account=label, error=error.code,
                     unsettled=unsettled)
-        if unsettled:  # no session outlives it: the next lookup signs in, and that sign-in settles the change
+        if unsettled:
             await runner.forget_session(account.account_id)
         reason = error.reason + ("; the portal may have changed the password: the next sign-in tries both and "
                                  "keeps the one that works" if unsettled else "")

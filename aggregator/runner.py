@@ -49,6 +49,7 @@ from aggregator.models import AuthorizationQuery, ClaimQuery, EligibilityQuery, 
 from aggregator.models.answers import Answer, Query, subject_of
 from aggregator.planning import SearchBudget, routes_for
 from aggregator.scrapers.framework import Capability, CarrierAdapter, Credentials, Manifest
+from aggregator.scrapers.framework.adapter import PasswordChange
 from aggregator.scrapers.framework.pacing import SEARCH_PAUSE
 from aggregator.scrapers.registry import adapter_for
 from aggregator.scrapers.routing import Route
@@ -65,6 +66,7 @@ A = TypeVar("A", bound=Answer)  # the answers that query may get
 T = TypeVar("T")
 Step = Callable[[CarrierAdapter], Awaitable[A]]  # one adapter capability call
 Validate = Callable[[Q, A], A]  # the flow's check that the answer answers the query
+PASSWORD_EXPIRED, PASSWORD_CHANGE_FAILED = HumanStep.PASSWORD_EXPIRED.value, HumanStep.PASSWORD_CHANGE_FAILED.value
 AfterSignIn = Callable[[PortalAccount], Awaitable[int]]  # re-runs what waited for the account; -> how many
 
 
@@ -358,12 +360,13 @@ class Runner:
     @asynccontextmanager
     async def _session(self, adapter_cls: type[CarrierAdapter], account: PortalAccount, lookup_id: str | None,
                        flow: str, payer: str | None = None, person: Person | None = None,
-                       ) -> AsyncIterator[CarrierAdapter]:
+                       password_change: PasswordChange | None = None) -> AsyncIterator[CarrierAdapter]:
         manifest = adapter_cls.manifest
         slot = self._slot(account)
         async with slot.lock:
             current = self.vault.get(account.account_id)  # re-read: a queued job may find it frozen now
-            if current.is_frozen:
+            # Frozen for an expired password: a password change a person asked for is what unfreezes it.
+            if current.is_frozen and not (password_change is not None and current.frozen_code == PASSWORD_EXPIRED):
                 raise frozen_error(current)
             sink = self.recorder.sink_for(lookup_id)
             if slot.session is None:
@@ -384,7 +387,7 @@ class Runner:
             session = slot.session
             session.evidence_sink = sink
             session.flow = flow
-            adapter = adapter_cls(session, self._credentials(current, person), payer=payer)
+            adapter = adapter_cls(session, self._credentials(current, person, password_change), payer=payer)
             if not session.logged_in:
                 await self._login(adapter, current, slot)
             yield adapter
@@ -424,12 +427,18 @@ class Runner:
             log.warning("sign_in_needs_person", carrier=account.carrier, account=account.label, step=error.code)
             raise
         except (CredentialsRejected, ActionRequired, UnexpectedPage, ParseError) as error:
-            # Never a second attempt without a person: freeze first, then report. A login that lands
-            # somewhere the adapter does not know may be a rejection it cannot read, so it freezes too.
-            self.vault.freeze(account.account_id, error.reason)
-            self.metrics.count_login(account.carrier, account.label, "refused")
             await session.close()
             slot.session = None
+            if error.code == PASSWORD_CHANGE_FAILED:
+                # The portal refused the new password at its forced change: nothing changed, the password
+                # change reports it (its person decides); the expired password still freezes the next login.
+                self.metrics.count_login(account.carrier, account.label, "needs_person")
+                self.vault.clear_session(account.account_id)
+                raise
+            # Never a second attempt without a person: freeze first, then report. A login that lands
+            # somewhere the adapter does not know may be a rejection it cannot read, so it freezes too.
+            self.vault.freeze(account.account_id, error.reason, code=error.code)
+            self.metrics.count_login(account.carrier, account.label, "refused")
             log.warning("account_frozen", carrier=account.carrier, account=account.label, reason=error.reason)
             raise
         except BaseException as error:
@@ -447,7 +456,13 @@ class Runner:
         for value in await session.cookie_values():
             register_secret(value)
         expires = datetime.now(UTC) + timedelta(minutes=adapter.manifest.session_lifetime_minutes)
-        self.vault.save_session(account.account_id, await session.storage_state(), expires)
+        try:
+            self.vault.save_session(account.account_id, await session.storage_state(), expires)
+        except AccountFrozen:
+            if adapter.credentials.password_change is None:
+                raise
+            # Frozen for its expired password, which this login just changed: the change's confirmation
+            # unfreezes it; until then the live session serves the change and is not saved.
         await self._keep_device(adapter, account)
         if waiting is not None:
             budgets.clear_notices(self.repository, account.account_id, [step.value for step in SIGN_IN])
@@ -460,6 +475,11 @@ class Runner:
         "pending": the new password never reached the portal, so it is dropped. "submitted": the portal may or
         may not have taken it; the new one is tried first (the likelier), then the current one. Whichever
         works is kept, so at most one login in a row is refused, and no password is ever lost."""
+        if adapter.credentials.password_change is not None:
+            # This login is the change's own (aggregator/password_change.py): the current password, and the
+            # change under way is not an interrupted one.
+            await adapter.login()
+            return
         current = self.vault.get(account.account_id)
         if current.password_change_stage == "pending":
             self.vault.abandon_password_change(account.account_id)
@@ -528,7 +548,8 @@ class Runner:
 
     @asynccontextmanager
     async def signed_in(self, portal: str, label: str, *, person: Person | None = None, flow: str = "sign_in",
-                        fresh: bool = False) -> AsyncIterator[CarrierAdapter]:
+                        fresh: bool = False, password_change: PasswordChange | None = None,
+                        ) -> AsyncIterator[CarrierAdapter]:
         """The account's adapter, logged in, holding the account's one-session lock (a password change, an
         attended sign-in). `fresh`: a new login even when a session is live or saved (the device stays).
         The pages' evidence is recorded under no lookup, with `flow` naming what it was for."""
@@ -539,7 +560,7 @@ class Runner:
             await self.forget_session(account.account_id)
         adapter_cls = adapter_for(portal)
         try:
-            async with self._session(adapter_cls, account, None, flow, None, person) as adapter:
+            async with self._session(adapter_cls, account, None, flow, None, person, password_change) as adapter:
                 yield adapter
                 self._keep_notices(adapter, account)
         finally:
@@ -583,7 +604,8 @@ class Runner:
             total += await hook(account)
         return total
 
-    def _credentials(self, account: PortalAccount, person: Person | None = None) -> Credentials:
+    def _credentials(self, account: PortalAccount, person: Person | None = None,
+                     password_change: PasswordChange | None = None) -> Credentials:
         for secret in (account.username, account.password, account.totp_secret, *account.security_answers.values()):
             if secret is not None:
                 register_secret(secret.get_secret_value())
@@ -598,7 +620,7 @@ class Runner:
 
         return Credentials(username=account.username, password=account.password, totp_secret=totp_secret,
                            security_answers=dict(account.security_answers), next_totp=next_totp,
-                           tax_id=account.tax_id, npi=account.npi, person=person)
+                           tax_id=account.tax_id, npi=account.npi, person=person, password_change=password_change)
 
 
 def frozen_error(account: PortalAccount) -> AccountFrozen:

@@ -45,6 +45,7 @@ class PortalAccount(BaseModel):
     npi: str | None = None
     status: AccountStatus = AccountStatus.ACTIVE
     frozen_reason: str | None = None
+    frozen_code: str | None = None  # why, as a reason code (aggregator/human_steps.py), when the runner froze it
     frozen_at: datetime | None = None
     created_at: datetime
     updated_at: datetime

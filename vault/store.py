@@ -54,6 +54,7 @@ from vault.totp import InProcessTotpSteps, UsedTotpSteps
 T = TypeVar("T")
 Records = dict[str, RecordBlob]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+PASSWORD_EXPIRED = "password_expired"  # the freeze code a confirmed password change ends (human_steps)
 _SECRET_FIELDS = ("username", "password", "totp_secret", "security_answers", "tax_id", "npi")
 
 
@@ -211,6 +212,7 @@ class Vault:
             pending_password=change.get("password"), password_change_stage=change.get("stage"),
             password_change_started_at=_when(change.get("started_at")),
             password_changed_at=_when(secrets.get("password_changed_at")),
+            frozen_code=secrets.get("frozen_code") if blob.status == AccountStatus.FROZEN.value else None,
         )
 
     @staticmethod
@@ -340,13 +342,15 @@ class Vault:
 
         self._mutate(change)
 
-    def freeze(self, account_id: str, reason: str) -> PortalAccount:
-        """Stop all logins for this account until a person acts; its saved session is dropped too."""
+    def freeze(self, account_id: str, reason: str, *, code: str | None = None) -> PortalAccount:
+        """Stop all logins for this account until a person acts; its saved session is dropped too. `code`: the
+        reason's code (aggregator/human_steps.py), sealed: a freeze for an expired password may be ended by the
+        product's own password change (`confirm_password_change`), any other only by a person."""
         reason = _CONTROL.sub(" ", reason).strip()[:300] or "login rejected by the portal"
 
         def change(records: Records, ring: KeyRing, now: datetime) -> PortalAccount:
             blob = self._blob(records, account_id)
-            secrets = {**unseal(account_id, blob, ring), "session": None}
+            secrets = {**unseal(account_id, blob, ring), "session": None, "frozen_code": code}
             metadata = {**blob.metadata(), "status": AccountStatus.FROZEN.value, "frozen_reason": reason,
                         "frozen_at": _iso(now), "updated_at": _iso(now), "session_saved_at": None,
                         "session_expires_at": None}
@@ -498,12 +502,21 @@ class Vault:
         return self._edit_secrets(account_id, edit)
 
     def confirm_password_change(self, account_id: str) -> PortalAccount:
-        """The portal accepted the new password: it becomes the current one. The status is left as it is."""
-        def edit(blob: RecordBlob, secrets: dict[str, Any], now: datetime) -> None:
-            change = self._change_under_way(blob, secrets)
-            secrets.update(password=change["password"], password_change=None, password_changed_at=_iso(now))
+        """The portal accepted the new password: it becomes the current one. A freeze for an expired password
+        ends with it (that was what the person had to fix); any other freeze is left as it is."""
+        def change(records: Records, ring: KeyRing, now: datetime) -> PortalAccount:
+            blob = self._blob(records, account_id)
+            secrets = unseal(account_id, blob, ring)
+            under_way = self._change_under_way(blob, secrets)
+            secrets.update(password=under_way["password"], password_change=None, password_changed_at=_iso(now))
+            metadata = {**blob.metadata(), "updated_at": _iso(now)}
+            if blob.status == AccountStatus.FROZEN.value and secrets.get("frozen_code") == PASSWORD_EXPIRED:
+                metadata.update(status=AccountStatus.ACTIVE.value, frozen_reason=None, frozen_at=None)
+                secrets["frozen_code"] = None
+            records[account_id] = seal(account_id, metadata, secrets, ring)
+            return self._account(account_id, records[account_id], ring)
 
-        return self._edit_secrets(account_id, edit)
+        return self._mutate(change)
 
     def abandon_password_change(self, account_id: str) -> PortalAccount:
         """Forget the new password and keep the current one (nothing under way: nothing to do)."""

@@ -148,11 +148,7 @@ async def change_account_password(request: Request, portal: str, label: str,
     if account.carrier not in _changeable_portals():
         outcome = PasswordChangeOutcome(False, "the product cannot change passwords on this portal",
                                         HumanStep.PASSWORD_CHANGE_FAILED.value)
-    elif account.is_frozen:
-        # A frozen account is never signed in: a person fixes it first (new credentials unfreeze it).
-        outcome = PasswordChangeOutcome(False, "the account is frozen: update its credentials first",
-                                        HumanStep.ACCOUNT_FROZEN.value)
-    else:
+    else:  # a frozen account is refused there unless an expired password froze it (this change is the fix)
         try:
             runner = await context_of(request).runners.get()
             outcome = await change_password(runner, account.carrier, account.label)

@@ -28,8 +28,11 @@ class StandInAdapter:
     def __init__(self, answer: Exception | None) -> None:
         self.answer = answer
         self.submitted: list[str] = []
+        self.password_changed = False  # the sign-in met no forced change
+        self.change: Any = None  # the PasswordChange the sign-in was given
 
     async def change_password(self, new_password: SecretStr) -> None:
+        self.change.submitting()  # as a real adapter does right before the portal's button
         self.submitted.append(new_password.get_secret_value())
         if self.answer is not None:
             raise self.answer
@@ -47,6 +50,8 @@ class StandInRunner:
 
     @asynccontextmanager
     async def signed_in(self, portal: str, label: str, **options: Any) -> AsyncIterator[StandInAdapter]:
+        self.adapter.change = options.pop("password_change", None)
+        assert self.adapter.change is not None and self.adapter.change.new_password.get_secret_value()
         self.sign_ins.append({"portal": portal, "label": label, **options})
         yield self.adapter
 

@@ -251,6 +251,7 @@ class CascadeAdapter(CarrierAdapter):
         await self.session.fill("#txtCurrentPassword", self.credentials.password)
         await self.session.fill("#txtNewPassword", new_password)
         await self.session.fill("#txtConfirmPassword", new_password)
+        self.submitting_new_password()
         await self.session.click_and_wait("#btnChangePassword")
         page, doc = await self.expect(p.PasswordChangedPage, p.ChangePasswordPage, label="password-changed")
         if page is p.ChangePasswordPage:
@@ -258,5 +259,6 @@ class CascadeAdapter(CarrierAdapter):
             raise await self.captured("password-refused", ActionRequired(
                 f"{MANIFEST.display_name} refused the new password"
                 + (f": {' '.join(said)}" if said else " without saying why"), kind="password_change_failed"))
+        self.password_changed = True
         await self.capture("password-changed")
         await self._open("/Home.aspx", p.HomePage, label="home")

@@ -137,11 +137,16 @@ class CrosswayAdapter(CarrierAdapter):
                 raise await self._idp_refused()
             if page in (IdpMfaPage, IdpPushPage):
                 page, doc = await self._second_factor(page, doc, totp)
+        if page is IdpPasswordPage and self.credentials.password_change is not None:
+            # The product is changing the password (a person asked, aggregator/password_change.py): the forced
+            # change takes the new one, and the sign-in goes on.
+            page, doc = await self._submit_new_password(self.credentials.password_change.new_password,
+                                                        IdpConsentPage, *REENTERED, PayersPage, SignInErrorPage)
         if page is IdpPasswordPage:
             # Choosing a new password is a person's decision (and the vault must learn it): stop here.
             raise await self.captured("password-expired", ActionRequired(
-                f"{MANIFEST.display_name}: the Crossway ID password has expired; a person must change it at "
-                f"Crossway ID and update the vault", kind="password_change"))
+                f"{MANIFEST.display_name}: the Crossway ID password has expired; change it from the account's "
+                f"page (`aggregator vault change-password`) or at Crossway ID", kind="password_change"))
         if page is IdpConsentPage:
             # Once per user: the hub may read the user's name and organizations (what any sign-in needs).
             await self.session.click_and_wait("button[name=decision][value=allow]")
@@ -497,7 +502,7 @@ class CrosswayAdapter(CarrierAdapter):
         form (current, new, confirm) -> "Your password was changed." Then back to the hub's payer list, so
         the session goes on serving lookups. A refusal (the form again, with its error messages) changed
         nothing: `ActionRequired(kind="password_change_failed")` saying the portal's reasons."""
-        from .pages import IdpAccountPage, IdpPasswordChangedPage, password_refusals
+        from .pages import IdpAccountPage, IdpPasswordChangedPage
 
         await self.session.goto("/payers")
         page, doc = await self.expect(PayersPage, *REENTERED, label="payers")
@@ -510,21 +515,33 @@ class CrosswayAdapter(CarrierAdapter):
         await self.expect(IdpAccountPage, label="idp-account")
         await self.session.click_and_wait("a#change-password-link")
         await self.expect(IdpPasswordPage, label="password-form")
-        await self.session.fill("input[name=currentPassword]", self.credentials.password)
-        await self.session.fill("input[name=newPassword]", new_password)
-        await self.session.fill("input[name=confirmPassword]", new_password)
-        await self.session.click_and_wait("#change-password, #password-form button[type=submit]")
-        page, doc = await self.expect(IdpPasswordChangedPage, IdpPasswordPage, label="password-changed")
-        if page is IdpPasswordPage:
-            said = password_refusals(doc)
-            raise await self.captured("password-refused", ActionRequired(
-                f"{MANIFEST.display_name} (Crossway ID) refused the new password"
-                + (f": {' '.join(said)}" if said else " without saying why"), kind="password_change_failed"))
+        await self._submit_new_password(new_password, IdpPasswordChangedPage)
         await self.capture("password-changed")
         await self.session.goto("/payers")
         page, doc = await self.expect(PayersPage, *REENTERED, label="payers-after-change")
         if page in REENTERED:
             await self._pick_organization_and_provider(page)
+
+
+    async def _submit_new_password(self, new_password: SecretStr,
+                                   *after: type[PortalPage]) -> tuple[type[PortalPage], Document]:
+        """Crossway ID's password form (the forced change at expiry, or the account page's): current, new,
+        confirm. The form again with its error messages: refused, nothing changed."""
+        from .pages import password_refusals
+
+        await self.session.fill("input[name=currentPassword]", self.credentials.password)
+        await self.session.fill("input[name=newPassword]", new_password)
+        await self.session.fill("input[name=confirmPassword]", new_password)
+        self.submitting_new_password()
+        await self.session.click_and_wait("#change-password, #password-form button[type=submit]")
+        page, doc = await self.expect(IdpPasswordPage, *after, label="password-submitted")
+        if page is IdpPasswordPage:
+            said = password_refusals(doc)
+            raise await self.captured("password-refused", ActionRequired(
+                f"{MANIFEST.display_name} (Crossway ID) refused the new password"
+                + (f": {' '.join(said)}" if said else " without saying why"), kind="password_change_failed"))
+        self.password_changed = True
+        return page, doc
 
 
 def _name_differs(answer: object, query: Any) -> bool:

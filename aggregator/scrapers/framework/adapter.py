@@ -50,6 +50,15 @@ Q = TypeVar("Q")
 
 
 @dataclass(frozen=True)
+class PasswordChange:
+    """A password change under way (aggregator/password_change.py): the new password, and what must happen
+    just before the portal's button sends it (the vault marks it submitted)."""
+
+    new_password: SecretStr
+    submitting: Callable[[], None]
+
+
+@dataclass(frozen=True)
 class Credentials:
     """Secrets stay SecretStr until `PortalSession.fill` puts them into a form field."""
 
@@ -65,6 +74,9 @@ class Credentials:
     # Someone at the screen who can type a code sent by text or e-mail, or approve a push (None: nobody, the
     # overnight run: such a sign-in stops at once with `SignInNeeded`).
     person: Person | None = None
+    # Set while the product changes the password: a login that meets the portal's forced change (an expired
+    # password) sets this one instead of stopping for a person.
+    password_change: PasswordChange | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +138,7 @@ class CarrierAdapter(ABC):
         self.payer: str = self.manifest.payer(payer).slug if payer else self.manifest.slug
         self.notices: list[AccountNotice] = []  # the runner stores them for the account after the lookup
         self.logged_in_now = False  # the runner logged in with this adapter (a fresh login shows notices)
+        self.password_changed = False  # the portal took `credentials.password_change` (at its login or after)
 
     # --- every adapter ------------------------------------------------------------------------------
 
@@ -263,6 +276,11 @@ class CarrierAdapter(ABC):
     def _prompt(self, step: HumanStep, message: str, lifetime_seconds: float) -> Prompt:
         return Prompt(step, self.manifest.display_name, message,
                       datetime.now(UTC) + timedelta(seconds=lifetime_seconds))
+
+    def submitting_new_password(self) -> None:
+        """Call right before the portal's button sends a new password: from here the portal may hold it."""
+        if self.credentials.password_change is not None:
+            self.credentials.password_change.submitting()
 
     async def login_refused(self, message: str | None, words: LoginMessages) -> NoReturn:
         """The portal sent us back to its login page saying `message`: an ended login is logged in again;

@@ -91,3 +91,40 @@ async def test_a_password_crossway_id_refuses_changes_nothing(hub_runner, hub, h
     assert after.outcome is Outcome.FOUND and after.answer is not None
     assert after.answer.without_provenance() == truth.eligibility(hub.hub, PAYER, sample.query)
     assert hub.idp.stats()["accounts"][username]["failed_logins"] == 0
+
+
+async def test_an_expired_password_freezes_the_account_and_the_change_takes_it_at_the_forced_page(
+        hub_runner, hub, hub_settings):
+    """Crossway ID's forced change at expiry: a lookup stops there (frozen: a person decides), the product's change
+    (the account page's button, `aggregator vault change-password`) sets the new password on that very page, and
+    the account is unfrozen and answers again; a freeze for anything else is not the change's to lift."""
+    username = _username(hub)
+    old = hub.idp.passwords[username]
+    hub.idp.set_password_age(username, 400)  # long past the maximum age: expired
+    sample = ground_truth.sample_members(hub.hub, PAYER, 1, kinds=("active_subscriber",))[0]
+    async with hub_runner() as runner:
+        blocked = await runner.eligibility(PAYER, sample.query, account_label=LABEL, portal=PORTAL)
+        assert blocked.outcome is Outcome.NEEDS_HUMAN and blocked.reason_code == "password_expired"
+        frozen = runner.vault.find(PORTAL, LABEL)
+        assert frozen is not None and frozen.is_frozen and frozen.frozen_code == "password_expired"
+        outcome = await change_password(runner, PORTAL, LABEL)
+        assert outcome.ok, outcome.reason
+        answered = await runner.eligibility(PAYER, sample.query, account_label=LABEL, portal=PORTAL)
+    assert answered.outcome is Outcome.FOUND and answered.answer is not None
+    assert answered.answer.without_provenance() == truth.eligibility(hub.hub, PAYER, sample.query)
+    stored = _stored(hub_settings)
+    new = hub.idp.passwords[username]
+    assert new != old and stored.password.get_secret_value() == new and not stored.is_frozen
+    assert hub.idp.password_days_left(username) > 0 and hub.idp.password_changes_of(username) == 1
+    assert hub.idp.stats()["accounts"][username]["failed_logins"] == 0
+
+
+async def test_a_freeze_for_a_refused_password_is_not_lifted_by_a_change(hub_runner, hub, hub_settings):
+    async with hub_runner() as runner:
+        account = runner.vault.find(PORTAL, LABEL)
+        runner.vault.freeze(account.account_id, "Crossway (Crossway ID) rejected the username or password",
+                            code="credentials_rejected")
+        outcome = await change_password(runner, PORTAL, LABEL)
+    assert not outcome.ok and outcome.reason_code == "account_frozen"
+    assert hub.idp.stats()["accounts"][_username(hub)]["login_attempts"] == 0  # never signed in
+    assert _stored(hub_settings).is_frozen
