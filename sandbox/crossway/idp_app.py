@@ -25,6 +25,7 @@ form and rules, without the expiry notice). Controls besides the common ones (`/
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -114,6 +115,15 @@ def create_idp_app(state: IdpState) -> FastAPI:
         username = known(str(body.get("username")))
         return unknown_user() if username is None else (username, body)
 
+    def user_view(username: str, key: str, read: Callable[[str], Any]) -> Response:
+        """A control's answer about one known user (`?username=`), or 404."""
+        return unknown_user() if known(username) is None else JSONResponse({key: read(username)})
+
+    async def user_action(request: Request, key: str, act: Callable[[str], Any]) -> Response:
+        """A control's change to the user its body names (`{"username"}`), or the error answer."""
+        named = await user_of(request)
+        return named if isinstance(named, Response) else JSONResponse({key: act(named[0])})
+
     @router.get("/password")
     def password_info(username: str = "") -> Response:
         if known(username) is None:
@@ -138,23 +148,16 @@ def create_idp_app(state: IdpState) -> FastAPI:
     @router.get("/outbox")
     def outbox(username: str = "") -> Response:
         """The codes texted or e-mailed to the user, oldest first."""
-        if known(username) is None:
-            return unknown_user()
-        return JSONResponse({"messages": state.outbox_for(username)})
+        return user_view(username, "messages", state.outbox_for)
 
     @router.post("/outbox/expire")
     async def expire_outbox(request: Request) -> Response:
         """`{"username"}`: the user's outstanding codes (and pending push requests) expire now."""
-        named = await user_of(request)
-        if isinstance(named, Response):
-            return named
-        return JSONResponse({"expired": state.expire_outstanding(named[0])})
+        return await user_action(request, "expired", state.expire_outstanding)
 
     @router.get("/push")
     def push_requests(username: str = "") -> Response:
-        if known(username) is None:
-            return unknown_user()
-        return JSONResponse({"requests": state.push_requests_for(username)})
+        return user_view(username, "requests", state.push_requests_for)
 
     @router.post("/push")
     async def decide_push(request: Request) -> Response:
@@ -173,17 +176,12 @@ def create_idp_app(state: IdpState) -> FastAPI:
 
     @router.get("/devices")
     def devices(username: str = "") -> Response:
-        if known(username) is None:
-            return unknown_user()
-        return JSONResponse({"devices": state.devices_of(username)})
+        return user_view(username, "devices", state.devices_of)
 
     @router.post("/devices/forget")
     async def forget_devices(request: Request) -> Response:
         """`{"username"}`: the user's remembered devices are forgotten (a new device, an unusual hour)."""
-        named = await user_of(request)
-        if isinstance(named, Response):
-            return named
-        return JSONResponse({"forgotten": state.forget_devices(named[0])})
+        return await user_action(request, "forgotten", state.forget_devices)
 
     app.include_router(router)
 

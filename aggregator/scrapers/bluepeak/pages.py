@@ -61,7 +61,7 @@ from aggregator.scrapers.framework import (
 from aggregator.scrapers.framework.checks import benefits_shown, check_prior_auth_list
 from aggregator.scrapers.framework.completeness import require_count
 from aggregator.scrapers.framework.listings import claim_number_key
-from aggregator.scrapers.framework.maps import ADJUSTMENT_GROUPS, ADJUSTMENT_REASONS
+from aggregator.scrapers.framework.reading import parse_adjustment
 from aggregator.scrapers.framework.spa import (
     Accordion,
     Definitions,
@@ -75,7 +75,6 @@ from aggregator.scrapers.framework.spa import (
 NETWORKS = {NetworkIndicator.IN_NETWORK, NetworkIndicator.OUT_OF_NETWORK}
 INFORMATIONAL = ("Notes", "Remarks")  # v2 columns that carry no value the record needs
 _VISITS = re.compile(r"^(\d+) visits?$", re.IGNORECASE)
-_ADJUSTMENT = re.compile(r"^(?P<group>[A-Z]{2})-(?P<reason>[0-9A-Z]{1,5}) (?P<amount>\S+)$")
 # What the app draws between the parts of an item's title line ("Chiropractic · Approved") and between two
 # dates ("Jul 4, 2025 – Jul 6, 2025"); other dots and dashes a release might draw read the same.
 _DOTS = re.compile("[\u00b7\u2022\u22c5]")
@@ -432,12 +431,4 @@ def _adjustments(cell: HtmlElement) -> tuple[Adjustment, ...]:
         if text_of(cell) != maps.NO_VALUE:
             raise ParseError("an adjustments cell is neither a list nor empty")
         return ()
-    found = []
-    for item in items:
-        match = _ADJUSTMENT.match(item)
-        if not match:
-            raise ParseError("an adjustment is not written as GROUP-CODE $amount")
-        found.append(build(Adjustment, "adjustment", group=ADJUSTMENT_GROUPS(match.group("group")),
-                           reason=ADJUSTMENT_REASONS(match.group("reason")),
-                           amount=parse_money(match.group("amount"), field="adjustment amount")))
-    return tuple(found)
+    return tuple(parse_adjustment(item, field="adjustment") for item in items)

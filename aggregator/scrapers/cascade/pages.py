@@ -35,7 +35,6 @@ from aggregator.models import (
     Plan,
     QuantityQualifier,
     RejectReason,
-    Relationship,
     ServiceType,
     TimePeriod,
 )
@@ -60,7 +59,7 @@ from aggregator.scrapers.framework import (
     read_table,
     text_of,
 )
-from aggregator.scrapers.framework.checks import benefits_shown, check_prior_auth_list
+from aggregator.scrapers.framework.checks import benefits_shown, check_own_member_ids, check_prior_auth_list
 from aggregator.scrapers.framework.login import LoginMessages
 
 TITLE_PREFIX = "Cascade Care Provider Connect - "
@@ -338,8 +337,7 @@ def _check_member_and_coverage(member: Member, coverage: Coverage, inquiry: date
     """What the page states twice: the subscriber, and only the subscriber, has the subscriber number as
     member number (Cascade numbers each dependent); "Eligible" is the coverage dates holding the inquiry
     date, "Not Eligible" their not holding it."""
-    if (member.relationship is Relationship.SELF) != (member.member_id == member.subscriber_id):
-        raise ParseError("the relationship disagrees with the member and subscriber numbers")
+    check_own_member_ids(member)
     covered = coverage.effective_date <= inquiry and (coverage.termination_date is None
                                                       or inquiry <= coverage.termination_date)
     if covered != (coverage.status is CoverageStatus.ACTIVE):

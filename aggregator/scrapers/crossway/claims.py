@@ -27,7 +27,6 @@ from aggregator.scrapers.framework import (
     clean,
     member_id_of,
     parse_date,
-    parse_money,
     parse_quantity,
     portal_number,
     read_table,
@@ -36,8 +35,7 @@ from aggregator.scrapers.framework import (
 from aggregator.scrapers.framework.checks import check_claim_amounts
 from aggregator.scrapers.framework.completeness import require_count
 from aggregator.scrapers.framework.listings import ClaimListRow, listed_once
-from aggregator.scrapers.framework.maps import ADJUSTMENT_GROUPS, ADJUSTMENT_REASONS
-from aggregator.scrapers.framework.reading import parse_amount
+from aggregator.scrapers.framework.reading import parse_adjustment, parse_amount
 
 from . import maps
 from .pages import CLAIM_CRITERIA, CLAIM_INFO, Definitions, innermost_saying, payer_of_page
@@ -45,7 +43,6 @@ from .pages import CLAIM_CRITERIA, CLAIM_INFO, Definitions, innermost_saying, pa
 RESULT_HEADERS = ("Claim Number", "Patient Account", "Service Dates", "Billed", "Paid", "Status")
 LINE_HEADERS = ("Line", "Procedure", "Service Date", "Units", "Billed", "Allowed", "Paid", "Adjustments")
 _COUNT = re.compile(r"^(\d+) claim\(s\) found\.$", re.IGNORECASE)
-_ADJUSTMENT = re.compile(r"^(?P<group>[A-Za-z]{2})-(?P<reason>[0-9A-Za-z]{1,5}) (?P<amount>\S+)$")
 _STATUS_CODE = re.compile(r"^\d{1,5}$")
 # STC01-2 codes whose meaning fixes whether the claim is decided (as every carrier's adapter checks).
 ADJUDICATED_STATUS_CODES = frozenset({"1", "65", "104", "585"})
@@ -202,15 +199,7 @@ def _adjustments(text: str, *, field: str) -> tuple[Adjustment, ...]:
     value = clean(text)
     if not value or value == maps.NO_VALUE:
         return ()
-    found = []
-    for part in value.split(maps.ADJUSTMENT_SEPARATOR):
-        match = _ADJUSTMENT.match(part.strip())
-        if not match:
-            raise ParseError(f"{field}: not written as 'GROUP-REASON $amount'")
-        found.append(build(Adjustment, f"{field} adjustment", group=ADJUSTMENT_GROUPS(match.group("group")),
-                           reason=ADJUSTMENT_REASONS(match.group("reason")),
-                           amount=parse_money(match.group("amount"), field=field)))
-    return tuple(found)
+    return tuple(parse_adjustment(part, field=field) for part in value.split(maps.ADJUSTMENT_SEPARATOR))
 
 
 def searched(listing: ClaimResultsListing, query: ClaimQuery) -> bool:

@@ -28,7 +28,6 @@ from aggregator.models import (
     MemberNotFound,
     Payer,
     Plan,
-    Relationship,
     ServiceType,
 )
 from aggregator.scrapers.framework import (
@@ -42,7 +41,7 @@ from aggregator.scrapers.framework import (
     read_table,
     text_of,
 )
-from aggregator.scrapers.framework.checks import check_prior_auth_list
+from aggregator.scrapers.framework.checks import check_own_member_ids, check_prior_auth_list
 from aggregator.scrapers.framework.completeness import StatesCount, require_count
 from aggregator.scrapers.framework.reading import one_per_key
 
@@ -93,8 +92,7 @@ def parse_eligibility(doc: Document) -> EligibilityRecord:
         relationship=maps.RELATIONSHIPS(summary.text("Relationship")),
     )
     # The subscriber's own member id is the subscriber id; a dependent has an id of its own.
-    if (member.relationship is Relationship.SELF) != (member.member_id == member.subscriber_id):
-        raise ParseError("the member and subscriber ids disagree with the relationship to the subscriber")
+    check_own_member_ids(member)
     coverage = build(
         Coverage, "coverage",
         status=maps.COVERAGE_STATUS(summary.text("Coverage Status")),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from aggregator.errors import ParseError
-from aggregator.models import ClaimStatus, Coverage, ServiceType
+from aggregator.models import ClaimStatus, Coverage, Member, Relationship, ServiceType
 from aggregator.models.codes import AdjustmentGroup
 
 ZERO = Decimal("0.00")
@@ -70,3 +70,10 @@ def check_prior_auth_list(listed: list[ServiceType], required: list[ServiceType]
     """The page's list of services needing prior authorization names exactly the services marked so."""
     if set(listed) != set(required):
         raise ParseError("the prior-authorization list disagrees with the services marked as requiring it")
+
+
+def check_own_member_ids(member: Member) -> None:
+    """For a portal that gives each dependent an id of its own (not every payer does, so an adapter declares it by
+    calling this): the member is the subscriber exactly when its id is the subscriber id."""
+    if (member.relationship is Relationship.SELF) != (member.member_id == member.subscriber_id):
+        raise ParseError("the member and subscriber ids disagree with the relationship to the subscriber")

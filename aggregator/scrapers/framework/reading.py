@@ -6,6 +6,7 @@ Pure and value-free in their messages (a message names the field, never what the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from aggregator.errors import ParseError
 from aggregator.models import (
+    Adjustment,
     AuthorizationQuery,
     ClaimQuery,
     EligibilityQuery,
@@ -34,7 +36,7 @@ from aggregator.scrapers.framework.html import (
     run_together,
     text_of,
 )
-from aggregator.scrapers.framework.maps import VocabularyMap
+from aggregator.scrapers.framework.maps import ADJUSTMENT_GROUPS, ADJUSTMENT_REASONS, VocabularyMap
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -47,6 +49,20 @@ def build(model: type[M], what: str, **fields: Any) -> M:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in exc.errors())
         raise ParseError(f"{what} does not make a valid record ({problems})") from None
+
+
+# A claim adjustment as portals print X12 CAS: "CO-45 $120.00" (group code, CARC reason code, amount).
+_ADJUSTMENT = re.compile(r"^(?P<group>[A-Za-z]{2})-(?P<reason>[0-9A-Za-z]{1,5}) (?P<amount>\S+)$")
+
+
+def parse_adjustment(text: str, *, field: str) -> Adjustment:
+    """One adjustment written `GROUP-REASON $amount`; codes no map knows are refused, never guessed."""
+    match = _ADJUSTMENT.match(text.strip())
+    if not match:
+        raise ParseError(f"{field}: not written as 'GROUP-REASON $amount'")
+    return build(Adjustment, f"{field} adjustment", group=ADJUSTMENT_GROUPS(match.group("group")),
+                 reason=ADJUSTMENT_REASONS(match.group("reason")),
+                 amount=parse_money(match.group("amount"), field=field))
 
 
 def parse_amount(text: str, *, field: str) -> Decimal:

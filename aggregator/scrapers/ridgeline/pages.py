@@ -34,7 +34,6 @@ from aggregator.models import (
     Plan,
     QuantityQualifier,
     RejectReason,
-    Relationship,
     ServiceType,
     TimePeriod,
 )
@@ -54,7 +53,7 @@ from aggregator.scrapers.framework import (
     read_table,
     text_of,
 )
-from aggregator.scrapers.framework.checks import benefits_shown, check_prior_auth_list
+from aggregator.scrapers.framework.checks import benefits_shown, check_own_member_ids, check_prior_auth_list
 from aggregator.scrapers.framework.html import is_footnote_marker
 from aggregator.scrapers.framework.login import LoginMessages
 from aggregator.scrapers.framework.reading import one_per_key, parse_amount
@@ -257,8 +256,7 @@ def parse_benefits(doc: Document, carrier: str) -> EligibilityRecord:
         relationship=maps.RELATIONSHIPS(labels.text("Relationship to Subscriber:")),
     )
     # The subscriber's own member id is the subscriber id; a dependent has an id of its own.
-    if (member.relationship is Relationship.SELF) != (member.member_id == member.subscriber_id):
-        raise ParseError("the member and subscriber ids disagree with the relationship to the subscriber")
+    check_own_member_ids(member)
     termination = labels.text("Termination Date:")
     coverage = build(
         Coverage, "coverage",

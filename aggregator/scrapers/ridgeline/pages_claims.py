@@ -28,7 +28,6 @@ from aggregator.scrapers.framework import (
     clean,
     member_id_of,
     parse_date,
-    parse_money,
     parse_quantity,
     portal_number,
     read_table,
@@ -43,8 +42,7 @@ from aggregator.scrapers.framework.listings import (
     listed_once,
     searched,
 )
-from aggregator.scrapers.framework.maps import ADJUSTMENT_GROUPS, ADJUSTMENT_REASONS
-from aggregator.scrapers.framework.reading import parse_amount
+from aggregator.scrapers.framework.reading import parse_adjustment, parse_amount
 from aggregator.scrapers.ridgeline import maps
 from aggregator.scrapers.ridgeline.pages import (
     innermost_elements,
@@ -62,7 +60,6 @@ RESULT_HEADERS = ("Claim #", "Patient Acct #", "Service Dates", "Billed", "Paid"
 LINE_HEADERS = ("Line", "Procedure", "Date", "Units", "Billed", "Allowed", "Paid", "Adjustments")
 _COUNT = re.compile(r"^(\d+) claim\(s\) found\.$", re.IGNORECASE)
 _PAGER = re.compile(r"^Page (\d+) of (\d+)$", re.IGNORECASE)
-_ADJUSTMENT = re.compile(r"^(?P<group>[A-Za-z]{2})-(?P<reason>[0-9A-Za-z]{1,5}) (?P<amount>\S+)$")
 _STATUS_CODE = re.compile(r"^\d{1,5}$")
 
 
@@ -293,18 +290,7 @@ def parse_adjustments(text: str, *, field: str) -> tuple[Adjustment, ...]:
     value = clean(text)
     if not value:
         return ()
-    adjustments = []
-    for part in value.split(maps.ADJUSTMENT_SEPARATOR):
-        match = _ADJUSTMENT.match(part.strip())
-        if not match:
-            raise ParseError(f"{field}: not written as 'GROUP-REASON $amount'")
-        adjustments.append(build(
-            Adjustment, f"{field} adjustment",
-            group=ADJUSTMENT_GROUPS(match.group("group")),
-            reason=ADJUSTMENT_REASONS(match.group("reason")),
-            amount=parse_money(match.group("amount"), field=field),
-        ))
-    return tuple(adjustments)
+    return tuple(parse_adjustment(part, field=field) for part in value.split(maps.ADJUSTMENT_SEPARATOR))
 
 
 def _check_status_code(claim: ClaimStatus) -> None:

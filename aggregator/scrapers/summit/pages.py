@@ -33,7 +33,6 @@ from aggregator.models import (
     Plan,
     QuantityQualifier,
     RejectReason,
-    Relationship,
     ServiceType,
 )
 from aggregator.scrapers.framework import (
@@ -49,7 +48,7 @@ from aggregator.scrapers.framework import (
     parse_percent,
     read_table,
 )
-from aggregator.scrapers.framework.checks import benefits_shown
+from aggregator.scrapers.framework.checks import benefits_shown, check_own_member_ids
 from aggregator.scrapers.framework.completeness import StatesCount
 from aggregator.scrapers.framework.login import LoginMessages
 from aggregator.scrapers.framework.reading import one_per_key, parse_amount
@@ -169,8 +168,7 @@ def parse_benefits(doc: Document, carrier: str) -> EligibilityRecord:
         relationship=maps.RELATIONSHIPS(labels.text("Relationship:")),
     )
     # The subscriber's own member id is the subscriber id; a dependent has an id of its own.
-    if (member.relationship is Relationship.SELF) != (member.member_id == member.subscriber_id):
-        raise ParseError("the member and subscriber ids disagree with the relationship to the subscriber")
+    check_own_member_ids(member)
     coverage = build(
         Coverage, "coverage",
         status=maps.COVERAGE_STATUS(labels.text("Coverage Status:")),

@@ -205,10 +205,10 @@ def test_eligible_outside_the_coverage_dates_gives_no_record() -> None:
 def test_a_subscriber_with_another_subscriber_number_gives_no_record() -> None:
     refused("eligibility/active_subscriber", lambda html: html.replace(
         '<td class="lbl">Subscriber #:</td><td>CC2657776321</td>',
-        '<td class="lbl">Subscriber #:</td><td>CC2657776322</td>'), "subscriber numbers")
-    refused("eligibility/active_subscriber", lambda html: html.replace(">SUBSCRIBER<", ">SPOUSE<"), "subscriber numbers")
+        '<td class="lbl">Subscriber #:</td><td>CC2657776322</td>'), "member and subscriber ids")
+    refused("eligibility/active_subscriber", lambda html: html.replace(">SUBSCRIBER<", ">SPOUSE<"), "member and subscriber ids")
     refused("eligibility/dependent", lambda html: re.sub(r">(SPOUSE|DEPENDENT CHILD)<", ">SUBSCRIBER<", html),
-            "subscriber numbers")
+            "member and subscriber ids")
 
 
 def test_a_total_without_its_balance_remaining_gives_no_record() -> None:
