@@ -10,67 +10,19 @@ that waited for the account. Exit 0 signed in, 3 not signed in (the reason and w
 from __future__ import annotations
 
 import asyncio
-import sys
-import threading
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from aggregator.cli.common import DataDirOption, app, console, err_console, fail, load_settings, resolve_portal
+from aggregator.cli.person import TerminalPerson
 from aggregator.errors import AggregatorError
-from aggregator.human_steps import Prompt, needed
+from aggregator.human_steps import needed
 
 if TYPE_CHECKING:
     from aggregator.runner import SignInOutcome
 
 EXIT_SIGNED_IN, EXIT_NOT_SIGNED_IN = 0, 3
-
-
-class TerminalPerson:
-    """The person at this terminal (aggregator.human_steps.Person). The code is read in a thread of its own
-    (input blocks), which is left behind if the code's time runs out: it never holds the process open."""
-
-    async def code(self, prompt: Prompt) -> str | None:
-        seconds = max(0, int(prompt.seconds_left()))
-        console.print(f"{prompt.portal}: {prompt.message}", highlight=False)
-        loop = asyncio.get_running_loop()
-        typed: asyncio.Future[str | None] = loop.create_future()
-
-        def read() -> None:
-            try:
-                if sys.stdin.isatty():
-                    text: str | None = typer.prompt(f"Code ({seconds} s left)", hide_input=True, default="",
-                                                    show_default=False)
-                else:
-                    console.print(f"Code ({seconds} s left): ", end="", highlight=False)
-                    line = sys.stdin.readline()
-                    text = line if line else None  # end of input: nobody will type it
-            except (EOFError, KeyboardInterrupt, typer.Abort):
-                text = None
-            try:
-                loop.call_soon_threadsafe(deliver, text)
-            except RuntimeError:  # the sign-in is over and its loop closed: nobody wants the code now
-                pass
-
-        def deliver(text: str | None) -> None:
-            if not typed.done():  # not already timed out
-                typed.set_result(text)
-
-        threading.Thread(target=read, name="signin-code", daemon=True).start()
-        try:
-            answer = await asyncio.wait_for(typed, timeout=max(0.0, prompt.seconds_left()))
-        except TimeoutError:
-            console.print("\nThe code's time ran out.")
-            return None
-        return (answer.strip() or None) if answer is not None else None
-
-    async def approve(self, prompt: Prompt) -> None:
-        console.print(f"{prompt.portal}: {prompt.message}", highlight=False)
-        console.print("Approve the sign-in request on your phone...")
-
-    def done(self, error: str | None = None) -> None:
-        if error:
-            err_console.print(error, highlight=False)
 
 
 @app.command("signin")

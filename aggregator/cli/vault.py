@@ -24,7 +24,6 @@ from rich.table import Table
 
 from aggregator.cli.common import app
 from aggregator.errors import AggregatorError
-from aggregator.human_steps import Prompt
 from aggregator.jsonlimits import TooDeeplyNested, loads_bounded
 from aggregator.settings import Settings, get_settings, private_dirs
 from vault import AccountInput, AccountSecrets, MasterKey, PortalAccount, Vault
@@ -404,46 +403,6 @@ Account = Annotated[str, typer.Option("--account", help="The account's label in 
 EXIT_CHANGED, EXIT_USAGE, EXIT_NOT_CHANGED = 0, 2, 3
 
 
-class _TerminalPerson:
-    """The person at this terminal answers the portal during the sign-in: a code typed at a hidden prompt
-    (read on a thread of its own, so the code's lifetime is kept; an unanswered prompt never holds the
-    process open), a push approved on their phone."""
-
-    async def code(self, prompt: Prompt) -> str | None:
-        import asyncio
-        import threading
-
-        loop = asyncio.get_running_loop()
-        typed: asyncio.Future[str | None] = loop.create_future()
-
-        def ask() -> None:
-            try:
-                value: str | None = typer.prompt(f"{prompt.message} Code", hide_input=True, default="",
-                                                 show_default=False)
-            except (EOFError, typer.Abort):
-                value = None
-            loop.call_soon_threadsafe(_settle, typed, value or None)
-
-        typer.echo(f"{prompt.portal} asks for a code ({int(prompt.seconds_left())} s to type it).", err=True)
-        threading.Thread(target=ask, daemon=True).start()
-        try:
-            return await asyncio.wait_for(typed, timeout=max(0.0, prompt.seconds_left()))
-        except TimeoutError:
-            return None
-
-    async def approve(self, prompt: Prompt) -> None:
-        typer.echo(f"{prompt.portal}: approve the sign-in request on your phone ({prompt.message})", err=True)
-
-    def done(self, error: str | None = None) -> None:
-        if error:
-            typer.echo(f"sign-in: {error}", err=True)
-
-
-def _settle(future: Any, value: str | None) -> None:
-    if not future.done():  # the wait may have ended (too late) before the person typed
-        future.set_result(value)
-
-
 @vault_app.command("change-password")
 def change_password(portal: Portal, account: Account, data_dir: DataDir = None) -> None:
     """Choose a new password for a portal account, change it on the portal and store it (never shown).
@@ -453,7 +412,8 @@ def change_password(portal: Portal, account: Account, data_dir: DataDir = None) 
     which one it holds. Exit 0 changed, 3 not changed (the reason is printed), 2 usage."""
     import asyncio
 
-    from aggregator.cli.common import load_settings
+    from aggregator.cli.common import err_console, load_settings
+    from aggregator.cli.person import TerminalPerson
     from aggregator.password_change import PasswordChangeOutcome
     from aggregator.password_change import change_password as change
     from aggregator.runner import Runner
@@ -474,7 +434,7 @@ def change_password(portal: Portal, account: Account, data_dir: DataDir = None) 
 
     async def run() -> PasswordChangeOutcome:
         async with Runner.open(settings) as runner:
-            return await change(runner, slug, account, person=_TerminalPerson())
+            return await change(runner, slug, account, person=TerminalPerson(err_console))
 
     try:
         outcome = asyncio.run(run())

@@ -412,9 +412,9 @@ def create_idp_app(state: IdpState) -> FastAPI:
     def password_form(request: Request) -> Response:
         return password_page(require(request, "password_change"), [])
 
-    @app.post("/password")
-    async def password_submit(request: Request) -> Response:
-        session = require(request, "password_change")
+    async def changed_password(request: Request, session: IdpSession, *, voluntary: bool) -> Response | None:
+        """Both change forms' post: the three fields checked against the rules; the form again with what is
+        wrong, a refusal for a stale form, or None once the password was changed."""
         data = await request.form()
         if not csrf_ok(session, data):
             return refused(v.MSG_SESSION_GONE)
@@ -423,8 +423,15 @@ def create_idp_app(state: IdpState) -> FastAPI:
         problems = state.password_problems(session.username, fields["currentPassword"], fields["newPassword"],
                                            fields["confirmPassword"])
         if problems:
-            return password_page(session, problems)
+            return password_page(session, problems, voluntary=voluntary)
         state.change_password(session.username, fields["newPassword"])
+        return None
+
+    @app.post("/password")
+    async def password_submit(request: Request) -> Response:
+        session = require(request, "password_change")
+        if (answer := await changed_password(request, session, voluntary=False)) is not None:
+            return answer
         state.set_stage(session, "auth")
         return proceed(session)
 
@@ -473,16 +480,8 @@ def create_idp_app(state: IdpState) -> FastAPI:
     async def account_password_submit(request: Request) -> Response:
         """The voluntary change: the forced change's rules; the user stays signed in."""
         session = require(request, "auth")
-        data = await request.form()
-        if not csrf_ok(session, data):
-            return refused(v.MSG_SESSION_GONE)
-        assert session.username is not None
-        fields = {k: str(data.get(k) or "") for k in ("currentPassword", "newPassword", "confirmPassword")}
-        problems = state.password_problems(session.username, fields["currentPassword"], fields["newPassword"],
-                                           fields["confirmPassword"])
-        if problems:
-            return password_page(session, problems, voluntary=True)
-        state.change_password(session.username, fields["newPassword"])
+        if (answer := await changed_password(request, session, voluntary=True)) is not None:
+            return answer
         return page("Password changed", f'<p class="notice" id="password-changed">{e(v.MSG_PASSWORD_CHANGED)}</p>'
                                         '<p><a href="/account" id="idp-account">Back to your Crossway ID</a></p>')
 

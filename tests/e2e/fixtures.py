@@ -129,6 +129,22 @@ def account_stats(portal: PortalState, label: str) -> dict:
     return portal.stats()["accounts"][username]
 
 
+def stored_account(settings: Settings, portal: str, label: str):  # type: ignore[no-untyped-def]
+    """The vault account as a new reader of the vault sees it (not a runner's copy)."""
+    vault = Vault.open(settings.resolved_vault_path, MasterKey.resolve(settings))
+    try:
+        account = vault.find(portal, label)
+        assert account is not None
+        return account
+    finally:
+        vault.close()
+
+
+def files_holding(root: Path, secret: str) -> list[Path]:
+    """The files under `root` whose bytes contain `secret` (a password must be in none but the vault's)."""
+    return [p for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+
+
 def login_attempts(sandbox: SandboxHandle, portal: str) -> int:
     """Password sign-ins the portal saw (a hub: at its identity provider), over every account."""
     stats = sandbox.hubs[portal].idp.stats() if portal in sandbox.hubs else sandbox.states[portal].stats()

@@ -25,6 +25,7 @@ from aggregator.errors import Outcome
 from aggregator.failpoints import ENV, EXIT_CODE
 from aggregator.scrapers.registry import adapter_for, all_adapters
 from sandbox import ground_truth
+from tests.e2e.fixtures import stored_account
 from vault import MasterKey, Vault
 
 LABEL = "frontdesk"
@@ -66,21 +67,10 @@ def _portal(sandbox: Any, slug: str) -> Portal:
     return Portal(slug, next(a.username for a in state.data.accounts if a.label == LABEL), state, False)
 
 
-def _stored(settings: Any, slug: str) -> Any:
-    """The account as a new reader of the vault sees it."""
-    vault = Vault.open(settings.resolved_vault_path, MasterKey.resolve(settings))
-    try:
-        account = vault.find(slug, LABEL)
-        assert account is not None
-        return account
-    finally:
-        vault.close()
-
-
 def _clear_saved_session(settings: Any, slug: str) -> None:
     vault = Vault.open(settings.resolved_vault_path, MasterKey.resolve(settings))
     try:
-        vault.clear_session(_stored(settings, slug).account_id)
+        vault.clear_session(stored_account(settings, slug, LABEL).account_id)
     finally:
         vault.close()
 
@@ -119,7 +109,7 @@ async def test_a_crash_at_each_step_of_a_password_change_loses_no_password(
                               "--account", LABEL], env=env, capture_output=True, text=True, timeout=180)
 
     assert crashed.returncode == EXIT_CODE, (crashed.returncode, crashed.stderr[-2000:])
-    left = _stored(settings, slug)
+    left = stored_account(settings, slug, LABEL)
     pending = left.pending_password.get_secret_value() if left.pending_password else None
     assert left.password_change_stage == stage and pending is not None
     assert left.password.get_secret_value() == old, "the vault's password is still the one it was"
@@ -135,7 +125,7 @@ async def test_a_crash_at_each_step_of_a_password_change_loses_no_password(
     assert result.answer.without_provenance() == expected
     stats = portal.stats()
     assert (stats["locked"], stats["consecutive_failures"], stats["failed_logins"]) == (False, 0, refused_logins)
-    after = _stored(settings, slug)
+    after = stored_account(settings, slug, LABEL)
     assert after.password_change_stage is None and after.pending_password is None
     assert after.password.get_secret_value() == portal.password(), "the vault holds the portal's password"
     assert after.password.get_secret_value() == (pending if portal_took_it else old)

@@ -5,8 +5,6 @@ nothing. The new password appears nowhere in clear (database, evidence, logs).""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import SecretStr
 
 from aggregator import password_change
@@ -15,29 +13,13 @@ from aggregator.password_change import change_password
 from aggregator.store import budgets
 from sandbox.cascade import vocabulary as v
 from sandbox.ground_truth import sample_members
-from tests.e2e.fixtures import account_stats
-from vault import MasterKey, Vault
+from tests.e2e.fixtures import account_stats, files_holding, stored_account
 
 PORTAL, LABEL = "cascade", "frontdesk"
 
 
 def _username(portal) -> str:  # type: ignore[no-untyped-def]
     return next(a.username for a in portal.data.accounts if a.label == LABEL)
-
-
-def _stored(settings):  # type: ignore[no-untyped-def]
-    """The account as a new reader of the vault sees it (not the runner's copy)."""
-    vault = Vault.open(settings.resolved_vault_path, MasterKey.resolve(settings))
-    try:
-        account = vault.find(PORTAL, LABEL)
-        assert account is not None
-        return account
-    finally:
-        vault.close()
-
-
-def _files_holding(root: Path, secret: str) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
 
 
 async def test_the_password_is_changed_on_the_portal_and_kept_in_the_vault(make_runner, sandbox, portals, settings,
@@ -61,7 +43,7 @@ async def test_the_password_is_changed_on_the_portal_and_kept_in_the_vault(make_
     for result in (first, second):
         assert result.outcome is Outcome.FOUND and result.answer is not None, result.reason
         assert result.answer.without_provenance() == sample.expected
-    stored = _stored(settings)
+    stored = stored_account(settings, PORTAL, LABEL)
     new = portal.current_password(username)
     assert new != old and stored.password.get_secret_value() == new
     assert stored.password_change_stage is None and stored.pending_password is None
@@ -69,7 +51,7 @@ async def test_the_password_is_changed_on_the_portal_and_kept_in_the_vault(make_
     stats = account_stats(portal, LABEL)
     assert (stats["successful_logins"], stats["failed_logins"], stats["locked"]) == (2, 0, False)
     assert portal.check_password(username, old) == "invalid"  # the portal's own check: the old one is refused
-    assert _files_holding(settings.resolved_data_dir, new) == []  # encrypted in the vault, nowhere in clear
+    assert files_holding(settings.resolved_data_dir, new) == []  # encrypted in the vault, nowhere in clear
     assert new not in caplog.text
 
 
@@ -87,7 +69,7 @@ async def test_a_password_the_portal_refuses_changes_nothing(make_runner, sandbo
     assert outcome.reason is not None and v.MSG_PASSWORD_CHARACTERS in outcome.reason
     assert "refused123&&" not in outcome.reason
     assert portal.current_password(username) == old
-    stored = _stored(settings)
+    stored = stored_account(settings, PORTAL, LABEL)
     assert stored.password.get_secret_value() == old and stored.password_change_stage is None
     assert not stored.is_frozen and stored.password_changed_at is None
     assert after.outcome is Outcome.FOUND and after.answer is not None

@@ -6,8 +6,6 @@ changes nothing."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import SecretStr
 
 from aggregator import password_change
@@ -17,27 +15,13 @@ from aggregator.store import budgets
 from sandbox import ground_truth
 from sandbox.crossway import truth
 from sandbox.crossway.idp_state import PASSWORD_RULES
-from vault import MasterKey, Vault
+from tests.e2e.fixtures import files_holding, stored_account
 
 PORTAL, LABEL, PAYER = "crossway", "frontdesk", "harborview"
 
 
 def _username(hub) -> str:  # type: ignore[no-untyped-def]
     return next(a.username for a in hub.directory.accounts if a.role == LABEL)
-
-
-def _stored(settings):  # type: ignore[no-untyped-def]
-    vault = Vault.open(settings.resolved_vault_path, MasterKey.resolve(settings))
-    try:
-        account = vault.find(PORTAL, LABEL)
-        assert account is not None
-        return account
-    finally:
-        vault.close()
-
-
-def _files_holding(root: Path, secret: str) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
 
 
 async def test_the_password_is_changed_at_crossway_id_and_kept_in_the_vault(hub_runner, hub, hub_settings, caplog):
@@ -60,7 +44,7 @@ async def test_the_password_is_changed_at_crossway_id_and_kept_in_the_vault(hub_
         assert result.outcome is Outcome.FOUND and result.answer is not None, result.reason
         assert result.answer.without_provenance() == expected
     new = hub.idp.passwords[username]
-    stored = _stored(hub_settings)
+    stored = stored_account(hub_settings, PORTAL, LABEL)
     assert new != old and stored.password.get_secret_value() == new
     assert stored.password_change_stage is None and stored.pending_password is None
     assert stored.password_changed_at == outcome.changed_at
@@ -68,7 +52,7 @@ async def test_the_password_is_changed_at_crossway_id_and_kept_in_the_vault(hub_
     stats = hub.idp.stats()["accounts"][username]
     assert (stats["failed_logins"], stats["locked"]) == (0, False)
     assert hub.idp.check_password(username, old) == "invalid"  # Crossway ID's own check: the old one is refused
-    assert _files_holding(hub_settings.resolved_data_dir, new) == []
+    assert files_holding(hub_settings.resolved_data_dir, new) == []
     assert new not in caplog.text
 
 
@@ -85,7 +69,7 @@ async def test_a_password_crossway_id_refuses_changes_nothing(hub_runner, hub, h
     assert outcome.reason is not None and PASSWORD_RULES[1] in outcome.reason
     assert "no-upper-case-1234" not in outcome.reason
     assert hub.idp.passwords[username] == old and hub.idp.password_changes_of(username) == 0
-    stored = _stored(hub_settings)
+    stored = stored_account(hub_settings, PORTAL, LABEL)
     assert stored.password.get_secret_value() == old and stored.password_change_stage is None
     assert not stored.is_frozen
     assert after.outcome is Outcome.FOUND and after.answer is not None
@@ -112,7 +96,7 @@ async def test_an_expired_password_freezes_the_account_and_the_change_takes_it_a
         answered = await runner.eligibility(PAYER, sample.query, account_label=LABEL, portal=PORTAL)
     assert answered.outcome is Outcome.FOUND and answered.answer is not None
     assert answered.answer.without_provenance() == truth.eligibility(hub.hub, PAYER, sample.query)
-    stored = _stored(hub_settings)
+    stored = stored_account(hub_settings, PORTAL, LABEL)
     new = hub.idp.passwords[username]
     assert new != old and stored.password.get_secret_value() == new and not stored.is_frozen
     assert hub.idp.password_days_left(username) > 0 and hub.idp.password_changes_of(username) == 1
@@ -127,4 +111,4 @@ async def test_a_freeze_for_a_refused_password_is_not_lifted_by_a_change(hub_run
         outcome = await change_password(runner, PORTAL, LABEL)
     assert not outcome.ok and outcome.reason_code == "account_frozen"
     assert hub.idp.stats()["accounts"][_username(hub)]["login_attempts"] == 0  # never signed in
-    assert _stored(hub_settings).is_frozen
+    assert stored_account(hub_settings, PORTAL, LABEL).is_frozen
