@@ -97,7 +97,21 @@ class PeakMemory:
 
 
 def attribute_requests(entries: list[dict]) -> tuple[dict[str, float], float, int]:
-    """Seconds of added latency per portal account, and what could not be given to one (seconds, requests).
+    """Seconds of added latency per portal account, and what could not be given to one (seconds, requests);
+    which account each request belongs to is `request_owners`."""
+    per_account: dict[str, float] = {}
+    unattributed, unattributed_count = 0.0, 0
+    for entry, username in zip(entries, request_owners(entries), strict=True):
+        if username:
+            per_account[username] = per_account.get(username, 0.0) + entry["latency_ms"] / 1000
+        else:
+            unattributed += entry["latency_ms"] / 1000
+            unattributed_count += 1
+    return per_account, unattributed, unattributed_count
+
+
+def request_owners(entries: list[dict]) -> list[str | None]:
+    """The portal account of each logged request, or None.
 
     A request names its account once the portal knows who is logged in; the ones before (the login
     page, its scripts and favicon, a single-page app's session probe) name none. When the sandbox logs
@@ -125,19 +139,14 @@ def attribute_requests(entries: list[dict]) -> tuple[dict[str, float], float, in
         if entry["username"]:
             for node in nodes(entry):
                 names.setdefault(find(node), set()).add(entry["username"])
-    per_account: dict[str, float] = {}
-    unattributed, unattributed_count = 0.0, 0
+    owners: list[str | None] = []
     for entry in entries:
         username = entry["username"]
         if not username:
-            owners = set().union(*(names.get(find(node), set()) for node in nodes(entry)))
-            username = next(iter(owners)) if len(owners) == 1 else None
-        if username:
-            per_account[username] = per_account.get(username, 0.0) + entry["latency_ms"] / 1000
-        else:
-            unattributed += entry["latency_ms"] / 1000
-            unattributed_count += 1
-    return per_account, unattributed, unattributed_count
+            found = set().union(*(names.get(find(node), set()) for node in nodes(entry)))
+            username = next(iter(found)) if len(found) == 1 else None
+        owners.append(username)
+    return owners
 
 
 def portal_bound_limit(urls: dict[str, str], idp_urls: dict[str, str] | None = None) -> dict[str, object]:

@@ -14,11 +14,14 @@ Per run: checks per minute; the portal-bound limit, from the sandbox's own reque
 run (logins and the pages before them included) x the added latency, over the 12 accounts working in
 parallel (an account's requests are sequential, so no run beats it); the ratio of the two; the busiest
 account's own bound; items per account (fewest, most); logins; CPU of the workers and their Chromium, and how
-busy the whole machine's cores were (other processes included); items differing from the ground truth.
+busy the whole machine's cores were (other processes included); items differing from the ground truth; and
+where each account's time went when the portal was not answering it (`account_idle`: before its first
+request, between its requests, after its last).
 Then the growth per added worker: throughput(N) / (N x throughput(1)).
 
     .venv/bin/python benchmarks/scale_out.py                  # what `make bench-scale` runs (about 6 minutes)
     .venv/bin/python benchmarks/scale_out.py --workers 1 --appointments 8 --latency-ms 100     # a quick try
+    .venv/bin/python benchmarks/scale_out.py --workers 4 --keep-logs /tmp/scale    # and keep the logs to read
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.overnight_batch import attribute_requests  # noqa: E402
+from benchmarks.overnight_batch import attribute_requests, request_owners  # noqa: E402
 from benchmarks.sandbox_process import control, sandbox_process  # noqa: E402
 from benchmarks.sequential_lookups import machine, process_tree_cpu_seconds  # noqa: E402
 
@@ -136,12 +139,12 @@ def prepare(data_dir: Path, database_url: str, urls: dict[str, str], dataset, co
 
 
 def start_workers(settings, urls: dict[str, str], count: int, concurrency: int,  # type: ignore[no-untyped-def]
-                  logs: Path) -> list[subprocess.Popen]:
+                  logs: Path, log_level: str = "WARNING") -> list[subprocess.Popen]:
     env = {**os.environ, "AGGREGATOR_DATA_DIR": str(settings.resolved_data_dir),
            "AGGREGATOR_DATABASE_URL": settings.database_url, "AGGREGATOR_DISPATCH": "queue",
            "AGGREGATOR_CARRIER_URLS": json.dumps(urls), "AGGREGATOR_RESPECT_MAINTENANCE_WINDOWS": "false",
            "AGGREGATOR_BATCH_RETRY_BASE_SECONDS": "1", "AGGREGATOR_WORKER_POLL_SECONDS": "1",
-           "AGGREGATOR_LOG_FORMAT": "json", "AGGREGATOR_LOG_LEVEL": "WARNING"}
+           "AGGREGATOR_LOG_FORMAT": "json", "AGGREGATOR_LOG_LEVEL": log_level}
     processes = []
     for n in range(count):
         with (logs / f"worker{n}.log").open("wb") as out:
@@ -171,17 +174,42 @@ def wait_until(condition, what: str, processes: list[subprocess.Popen], seconds:
         time.sleep(0.2)
 
 
-def portal_numbers(urls: dict[str, str], accounts: int, accounts_of: dict[str, int]) -> dict[str, Any]:
+def account_idle(entries: list[dict], window: tuple[float, float]) -> dict[str, dict[str, float]]:
+    """Where each account's time went outside the portal's answers, from the request log (each entry's `time`
+    is when the answer left, so it started `latency_ms` before): `before` the account's first request since
+    the run began, `between` its requests (our side: the browser, parsing, evidence, the queue's hand-overs),
+    `after` its last one until every item was terminal (the tail: its carrier had no more work for it)."""
+    started, ended = window
+    times: dict[str, list[tuple[float, float]]] = {}
+    for entry, owner in zip(entries, request_owners(entries), strict=True):
+        if owner:
+            end = float(entry["time"])
+            times.setdefault(owner, []).append((end - entry["latency_ms"] / 1000, end))
+    idle = {}
+    for owner, spans in times.items():
+        spans.sort()
+        between = sum(max(0.0, start - previous_end) for (start, _), (_, previous_end) in zip(spans[1:], spans, strict=False))
+        idle[owner] = {"before": round(max(0.0, spans[0][0] - started), 1), "between": round(between, 1),
+                       "after": round(max(0.0, ended - spans[-1][1]), 1)}
+    return idle
+
+
+def portal_numbers(urls: dict[str, str], accounts: int, accounts_of: dict[str, int],
+                   window: tuple[float, float], keep: Path | None = None) -> dict[str, Any]:
     """What the portals saw: requests, the latency they added, logins, and the portal-bound limits: every
     account busy all the time (`limit_seconds`), and the tighter one the carriers impose, since a carrier's
     items can only go to its own accounts (`carrier_bound_seconds`: the slowest carrier's added latency over
     its accounts)."""
     requests, latency, logins, ended = 0, 0.0, 0, 0
     per_account: dict[str, float] = {}
+    idle: dict[str, dict[str, float]] = {}
     carrier_bound = 0.0
     for slug, url in urls.items():
         stats = control(url, "stats")
         entries = stats["requests"]
+        if keep is not None:  # every request with the account it belongs to, for a closer look
+            (keep / f"{slug}-requests.json").write_text(json.dumps(
+                [{**e, "owner": o} for e, o in zip(entries, request_owners(entries), strict=True)]))
         requests += len(entries)
         carrier_latency = sum(e["latency_ms"] for e in entries) / 1000
         latency += carrier_latency
@@ -190,11 +218,15 @@ def portal_numbers(urls: dict[str, str], accounts: int, accounts_of: dict[str, i
         ended += sum(a["sessions_ended_by_new_login"] for a in stats["accounts"].values())
         attributed, _, _ = attribute_requests(entries)
         per_account.update({f"{slug}/{name}": seconds for name, seconds in attributed.items()})
+        idle.update({f"{slug}/{name}": parts for name, parts in account_idle(entries, window).items()})
     return {"requests": requests, "added_latency_seconds": round(latency, 1), "logins": logins,
             "sessions_ended_by_a_second_login": ended,
             "limit_seconds": round(latency / accounts, 2),  # every account busy all the time
             "carrier_bound_seconds": round(carrier_bound, 2),
-            "busiest_account_seconds": round(max(per_account.values(), default=0.0), 2)}
+            "busiest_account_seconds": round(max(per_account.values(), default=0.0), 2),
+            "account_idle_seconds_mean": {part: round(sum(i[part] for i in idle.values()) / max(1, len(idle)), 1)
+                                          for part in ("before", "between", "after")},
+            "account_idle_seconds": idle}
 
 
 def cpu_ticks() -> tuple[int, int]:
@@ -205,7 +237,9 @@ def cpu_ticks() -> tuple[int, int]:
 
 
 def one_run(workers: int, concurrency: int, count: int, urls: dict[str, str], dataset,  # type: ignore[no-untyped-def]
-            latency_ms: int) -> dict[str, Any]:
+            latency_ms: int, keep: Path | None = None) -> dict[str, Any]:
+    """One run (see the module doc); `keep`: a directory that receives the workers' logs (at INFO) and every
+    portal's request log."""
     from aggregator.dispatch.app import ensure_queue_schema
     from aggregator.dispatch.run import enqueue_run
     from aggregator.overnight.batch import ItemState
@@ -221,12 +255,12 @@ def one_run(workers: int, concurrency: int, count: int, urls: dict[str, str], da
         settings = prepare(Path(tmp) / "data", database_url, urls, dataset, count)
         repository = Repository.open(database_url)
         ensure_queue_schema(settings)
-        processes = start_workers(settings, urls, workers, concurrency, Path(tmp))
+        processes = start_workers(settings, urls, workers, concurrency, Path(tmp), "INFO" if keep else "WARNING")
         try:
             wait_until(lambda: registered_workers(settings) == workers, f"{workers} workers", processes, 180)
             cpu0 = sum(process_tree_cpu_seconds(p.pid) for p in processes)
             ticks0 = cpu_ticks()
-            started = time.perf_counter()
+            started, started_epoch = time.perf_counter(), time.time()
             asyncio.run(enqueue_run(settings, DAY, trigger="bench"))
             wait_until(lambda: all(ItemState(i.state).terminal for i in batches.items_on(repository, DAY)),
                        "every item to finish", processes, RUN_DEADLINE_SECONDS)
@@ -245,11 +279,16 @@ def one_run(workers: int, concurrency: int, count: int, urls: dict[str, str], da
                     process.wait(30)
                 except subprocess.TimeoutExpired:
                     process.kill()
+        if keep is not None:
+            for n in range(workers):
+                (keep / f"worker{n}.log").write_bytes(
+                    (Path(tmp) / f"worker{n}.log").read_bytes())
         items = batches.items_on(repository, DAY)
         wrong = sum(1 for i in items if item_problems(repository, dataset, i, batches.get_appointment(repository,
                                                                                                       i.appointment_id)))
         repository.engine.dispose()
-    portals = portal_numbers(urls, accounts, {slug: len(dataset.carrier(slug).accounts) for slug in urls})
+    portals = portal_numbers(urls, accounts, {slug: len(dataset.carrier(slug).accounts) for slug in urls},
+                             (started_epoch, started_epoch + wall), keep)
     checks = len(items)
     per_account = Counter(f"{i.carrier}/{i.account_label}" for i in items)
     per_minute = checks / wall * 60
@@ -275,6 +314,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=3, help="jobs (so accounts) per worker at once")
     parser.add_argument("--appointments", type=int, default=48)
     parser.add_argument("--latency-ms", type=int, default=1500, help="what the sandbox adds to every request")
+    parser.add_argument("--keep-logs", type=Path, metavar="DIR",
+                        help="keep each run's worker logs (INFO) and the portals' request logs under DIR/<N>-workers/")
     parser.add_argument("--serve-sandbox", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_sandbox:
@@ -293,7 +334,11 @@ def main() -> int:
         for workers in (int(n) for n in args.workers.split(",")):
             print(f"{workers} worker(s) x {args.concurrency} jobs, {args.appointments} appointments, {accounts} "
                   f"accounts, +{args.latency_ms} ms per request ...", flush=True)
-            runs.append(one_run(workers, args.concurrency, args.appointments, urls, dataset, args.latency_ms))
+            keep = None
+            if args.keep_logs:
+                keep = args.keep_logs / f"{workers}-workers"
+                keep.mkdir(parents=True, exist_ok=True)
+            runs.append(one_run(workers, args.concurrency, args.appointments, urls, dataset, args.latency_ms, keep))
             print(json.dumps(runs[-1]), flush=True)
     base = next((r for r in runs if r["workers"] == 1), None)
     for run in runs:
@@ -310,11 +355,12 @@ def main() -> int:
 
 def table(runs: list[dict[str, Any]]) -> str:
     lines = ["| workers | checks | wall s | checks/min | portal-bound checks/min | ratio | ratio to carrier bound | "
-             "growth per worker | logins |", "|---|---|---|---|---|---|---|---|---|"]
+             "growth per worker | logins | account idle s: before / between / after |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
         lines.append(f"| {r['workers']} | {r['checks']} | {r['wall_seconds']} | {r['checks_per_minute']} | "
                      f"{r['portal_bound_checks_per_minute']} | {r['ratio_to_portal_bound']} | {r['ratio_to_carrier_bound']} | "
-                     f"{r.get('growth_per_worker', '')} | {r['logins']} |")
+                     f"{r.get('growth_per_worker', '')} | {r['logins']} | "
+                     f"{' / '.join(str(v) for v in r['account_idle_seconds_mean'].values())} |")
     return "\n".join(lines)
 
 

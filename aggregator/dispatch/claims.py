@@ -48,13 +48,20 @@ _NO_LIVE_JOB = (
     "NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.queueing_lock = :prefix || b.id "
     "AND j.status IN ('todo', 'doing'))"
 )
+# Longest first (as the inline batch, aggregator/overnight/batch.py): an item with more searches to make (its
+# eligibility not yet answered, an authorization step for a visit naming procedures or a service type) is
+# claimed before the short ones, so the day ends on short items and a carrier's accounts finish together.
+_SEARCHES_LEFT = (
+    "(CASE WHEN b.eligibility_lookup_id IS NULL THEN 1 ELSE 0 END"
+    " + CASE WHEN COALESCE(a.procedure_codes, '') <> '' OR a.service_type IS NOT NULL THEN 1 ELSE 0 END)"
+)
 _CLAIM = text(f"""
     UPDATE batch_items SET account_label = :label, updated_at = :now
     WHERE id = (
-        SELECT b.id FROM batch_items b
+        SELECT b.id FROM batch_items b JOIN appointments a ON a.id = b.appointment_id
         WHERE b.batch_date = :day AND b.carrier = :carrier AND b.account_label IS NULL
           AND b.state IN :unfinished AND (b.not_before IS NULL OR b.not_before <= :now) AND {_NO_LIVE_JOB}
-        ORDER BY b.id
+        ORDER BY {_SEARCHES_LEFT} DESC, b.id
         LIMIT 1
         FOR UPDATE OF b SKIP LOCKED)
     RETURNING id, run_id, not_before

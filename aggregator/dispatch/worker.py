@@ -19,9 +19,11 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import procrastinate
 from procrastinate import exceptions as procrastinate_errors
+from procrastinate.worker import Worker
 
 from aggregator.dispatch import claims
 from aggregator.dispatch.app import ensure_queue_schema, queue_app
@@ -106,6 +108,25 @@ class _PlannedRetriesWithoutTraceback(logging.Filter):
 _retry_filter = _PlannedRetriesWithoutTraceback()
 
 
+class _NextJobAtOnce(Worker):
+    """procrastinate's worker, which also looks for a job the moment one of its own has ended.
+
+    A portal account's next job waits behind its lock while the current one runs. procrastinate's worker
+    looks for jobs when told a job was inserted, or every poll interval (`AGGREGATOR_WORKER_POLL_SECONDS`):
+    not when a job of its own ends. So once the lock was released, the next job sat until some worker's
+    poll or an unrelated insert, and went to whichever worker woke first, which then opened the account's
+    session anew from the vault (a page load or more on the portal: Cascade's frameset is four requests)
+    instead of using the warm one in the worker that just ran it. Looking at once, right after the ended
+    job's status is written (the lock is free then), gives the job to this worker in almost every case.
+    Other workers still take it when this one is gone or busy: nothing else changes."""
+
+    async def _persist_job_status(self, *args: Any, **kwargs: Any) -> None:
+        await super()._persist_job_status(*args, **kwargs)
+        wake = getattr(self, "_new_job_event", None)  # procrastinate 3's "look for jobs now"
+        if wake is not None:
+            wake.set()
+
+
 async def run_worker(settings: Settings, *, concurrency: int | None = None, wait: bool = True,
                      runner: Runner | None = None, batch_options: BatchOptions | None = None) -> None:
     """Run jobs until stopped (SIGINT / SIGTERM: jobs in flight finish first); `wait=False` returns once
@@ -120,7 +141,7 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None, wait
             Delivering(runtime.runner.repository, settings, drain_seconds=drain):
         recovery = asyncio.create_task(recover_stalled_jobs(app, settings, runtime), name="recover_stalled_jobs")
         try:
-            await app.run_worker_async(
+            options: dict[str, Any] = dict(
                 name=worker_name(), concurrency=concurrency or settings.worker_concurrency, wait=wait,
                 update_heartbeat_interval=settings.worker_heartbeat_seconds,
                 stalled_worker_timeout=settings.worker_stalled_seconds,
@@ -128,6 +149,9 @@ async def run_worker(settings: Settings, *, concurrency: int | None = None, wait
                 abort_job_polling_interval=settings.worker_poll_seconds,
                 delete_jobs="never",  # finished jobs stay for `procrastinate` shell inspection; items hold the result
             )
+            # What `App.run_worker_async` does, with the worker above.
+            app.perform_import_paths()
+            await _NextJobAtOnce(app=app, **{**app.worker_defaults, **options}).run()
         finally:
             recovery.cancel()
             await asyncio.gather(recovery, return_exceptions=True)

@@ -523,7 +523,11 @@ class BatchRun:
             return
         queue = _CarrierQueue([])
         now = time.monotonic()
-        for item in items:
+        manifest = adapter_for(slug).manifest
+        # Longest first: items with more searches to make (an authorization step) go out before the short
+        # ones, so the run ends on short items and the carrier's accounts finish close together (a long item
+        # taken last would keep one account busy while the others have nothing left). Stable: id order otherwise.
+        for item in sorted(items, key=lambda i: -self._searches_needed(i, manifest)):
             wait = (item.not_before - self.runner.clock()).total_seconds() if item.not_before else 0.0
             queue.put(item.id, now + max(0.0, wait))
         queue.live = {account.label for account in workers}

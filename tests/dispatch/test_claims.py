@@ -8,19 +8,25 @@ deferred again by the sweep and checked exactly once.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import Counter
+from unittest import mock
 
 import psycopg
 import pytest
+from procrastinate.worker import Worker
 
 from aggregator.dispatch import claims
 from aggregator.dispatch.app import ensure_queue_schema, queue_app, queue_conninfo
-from aggregator.dispatch.worker import run_worker
+from aggregator.dispatch.worker import _NextJobAtOnce, run_worker
+from aggregator.models import EligibilityQuery
+from aggregator.overnight.batch import ItemState
 from aggregator.settings import Settings
 from aggregator.store import Repository
 from aggregator.store import batches as store
+from aggregator.store.tables import AppointmentRow
 from tests.dispatch.test_queue_dispatch import FAST, _enqueue, _jobs, _work_until_done
 from tests.unit.test_batch_dispatch import DAY, Scripted, ScriptedRunner, active_members, add_appointments
 from vault import MasterKey, Vault
@@ -150,3 +156,67 @@ async def test_an_item_claimed_by_a_job_that_died_is_deferred_again_by_the_sweep
     async with app.open_async():  # finished: the sweep finds nothing more
         assert await claims.resume_stranded(app, repository, vault, budget=2, claim_grace_seconds=0,
                                             deadline_seconds=600) == 0
+
+
+async def test_items_with_more_searches_left_are_claimed_first(settings, repository):
+    # Longest first (as inline): a visit naming procedures (eligibility, then authorizations: two searches)
+    # before the rest, though its item's id comes last; one whose eligibility an earlier attempt answered has
+    # one search left, like a plain visit, and keeps its place in id order.
+    members = active_members(6)
+    add_appointments(repository, members)
+    store.ensure_items(repository, DAY)
+    ensure_queue_schema(settings)
+    items = sorted(store.items_on(repository, DAY), key=lambda i: i.id)
+    longest, answered = items[-1], items[-2]
+    with repository.session() as session:
+        for item in (longest, answered):
+            appointment = session.get(AppointmentRow, item.appointment_id)
+            appointment.procedure_codes = "99213"
+            session.add(appointment)
+        session.commit()
+    member = next(m for m in members if m.member_id == store.get_appointment(repository, answered.appointment_id).member_id)
+    query = EligibilityQuery(member_id=member.member_id, date_of_birth=member.date_of_birth, service_date=DAY)
+    lookup = repository.create_lookup(flow="eligibility", carrier=CARRIER, query=query, source="test")
+    store.update_item(repository, answered.id, eligibility_lookup_id=lookup.id)
+    order = []
+    while (claim := claims.claim_next(repository, DAY, CARRIER, "frontdesk")) is not None:
+        order.append(claim.item_id)
+    assert order == [longest.id, *(i.id for i in items[:-1])]
+
+
+async def test_a_worker_looks_for_a_job_as_soon_as_one_of_its_own_has_ended(settings):
+    # The mechanism (aggregator/dispatch/worker.py `_NextJobAtOnce`): once an ended job's status is written
+    # (its account's lock free), the worker is told to look for jobs now, as a "job inserted" notice does.
+    # It leans on procrastinate 3's worker internals; this fails if they change.
+    worker = _NextJobAtOnce(app=queue_app(settings), concurrency=1)
+    written = []
+
+    async def write_status(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        written.append(worker._new_job_event.is_set())
+
+    worker._new_job_event.clear()
+    with mock.patch.object(Worker, "_persist_job_status", write_status):
+        await worker._persist_job_status(job=None, status=None, retry_decision=None, context=None, job_result=None)
+    assert written == [False] and worker._new_job_event.is_set()
+
+
+async def test_an_accounts_next_job_runs_when_its_last_one_ends_with_a_slow_poll(settings, repository, vault):
+    # A job waiting behind its account's lock starts when the lock is released, not at the next poll (10
+    # minutes here): every item ends, each checked once.
+    patient = settings.model_copy(update={"worker_poll_seconds": 600.0})
+    add_appointments(repository, active_members(6))
+    runner = ScriptedRunner(patient, repository, vault, Scripted())
+    report = await _enqueue(patient, repository, vault)
+    # Two accounts, two jobs each (one runs, one waits on the account's lock); the rest are claimed as jobs end.
+    assert report.per_account == Counter({"ridgeline/frontdesk": 2, "ridgeline/billing": 2})
+    worker = asyncio.create_task(run_worker(patient, concurrency=4, runner=runner, batch_options=FAST))
+    try:
+        until = time.monotonic() + 120
+        while any(not ItemState(i.state).terminal for i in store.items_on(repository, DAY)):
+            assert not worker.done(), worker
+            assert time.monotonic() < until, Counter(i.state for i in store.items_on(repository, DAY))
+            await asyncio.sleep(0.05)
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+    _checked_once_and_right(runner, repository)

@@ -393,3 +393,14 @@ def test_a_job_is_a_small_serializable_description(repository) -> None:
     wire = job.model_dump_json()
     assert CheckJob.model_validate_json(wire) == job  # what a queue (procrastinate) would carry
     assert len(wire) < 600 and job.procedure_codes == ("70551", "99213") and job.wants_authorization
+
+
+async def test_items_with_an_authorization_step_go_out_before_the_short_ones(settings, repository, vault):
+    # Longest first: the run ends on short items, so the carrier's accounts finish close together.
+    members = active_members(8)
+    long_ones = [members[5], members[6]]  # listed late: taken first all the same
+    add_appointments(repository, members, procedures={m.member_id: "99213" for m in long_ones})
+    runner = ScriptedRunner(settings, repository, vault, Scripted())
+    await BatchRun(runner, DAY, options=FAST).run()  # type: ignore[arg-type]
+    asked = [member for flow, member, _, _ in runner.calls if flow == "eligibility"]
+    assert len(asked) == 8 and set(asked[:2]) == {m.member_id for m in long_ones}, asked
