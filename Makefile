@@ -35,9 +35,10 @@ test: setup  ## types and import layers, then unit, recorded-page and end-to-end
 test-load: setup  ## the end-to-end suite with two CPU hogs busy beside it for its whole run (no test may assume an idle machine)
 	$(BIN)/python scripts/cpu_hogs.py --procs 2 -- $(BIN)/python -m pytest -m e2e -n $(TEST_WORKERS)
 
-bench: setup  ## overnight batch (300 appointments, 250 ms per request) and sequential lookups
+bench: setup  ## overnight batch (300 appointments, 250 ms per request), sequential lookups, parsing the recorded pages
 	$(BIN)/python benchmarks/overnight_batch.py
 	$(BIN)/python benchmarks/sequential_lookups.py
+	$(BIN)/python benchmarks/parse_pages.py
 
 bench-scale: setup  ## scale-out: the batch on 1, 2 and 4 queue workers (local PostgreSQL), 12 portal accounts, +1.5 s per request
 	$(BIN)/python benchmarks/scale_out.py

@@ -15,6 +15,8 @@ import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urljoin
@@ -566,9 +568,35 @@ class PortalSession:
             statuses.append(self._frame_status[frame])
         for status in statuses:
             if status == 429:
-                raise RateLimited(f"{self.carrier} portal is rate limiting (HTTP 429)")
+                wait = retry_after_seconds(response.headers.get("retry-after") if response is not None else None)
+                asked = f"; it asks us to wait {wait:.0f} s" if wait is not None else ""
+                raise RateLimited(f"{self.carrier} portal is rate limiting (HTTP 429{asked})", retry_after_seconds=wait)
             if status >= 500:
                 raise PortalUnavailable(f"{self.carrier} portal error (HTTP {status})")
+
+
+# The longest wait a portal's Retry-After is taken at: a longer one (or a date days away) is a portal
+# mistake, and a day is when the batch and the daily budgets start again anyway.
+MAX_RETRY_AFTER_SECONDS = 24 * 3600.0
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """A `Retry-After` header in seconds from now: delay-seconds or an HTTP date (RFC 9110 10.2.3); at most a
+    day, never negative. None when absent or unreadable (the caller's own backoff applies)."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if text.isdigit() and len(text) <= 12:
+        seconds = float(text)
+    else:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:  # an HTTP date is always GMT; a zone-less one is read as such
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 
 
 def _first_line(exc: BaseException) -> str:

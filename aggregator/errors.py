@@ -154,10 +154,16 @@ class DailyLimitReached(PortalUnavailable):
 
 
 class RateLimited(AggregatorError):
-    """HTTP 429 or a 'too many requests' page: back off and slow down."""
+    """HTTP 429 or a 'too many requests' page: back off and slow down. `retry_after_seconds` is how long the
+    portal asked us to wait (its `Retry-After`), when it said: nothing is asked of that account before then."""
 
     retryable = True
     outcome = Outcome.RETRY_LATER
+
+    def __init__(self, reason: str, *, evidence_ids: list[str] | None = None,
+                 retry_after_seconds: float | None = None) -> None:
+        super().__init__(reason, evidence_ids=evidence_ids)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class SessionExpired(AggregatorError):

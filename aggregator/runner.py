@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import json
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from aggregator.errors import (
     ParseError,
     PortalMaintenance,
     PortalUnavailable,
+    RateLimited,
     SessionExpired,
     SignInNeeded,
     UnexpectedPage,
@@ -91,6 +93,7 @@ class LookupResult:
     account_label: str | None = None
     changes: tuple[Change, ...] = ()  # what differs from the previous answer on the same subject
     portal: str | None = None  # the portal that answered (`carrier` is the payer)
+    retry_after_seconds: float | None = None  # rate limited: how long the portal asked us to wait
 
 
 @dataclass
@@ -110,6 +113,12 @@ class _AccountSlot:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     session: PortalSession | None = None
     logins: int = 0
+    # The portal answered "too many requests" and said how long to wait (`time.monotonic()` until then):
+    # nothing is asked of this account before that, a login neither.
+    held_until: float = 0.0
+
+    def held_for(self) -> float:
+        return max(0.0, self.held_until - time.monotonic())
 
 
 class Runner:
@@ -243,6 +252,8 @@ class Runner:
                 result.outcome = Outcome.FOUND
         except AggregatorError as error:
             result.outcome, result.reason, result.reason_code = error.outcome, error.reason, error.code
+            if isinstance(error, RateLimited):
+                result.retry_after_seconds = error.retry_after_seconds
             log.warning("lookup_not_answered", carrier=slug, flow=capability.value, lookup_id=lookup.id,
                         outcome=error.outcome.value, error=error.code, reason=error.reason)
         except Exception as error:  # a bug must still end the lookup in a definite, stored state
@@ -288,6 +299,10 @@ class Runner:
                         answer = await self._with_one_relogin(adapter, account, lambda: counted(adapter))
                         self._keep_notices(adapter, account)
                         return answer
+                except RateLimited as error:
+                    if error.retry_after_seconds:
+                        self._slot(account).held_until = time.monotonic() + error.retry_after_seconds
+                    raise
                 finally:
                     self._after_unblocked(account)
             except PortalUnavailable as error:
@@ -348,9 +363,10 @@ class Runner:
             if not usable:
                 problems.append(self.budget.spent(manifest))
                 continue
-            # Spread on-demand work: the account whose session is idle and warm first, then the least used.
-            return route, min(usable, key=lambda a: (self._slot(a).lock.locked(), self._slot(a).session is None,
-                                                     self._slot(a).logins))
+            # Spread on-demand work: an account the portal has not asked to wait, the one whose session is idle
+            # and warm first, then the least used.
+            return route, min(usable, key=lambda a: (self._slot(a).held_for() > 0, self._slot(a).lock.locked(),
+                                                     self._slot(a).session is None, self._slot(a).logins))
         # Nobody can: the most telling reason (a spent budget says when to come back).
         raise next((p for p in problems if isinstance(p, DailyLimitReached)), problems[0])
 
@@ -364,6 +380,10 @@ class Runner:
         manifest = adapter_cls.manifest
         slot = self._slot(account)
         async with slot.lock:
+            held = slot.held_for()
+            if held > 0:  # the portal asked this account to wait: it is not asked again before then
+                raise RateLimited(f"{manifest.display_name} asked account '{account.label}' to wait; "
+                                  f"{held:.0f} s left before it is asked again", retry_after_seconds=held)
             current = self.vault.get(account.account_id)  # re-read: a queued job may find it frozen now
             # Frozen for an expired password: a password change a person asked for is what unfreezes it.
             if current.is_frozen and not (password_change is not None and current.frozen_code == PASSWORD_EXPIRED):

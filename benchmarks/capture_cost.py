@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import json
 import os
 import struct
 import sys
@@ -40,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.chromium_profile import ChromiumProfile  # noqa: E402
 from benchmarks.sandbox_process import control, sandbox_process  # noqa: E402
-from benchmarks.sequential_lookups import machine  # noqa: E402
+from benchmarks.sequential_lookups import machine, write_report  # noqa: E402
 
 Shot = Callable[[Any], Awaitable[bytes]]  # a screenshot method: page -> image bytes
 
@@ -304,10 +303,7 @@ def main() -> int:
               "screenshot": args.screenshot or "product",
               "wait_polling": args.wait_polling or "product",
               "latency_ms": args.latency_ms, "results": results}
-    out = Path(args.out)
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+    write_report(report, Path(args.out))
     return 0
 
 

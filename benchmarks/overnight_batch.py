@@ -28,7 +28,6 @@ import asyncio
 import contextvars
 import cProfile
 import io
-import json
 import os
 import pstats
 import statistics
@@ -49,6 +48,7 @@ from benchmarks.sequential_lookups import (  # noqa: E402
     descendant_cpu_seconds,
     machine,
     process_tree_cpu_seconds,
+    write_report,
 )
 
 DAY = date(2026, 12, 1)
@@ -394,10 +394,7 @@ def main() -> int:
     report = {"benchmark": "overnight_batch", "machine": machine(), "latency": "250 +/- 50 ms per request",
               "results": results}
     name = "overnight_batch_profiled" if args.profile else "overnight_batch"
-    out = ROOT / "benchmarks" / "results" / f"{name}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+    write_report(report, ROOT / "benchmarks" / "results" / f"{name}.json")
     return 0
 
 

@@ -71,6 +71,13 @@ def machine() -> dict[str, object]:
     return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()}
 
 
+def write_report(report: dict[str, object], out: Path) -> None:
+    """Write a benchmark's results to `out` (benchmarks/results/, not committed) and print them."""
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
 def added_latency_seconds(base_url: str) -> float:
     """What the sandbox has added to requests so far, from its own request log."""
     with urllib.request.urlopen(f"{base_url}/_sandbox/stats", timeout=10) as response:
@@ -153,10 +160,7 @@ def main() -> int:
     report = {"benchmark": "sequential_lookups", "machine": machine(), "latency_ms_per_request": args.latency_ms,
               "results": results}
     name = f"sequential_lookups_latency{args.latency_ms}" if args.latency_ms else "sequential_lookups"
-    out = ROOT / "benchmarks" / "results" / f"{name}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+    write_report(report, ROOT / "benchmarks" / "results" / f"{name}.json")
     return 0
 
 

@@ -203,7 +203,7 @@ class ItemCheck:
             self._finish(JobOutcome(ItemState.FAILED, f"{outcome.reason} (after {item.attempts} tries)",
                                     outcome.reason_code), retryable=True)
             return
-        delay = self.options.backoff(item.attempts)
+        delay = self.options.retry_delay(item.attempts, outcome)
         self._defer(self.runner.clock() + timedelta(seconds=delay), outcome.reason, outcome.reason_code)
         log.info("item_deferred", item=self.item_id, attempt=item.attempts, delay=round(delay, 2),
                  error=outcome.reason_code)

@@ -155,6 +155,7 @@ class JobOutcome:
     authorization_lookup_id: str | None = None
     auth_answers: list[AuthorizationAnswer] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    retry_after_seconds: float | None = None  # "not yet" because the portal asked to wait this long
 
 
 async def run_job(runner: Runner, job: CheckJob,
@@ -247,7 +248,8 @@ def _unanswered(result: LookupResult) -> JobOutcome:
         return JobOutcome(ItemState.NOT_FOUND, result.reason, code, ACTIONS["not_found"],
                           eligibility_lookup_id=result.lookup_id)
     if result.outcome is Outcome.RETRY_LATER:
-        return JobOutcome(None, result.reason, code, account_problem=code == DAILY_LIMIT)
+        return JobOutcome(None, result.reason, code, account_problem=code == DAILY_LIMIT,
+                          retry_after_seconds=result.retry_after_seconds)
     if result.outcome is Outcome.NEEDS_HUMAN:
         portal = adapter_for(result.portal or result.carrier).manifest.display_name
         return JobOutcome(ItemState.NEEDS_HUMAN, result.reason, code, person_action(code, portal),
@@ -277,6 +279,11 @@ class BatchOptions:
 
     def backoff(self, attempt: int) -> float:
         return min(self.retry_max_seconds, self.retry_base_seconds * 2 ** max(0, attempt - 1)) * random.uniform(0.8, 1.2)
+
+    def retry_delay(self, attempt: int, outcome: JobOutcome) -> float:
+        """When an item that is "not yet" is tried again: the backoff, or later if the portal asked us to wait
+        longer (a rate limit's Retry-After), so the next try never comes before the portal said it may."""
+        return max(self.backoff(attempt), outcome.retry_after_seconds or 0.0)
 
 
 class CircuitBreaker:
@@ -623,7 +630,7 @@ class BatchRun:
             self._finish(item_id, JobOutcome(ItemState.FAILED, f"{outcome.reason} (after {item.attempts} tries)",
                                              outcome.reason_code), retryable=True)
             return
-        delay = self.options.backoff(item.attempts)
+        delay = self.options.retry_delay(item.attempts, outcome)
         store.update_item(self.repository, item_id, state=ItemState.DEFERRED.value, reason=outcome.reason,
                           reason_code=outcome.reason_code,
                           not_before=self.runner.clock() + timedelta(seconds=delay))

@@ -404,3 +404,15 @@ async def test_items_with_an_authorization_step_go_out_before_the_short_ones(set
     await BatchRun(runner, DAY, options=FAST).run()  # type: ignore[arg-type]
     asked = [member for flow, member, _, _ in runner.calls if flow == "eligibility"]
     assert len(asked) == 8 and set(asked[:2]) == {m.member_id for m in long_ones}, asked
+
+
+def test_an_item_the_portal_asked_to_wait_is_not_tried_again_before_then():
+    from aggregator.overnight.batch import BatchOptions, JobOutcome
+
+    options = BatchOptions(retry_base_seconds=0.5, retry_max_seconds=4)
+    asked = JobOutcome(None, "rate limited", "rate_limited", retry_after_seconds=60)
+    assert all(options.retry_delay(attempt, asked) == 60 for attempt in range(1, 5))
+    unasked = JobOutcome(None, "portal down", "portal_unavailable")
+    assert all(options.retry_delay(attempt, unasked) <= 4 * 1.2 for attempt in range(1, 5))
+    # The backoff wins when it is the longer wait.
+    assert BatchOptions(retry_base_seconds=120).retry_delay(1, asked) >= 120 * 0.8

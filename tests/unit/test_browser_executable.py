@@ -58,3 +58,18 @@ def test_the_setting_is_taken_as_it_is_and_playwrights_download_comes_before_the
     assert find_chromium(Settings(browser_executable=launcher), None) == str(launcher)
     downloaded = executable(system / "playwright" / "chrome", b"\x7fELF")
     assert find_chromium(Settings(), str(downloaded)) is None
+
+
+def test_retry_after_in_seconds_or_as_a_date_bounded_to_a_day():
+    from datetime import UTC, datetime
+
+    from aggregator.browser import MAX_RETRY_AFTER_SECONDS, retry_after_seconds
+
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    assert retry_after_seconds("60", now) == 60 and retry_after_seconds(" 0 ", now) == 0
+    assert retry_after_seconds("Mon, 30 Nov 2026 12:02:00 GMT", now) == 120
+    assert retry_after_seconds("Mon, 30 Nov 2026 11:00:00 GMT", now) == 0  # a date already past: no wait
+    assert retry_after_seconds("99999999999", now) == MAX_RETRY_AFTER_SECONDS == 24 * 3600
+    assert retry_after_seconds("Wed, 21 Oct 2099 07:28:00 GMT", now) == MAX_RETRY_AFTER_SECONDS
+    for unreadable in (None, "", "-5", "1e3", "soon", "Mon, 99 Foo 2026"):
+        assert retry_after_seconds(unreadable, now) is None, unreadable

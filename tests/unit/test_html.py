@@ -74,3 +74,48 @@ def test_vocabulary_map_raises_on_unknown():
     with pytest.raises(UnmappedValue) as info:
         networks("Tier 1 (Preferred)")
     assert info.value.outcome.value == "needs_attention"
+
+
+# --- the text helpers' fast paths say exactly what their definitions say ------------------------------
+
+def _clean_by_definition(text: str | None) -> str:
+    """`clean` as documented: invisible characters dropped, every run of Unicode whitespace one space."""
+    import re
+
+    invisible = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+    return re.sub(r"\s+", " ", (text or "").translate(invisible)).strip()
+
+
+def test_clean_collapses_every_unicode_space_and_drops_invisible_characters_as_defined():
+    from aggregator.scrapers.framework.html import clean
+
+    # Every character of the Basic Multilingual Plane between two letters, and in runs at both ends:
+    # the split-based fast path must treat exactly the regex's whitespace as space.
+    for code in range(0x10000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue  # lone surrogates are not text
+        char = chr(code)
+        for text in (f"a{char}b", f"{char}{char}x{char}", f"\u200b{char}\u00a0y"):
+            assert clean(text) == _clean_by_definition(text), hex(code)
+    for text in (None, "", "   ", "\u200b\u200d", "In\u00adNetwork  Deductible\n\t*", "$1,500.00\u2028"):
+        assert clean(text) == _clean_by_definition(text), repr(text)
+
+
+def test_text_of_a_childless_element_equals_the_full_reading():
+    """A cell with no child element is read without looking for hidden text: the same words as the reading
+    that skips comments, scripts and footnote superscripts, which a cell with children gets."""
+    from aggregator.scrapers.framework.html import text_of
+
+    doc = Document.parse(
+        "<table><tr><td> Copay*\u00a0</td><td>$30.00 [1]</td><td></td><td>\u200bIn-Network</td>"
+        "<td>Deductible<sup>1</sup></td><td>A<!-- hidden -->B</td><td><span>Co</span>insurance</td>"
+        "<td>Plan<script>var x = 1;</script> pays</td></tr></table>")
+    said = [text_of(cell) for cell in doc.select("td")]
+    assert said == ["Copay", "$30.00", "", "In-Network", "Deductible", "AB", "Coinsurance", "Plan pays"]
+
+
+def test_has_text_reads_the_page_once_and_answers_each_phrase():
+    doc = Document.parse("<p>Member <b>Eligibility</b> \u2014 In\u2011Network</p><script>Out of network</script>")
+    assert doc.has_text("member eligibility") and doc.has_text("IN NETWORK") and doc.has_text("in-network")
+    assert not doc.has_text("out of network")  # a script says nothing
+    assert doc.has_text("Eligibility")  # asked again: the same answer from the page's text read once

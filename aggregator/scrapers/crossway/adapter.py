@@ -336,15 +336,18 @@ class CrosswayAdapter(CarrierAdapter):
                     await self.session.click_and_wait("#search, #search-form button[type=submit]")
                 finally:
                     search_answered(self.session)
-            except RateLimited:
+            except RateLimited as limited:
                 doc = Document.parse(await self.session.html())
                 if attempt == 2 or not (TooManyRequestsPage.is_current(doc, "")
                                         and TooManyRequestsPage.is_search_pace(doc)):
                     raise await self.captured("too-many-requests", RateLimited(
-                        f"{MANIFEST.display_name} refused the search as too fast (HTTP 429)")) from None
-                # The hub's Retry-After is the rest of its interval, rounded up; the session cannot read the
-                # header, so the manifest's interval (rounded up, bounded) stands in for it.
-                await asyncio.sleep(min(math.ceil(MANIFEST.limits.min_seconds_between_searches) or 1.0,
+                        f"{MANIFEST.display_name} refused the search as too fast (HTTP 429)",
+                        retry_after_seconds=limited.retry_after_seconds)) from None
+                # The hub's Retry-After is the rest of its interval, rounded up (the manifest's interval stands
+                # in when the header is missing): waited here, bounded, before the one resubmission.
+                asked = limited.retry_after_seconds
+                await asyncio.sleep(min(asked if asked is not None else
+                                        math.ceil(MANIFEST.limits.min_seconds_between_searches) or 1.0,
                                         MAX_RETRY_AFTER_SECONDS))
                 continue
             page, doc = await self.expect(EligibilityPage, ClaimResultsPage, NoMatchPage, CandidatesPage, SearchPage,
