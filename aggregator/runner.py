@@ -113,12 +113,6 @@ class _AccountSlot:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     session: PortalSession | None = None
     logins: int = 0
-    # The portal answered "too many requests" and said how long to wait (`time.monotonic()` until then):
-    # nothing is asked of this account before that, a login neither.
-    held_until: float = 0.0
-
-    def held_for(self) -> float:
-        return max(0.0, self.held_until - time.monotonic())
 
 
 class Runner:
@@ -148,6 +142,8 @@ class Runner:
         # A database vault shares the codes already used with every worker (vault/database.py).
         self.totp = TotpCodes(used_steps=vault.totp_memory())
         self._slots: dict[str, _AccountSlot] = {}
+        # (portal, account label) -> `time.monotonic()` until which the portal asked that account to wait.
+        self._held_until: dict[tuple[str, str], float] = {}
         self.budget = SearchBudget(settings, repository, clock)  # daily search caps (aggregator/planning.py)
         # Logins, portal latency and retries, which no database row records (aggregator/metrics/runtime.py).
         self.metrics: RuntimeMetrics = process_metrics()
@@ -301,7 +297,7 @@ class Runner:
                         return answer
                 except RateLimited as error:
                     if error.retry_after_seconds:
-                        self._slot(account).held_until = time.monotonic() + error.retry_after_seconds
+                        self._held_until[(manifest.slug, account.label)] = time.monotonic() + error.retry_after_seconds
                     raise
                 finally:
                     self._after_unblocked(account)
@@ -365,10 +361,15 @@ class Runner:
                 continue
             # Spread on-demand work: an account the portal has not asked to wait, the one whose session is idle
             # and warm first, then the least used.
-            return route, min(usable, key=lambda a: (self._slot(a).held_for() > 0, self._slot(a).lock.locked(),
+            return route, min(usable, key=lambda a: (self.held_for(a.carrier, a.label) > 0, self._slot(a).lock.locked(),
                                                      self._slot(a).session is None, self._slot(a).logins))
         # Nobody can: the most telling reason (a spent budget says when to come back).
         raise next((p for p in problems if isinstance(p, DailyLimitReached)), problems[0])
+
+    def held_for(self, portal: str, label: str) -> float:
+        """Seconds before the portal may be asked anything for this account again: it answered "too many
+        requests" and said how long to wait (its Retry-After). 0 when it may be asked now."""
+        return max(0.0, self._held_until.get((portal, label), 0.0) - time.monotonic())
 
     def _slot(self, account: PortalAccount) -> _AccountSlot:
         return self._slots.setdefault(account.account_id, _AccountSlot())
@@ -380,7 +381,7 @@ class Runner:
         manifest = adapter_cls.manifest
         slot = self._slot(account)
         async with slot.lock:
-            held = slot.held_for()
+            held = self.held_for(manifest.slug, account.label)
             if held > 0:  # the portal asked this account to wait: it is not asked again before then
                 raise RateLimited(f"{manifest.display_name} asked account '{account.label}' to wait; "
                                   f"{held:.0f} s left before it is asked again", retry_after_seconds=held)

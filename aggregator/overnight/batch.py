@@ -564,6 +564,10 @@ class BatchRun:
             if wait > 0:
                 await self._pause(wait)
                 continue
+            held = self.runner.held_for(slug, account_label)
+            if held > 0:  # the portal asked this account to wait (a 429's Retry-After): the others go on
+                await self._pause(held)
+                continue
             item_id, next_due = queue.take(time.monotonic(), lambda item: self._may_serve(item, account_label))
             if item_id is None:
                 if next_due is None:

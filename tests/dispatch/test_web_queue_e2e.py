@@ -69,18 +69,22 @@ def query_all(settings: Settings, sql: str, *args: object) -> list[tuple]:
         return connection.execute(sql, args).fetchall()  # type: ignore[arg-type]
 
 
-def runs_of(settings: Settings, lock: str) -> list[tuple[int, str, float, float]]:
-    """(job id, task, started, ended) of every run of a job under `lock`, from procrastinate's own events."""
-    events = query_all(settings, "SELECT j.id, j.task_name, e.type, extract(epoch FROM e.at) FROM procrastinate_events e "
+def runs_of(settings: Settings, lock: str) -> list[tuple[int, str, int, int]]:
+    """(job id, task, started, ended) of every run of a job under `lock`, from procrastinate's own events;
+    started and ended are the events' ids. Ids, not the events' `at`: `at` is when the writing transaction
+    began, so on a busy machine a job fetched by a transaction that began a moment before the previous job's
+    end was written (and saw that end, as it must to be fetched) carries the earlier time. An event's id is
+    drawn when the event is written, so ids give the order the jobs' states really changed in."""
+    events = query_all(settings, "SELECT j.id, j.task_name, e.type, e.id FROM procrastinate_events e "
                                  "JOIN procrastinate_jobs j ON j.id = e.job_id WHERE j.lock = %s ORDER BY e.id", lock)
-    open_runs: dict[int, tuple[str, float]] = {}
+    open_runs: dict[int, tuple[str, int]] = {}
     runs = []
-    for job_id, task, kind, at in events:
+    for job_id, task, kind, event_id in events:
         if kind == "started":
-            open_runs[job_id] = (task, float(at))
+            open_runs[job_id] = (task, event_id)
         elif kind in ("succeeded", "failed", "deferred_for_retry", "cancelled", "aborted") and job_id in open_runs:
             task, started = open_runs.pop(job_id)
-            runs.append((job_id, task, started, float(at)))
+            runs.append((job_id, task, started, event_id))
     assert not open_runs, "a job under the lock never ended"
     return sorted(runs, key=lambda run: run[2])
 

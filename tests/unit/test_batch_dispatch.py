@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 
 import pytest
 
@@ -82,6 +83,9 @@ class ScriptedRunner:
 
     def logins_performed(self, account_id: str) -> int:
         return 0
+
+    def held_for(self, portal: str, label: str) -> float:
+        return 0.0  # no portal here asks an account to wait
 
     async def eligibility(self, carrier, query, *, source, account_label=None, portal=None):  # type: ignore[no-untyped-def]
         return await self._answer("eligibility", carrier, query, account_label,
@@ -416,3 +420,27 @@ def test_an_item_the_portal_asked_to_wait_is_not_tried_again_before_then():
     assert all(options.retry_delay(attempt, unasked) <= 4 * 1.2 for attempt in range(1, 5))
     # The backoff wins when it is the longer wait.
     assert BatchOptions(retry_base_seconds=120).retry_delay(1, asked) >= 120 * 0.8
+
+
+async def test_an_account_the_portal_asked_to_wait_takes_no_item_until_then(settings, repository, vault):
+    """The runner holds an account after a 429 with Retry-After (`Runner.held_for`); the batch gives that
+    account's worker nothing until the hold ends, and the carrier's other account goes on."""
+
+    class Held(ScriptedRunner):
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(*args, **kwargs)
+            self.ends = monotonic() + 1.0
+            self.ends_at = datetime.now(UTC) + timedelta(seconds=1.0)
+
+        def held_for(self, portal: str, label: str) -> float:
+            return max(0.0, self.ends - monotonic()) if label == "frontdesk" else 0.0
+
+    add_appointments(repository, active_members(6))
+    runner = Held(settings, repository, vault, Scripted())
+    runner.delays["billing"] = 0.4  # alone, billing would need longer than the hold: frontdesk is wanted
+    summary = await BatchRun(runner, DAY, options=FAST).run()  # type: ignore[arg-type]
+    assert summary.counts.get(ItemState.VERIFIED.value) == 6
+    by_frontdesk = [at for _, _, label, at in runner.calls if label == "frontdesk"]
+    assert by_frontdesk, "the account works again once the hold ends"
+    assert all(at >= runner.ends_at - timedelta(milliseconds=50) for at in by_frontdesk), "asked while held"
+    assert any(label == "billing" for _, _, label, _ in runner.calls)

@@ -59,6 +59,9 @@ class FakeRunner:
     def logins_performed(self, account_id: str) -> int:
         return 0
 
+    def held_for(self, portal: str, label: str) -> float:
+        return 0.0  # no portal here asks an account to wait
+
     async def eligibility(self, carrier, query, *, source, account_label=None, portal=None):  # type: ignore[no-untyped-def]
         self.calls.append((source, carrier, query.member_id, account_label))
         lookup = self.repository.create_lookup(flow="eligibility", carrier=carrier, query=query, source=source)

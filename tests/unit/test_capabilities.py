@@ -91,6 +91,9 @@ class PortalRunner:
     def logins_performed(self, account_id: str) -> int:
         return 0
 
+    def held_for(self, portal: str, label: str) -> float:
+        return 0.0  # no portal here asks an account to wait
+
     async def eligibility(self, carrier, query, *, source, account_label=None, portal=None, person=None):  # type: ignore[no-untyped-def]
         self.calls.append(("eligibility", carrier))
         lookup = self.repository.create_lookup(flow="eligibility", carrier=carrier, query=query, source=source)

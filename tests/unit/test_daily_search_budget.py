@@ -48,6 +48,9 @@ class BudgetedRunner:
     def logins_performed(self, account_id: str) -> int:
         return 0
 
+    def held_for(self, portal: str, label: str) -> float:
+        return 0.0  # no portal here asks an account to wait
+
     async def eligibility(self, carrier, query, *, source, account_label=None, portal=None):  # type: ignore[no-untyped-def]
         assert portal == HUB.slug and account_label is not None
         lookup = self.repository.create_lookup(flow="eligibility", carrier=carrier, query=query, source=source)
