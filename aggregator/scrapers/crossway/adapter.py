@@ -88,7 +88,7 @@ from .pages import (
 
 US_DATE = "%m/%d/%Y"
 _SEARCH_FORMS = "_crossway_search_forms"  # (payer, transaction) -> the search form's address, on the session
-MAX_RETRY_AFTER_SECONDS = 60.0  # the longest wait for the hub's pace gate before the one resubmission
+MAX_PACE_GATE_WAIT_SECONDS = 60.0  # the longest wait for the hub's pace gate before the one resubmission
 PageAnswer = EligibilityAnswer | CandidateListing | ClaimResultsListing | ClaimStatus
 # Where a hub step may land when the hub session ended and a live Crossway ID session signed in again.
 REENTERED = (OrganizationsPage, ProvidersPage)
@@ -348,7 +348,7 @@ class CrosswayAdapter(CarrierAdapter):
                 asked = limited.retry_after_seconds
                 await asyncio.sleep(min(asked if asked is not None else
                                         math.ceil(MANIFEST.limits.min_seconds_between_searches) or 1.0,
-                                        MAX_RETRY_AFTER_SECONDS))
+                                        MAX_PACE_GATE_WAIT_SECONDS))
                 continue
             page, doc = await self.expect(EligibilityPage, ClaimResultsPage, NoMatchPage, CandidatesPage, SearchPage,
                                           DailyLimitPage, label=label)
