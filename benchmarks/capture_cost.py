@@ -70,6 +70,15 @@ async def shot_cdp_png_fast(page: Any) -> bytes:
 
 async def shot_cdp_png_fast_kept_session(page: Any) -> bytes:
     """As cdp-png-fast, with one CDP session per page kept open instead of one per screenshot."""
+    return await _kept_session_shot(page, optimizeForSpeed=True)
+
+
+async def shot_cdp_png_kept_session(page: Any) -> bytes:
+    """As cdp-png (the same pixels and bytes' encoding), with one CDP session per page kept open."""
+    return await _kept_session_shot(page)
+
+
+async def _kept_session_shot(page: Any, **params: Any) -> bytes:
     client = getattr(page, "_bench_cdp", None)
     if client is None:
         client = await page.context.new_cdp_session(page)
@@ -78,7 +87,7 @@ async def shot_cdp_png_fast_kept_session(page: Any) -> bytes:
     size = metrics["cssContentSize"]
     clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
     result = await client.send("Page.captureScreenshot", {"clip": clip, "captureBeyondViewport": True,
-                                                          "format": "png", "optimizeForSpeed": True})
+                                                          "format": "png", **params})
     return base64.b64decode(result["data"])
 
 
@@ -104,6 +113,7 @@ METHODS: dict[str, Shot] = {
     "cdp-png": shot_cdp_png,
     "cdp-png-fast": shot_cdp_png_fast,
     "cdp-png-fast-session": shot_cdp_png_fast_kept_session,
+    "cdp-png-session": shot_cdp_png_kept_session,
     "cdp-webp100": shot_cdp_webp,
     "pillow-webp-lossless": shot_webp_pillow,
 }
@@ -227,15 +237,16 @@ async def _captures(runner: Any, slug: str, label: str, args: argparse.Namespace
     for name in args.methods:
         shot = METHODS[name]
         await shot(page)  # warm (first use of a CDP session, an encoder)
-        cpu0 = time.process_time()
+        cpu0, wall0 = time.process_time(), time.perf_counter()
         with ChromiumProfile(exclude_pid=sandbox_pid) as profile:
             for _ in range(args.captures):
                 data = await shot(page)
-        ours = time.process_time() - cpu0
+        ours, wall = time.process_time() - cpu0, time.perf_counter() - wall0
         out[name] = {"chromium_cpu_seconds_per_capture": per(profile.chromium_seconds(), args.captures),
                      "driver_cpu_seconds_per_capture": per(profile.by_type().get("playwright-driver", 0.0),
                                                            args.captures),
                      "python_cpu_seconds_per_capture": per(ours, args.captures),
+                     "wall_seconds_per_capture": per(wall, args.captures),
                      "by_type": {k: per(v, args.captures) for k, v in profile.by_type().items()},
                      "bytes": len(data), "size": image_size(data),
                      "same_pixels_as_playwright_png": _same_pixels(reference, data)}

@@ -117,9 +117,8 @@ class BluepeakAdapter(CarrierAdapter):
 
     async def check_eligibility(self, query: EligibilityQuery) -> EligibilityAnswer:
         await self._open("/app/eligibility", EligibilityScreen)
-        await self._fill_member(query.required_member_id, query.date_of_birth)
-        await self.session.fill("#last-name", query.last_name or "")
-        await self.session.fill("#dos", query.service_date.isoformat())
+        await self.session.fill_form({**_member_fields(query.required_member_id, query.date_of_birth),
+                                      "#last-name": query.last_name or "", "#dos": query.service_date.isoformat()})
         found = await self._choose_member("eligibility", query, r"/api/members/[^/?]+/eligibility")
         if isinstance(found, MemberNotFound):
             return found
@@ -129,7 +128,7 @@ class BluepeakAdapter(CarrierAdapter):
 
     async def check_authorizations(self, query: AuthorizationQuery) -> AuthorizationList | MemberNotFound:
         await self._open("/app/authorizations", AuthorizationScreen)
-        await self._fill_member(query.member_id, query.date_of_birth)
+        await self.session.fill_form(_member_fields(query.member_id, query.date_of_birth))
         found = await self._choose_member("authorization", query, r"/api/members/[^/?]+/authorizations")
         if isinstance(found, MemberNotFound):
             return found
@@ -148,9 +147,8 @@ class BluepeakAdapter(CarrierAdapter):
             response = call.value
         else:
             assert query.member_id and query.date_of_birth and query.service_from and query.service_to
-            await self._fill_member(query.member_id, query.date_of_birth)
-            await self.session.fill("#from", query.service_from.isoformat())
-            await self.session.fill("#to", query.service_to.isoformat())
+            await self.session.fill_form({**_member_fields(query.member_id, query.date_of_birth),
+                                          "#from": query.service_from.isoformat(), "#to": query.service_to.isoformat()})
             found = await self._choose_member("claim_status", query, r"/api/members/[^/?]+/claims")
             if isinstance(found, MemberNotFound):
                 return found
@@ -204,10 +202,6 @@ class BluepeakAdapter(CarrierAdapter):
         async with self.session.expect_json(re.compile(answer_url)) as answer:
             await self.session.click(f'#candidates button[data-member-id="{member_id}"]')
         return chosen, answer.value
-
-    async def _fill_member(self, member_id: str, date_of_birth: date) -> None:
-        await self.session.fill("#member-id", member_id)
-        await self.session.fill("#dob", date_of_birth.isoformat())
 
     async def _answer(self, flow: str, query: Query, response: ApiResponse) -> tuple[Capture, Any]:
         """The flow's answer screen, captured with every section open, and what it says."""
@@ -304,3 +298,8 @@ def _raise_interruption(screen: type[PortalPage]) -> None:
         raise PortalUnavailable(f"{NAME} shows its error screen")
     if screen is LoginScreen:
         raise SessionExpired(f"{NAME} session expired")
+
+
+def _member_fields(member_id: str, date_of_birth: date) -> dict[str, str]:
+    """The member search's fields, the same on every screen that searches for a member."""
+    return {"#member-id": member_id, "#dob": date_of_birth.isoformat()}

@@ -128,10 +128,12 @@ class CascadeAdapter(CarrierAdapter):
 
     async def check_eligibility(self, query: EligibilityQuery) -> EligibilityAnswer:
         await self._open("/Eligibility.aspx", p.EligibilitySearchPage, label="eligibility-search")
-        await self.session.fill("#txtMemberId", query.required_member_id)
-        await self.session.fill("#txtDob", query.date_of_birth.strftime(US_DATE))
-        await self.session.fill("#txtLastName", query.last_name or "")
-        await self.session.fill("#txtInquiryDate", query.service_date.strftime(US_DATE))
+        await self.session.fill_form({
+            "#txtMemberId": query.required_member_id,
+            "#txtDob": query.date_of_birth.strftime(US_DATE),
+            "#txtLastName": query.last_name or "",
+            "#txtInquiryDate": query.service_date.strftime(US_DATE),
+        })
         await self.session.click_and_wait("#btnSearch")
         await self.expect(p.EligibilityResultPage, p.EligibilitySearchPage, label="eligibility-result")
         _, capture = await self.capture("eligibility-result")
@@ -140,8 +142,7 @@ class CascadeAdapter(CarrierAdapter):
 
     async def check_authorizations(self, query: AuthorizationQuery) -> AuthorizationList | MemberNotFound:
         await self._open("/Authorizations.aspx", AuthSearchPage, label="authorization-search")
-        await self.session.fill("#txtMemberId", query.member_id)
-        await self.session.fill("#txtDob", query.date_of_birth.strftime(US_DATE))
+        await self.session.fill_form({"#txtMemberId": query.member_id, "#txtDob": query.date_of_birth.strftime(US_DATE)})
         await self.session.click_and_wait("#btnFindAuths")
         await self.expect(AuthListPage, AuthSearchPage, label="authorization-search-result")
         _, listed = await self.capture("authorization-search-result")
@@ -164,9 +165,9 @@ class CascadeAdapter(CarrierAdapter):
             assert query.member_id and query.date_of_birth and query.service_from and query.service_to
             member_fields = (query.member_id, query.date_of_birth.strftime(US_DATE),
                              query.service_from.strftime(US_DATE), query.service_to.strftime(US_DATE))
-        await self.session.fill("#txtClaimNo", query.claim_number or "")
-        for selector, value in zip(("#txtMemberId", "#txtDob", "#txtFrom", "#txtThru"), member_fields, strict=True):
-            await self.session.fill(selector, value)
+        await self.session.fill_form({"#txtClaimNo": query.claim_number or "",
+                                      **dict(zip(("#txtMemberId", "#txtDob", "#txtFrom", "#txtThru"), member_fields,
+                                                 strict=True))})
         await self.session.click_and_wait("#btnRunReport")
         await self.expect(ClaimReportPage, ClaimSearchPage, label="claim-search-result")
         _, report_capture = await self.capture("claims-report")

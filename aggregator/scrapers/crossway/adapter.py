@@ -328,8 +328,7 @@ class CrosswayAdapter(CarrierAdapter):
             await self._open_search(transaction)
             if by_name:
                 await self.session.click("input[name=searchBy][value=name]")
-            for name, value in fields.items():
-                await self.session.fill(f"input[name={name}]", value)
+            await self.session.fill_form({f"input[name={name}]": value for name, value in fields.items()})
             await pace_searches(self.session, MANIFEST.limits.min_seconds_between_searches)
             try:
                 try:

@@ -109,10 +109,12 @@ class RidgelineAdapter(CarrierAdapter):
     async def check_eligibility(self, query: EligibilityQuery) -> EligibilityAnswer:
         await self.session.goto("/eligibility")
         await self.expect(SearchPage, label="search")
-        await self.session.fill("input[name=memberId]", query.required_member_id)
-        await self.session.fill("input[name=dob]", query.date_of_birth.strftime(US_DATE))
-        await self.session.fill("input[name=lastName]", query.last_name or "")
-        await self.session.fill("input[name=dos]", query.service_date.strftime(US_DATE))
+        await self.session.fill_form({
+            "input[name=memberId]": query.required_member_id,
+            "input[name=dob]": query.date_of_birth.strftime(US_DATE),
+            "input[name=lastName]": query.last_name or "",
+            "input[name=dos]": query.service_date.strftime(US_DATE),
+        })
         await self.session.click_and_wait(SEARCH_BUTTON)
         await self.expect(BenefitsPage, SearchPage, label="search-result")
         _, capture = await self.capture("eligibility-result")
@@ -122,8 +124,10 @@ class RidgelineAdapter(CarrierAdapter):
     async def check_authorizations(self, query: AuthorizationQuery) -> AuthorizationList | MemberNotFound:
         await self.session.goto("/authorizations")
         await self.expect(AuthSearchPage, label="authorization-search")
-        await self.session.fill("input[name=memberId]", query.member_id)
-        await self.session.fill("input[name=dob]", query.date_of_birth.strftime(US_DATE))
+        await self.session.fill_form({
+            "input[name=memberId]": query.member_id,
+            "input[name=dob]": query.date_of_birth.strftime(US_DATE),
+        })
         await self.session.click_and_wait(SEARCH_BUTTON)
         await self.expect(AuthListPage, AuthSearchPage, label="authorization-search-result")
         _, listed = await self.capture("authorization-search-result")
@@ -138,16 +142,20 @@ class RidgelineAdapter(CarrierAdapter):
         await self.session.goto("/claims")
         await self.expect(ClaimSearchPage, label="claim-search")
         if query.claim_number:
-            await self.session.fill("input[name=claimNumber]", query.claim_number)
-            await self.session.fill("input[name=memberId]", "")
-            await self.session.fill("input[name=dob]", "")
+            await self.session.fill_form({
+                "input[name=claimNumber]": query.claim_number,
+                "input[name=memberId]": "",
+                "input[name=dob]": "",
+            })
         else:
             assert query.member_id and query.date_of_birth and query.service_from and query.service_to
-            await self.session.fill("input[name=claimNumber]", "")
-            await self.session.fill("input[name=memberId]", query.member_id)
-            await self.session.fill("input[name=dob]", query.date_of_birth.strftime(US_DATE))
-            await self.session.fill("input[name=fromDate]", query.service_from.strftime(US_DATE))
-            await self.session.fill("input[name=toDate]", query.service_to.strftime(US_DATE))
+            await self.session.fill_form({
+                "input[name=claimNumber]": "",
+                "input[name=memberId]": query.member_id,
+                "input[name=dob]": query.date_of_birth.strftime(US_DATE),
+                "input[name=fromDate]": query.service_from.strftime(US_DATE),
+                "input[name=toDate]": query.service_to.strftime(US_DATE),
+            })
         await self.session.click_and_wait(SEARCH_BUTTON)
         await self.expect(ClaimResultsPage, ClaimSearchPage, label="claim-search-result")
         _, first = await self.capture("claim-results-page-1")

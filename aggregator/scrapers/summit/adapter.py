@@ -67,10 +67,12 @@ class SummitAdapter(CarrierAdapter):
     async def check_eligibility(self, query: EligibilityQuery) -> EligibilityAnswer:
         await self.session.goto("/eligibility")
         await self.expect(SearchPage, label="search")
-        await self.session.fill("input[name=memberId]", query.required_member_id)
-        await self.session.fill("input[name=dob]", query.date_of_birth.strftime(US_DATE))
-        await self.session.fill("input[name=lastName]", query.last_name or "")
-        await self.session.fill("input[name=dos]", query.service_date.strftime(US_DATE))
+        await self.session.fill_form({
+            "input[name=memberId]": query.required_member_id,
+            "input[name=dob]": query.date_of_birth.strftime(US_DATE),
+            "input[name=lastName]": query.last_name or "",
+            "input[name=dos]": query.service_date.strftime(US_DATE),
+        })
         await self.session.click_and_wait(SEARCH_BUTTON)
         await self.expect(BenefitsPage, SearchPage, label="search-result")
         _, capture = await self.capture("eligibility-result")

@@ -170,7 +170,7 @@ class PageServer:
         self.url = "http://portal.test" + path
         self.current = self.pages[path.split("?")[0]]
 
-    async def fill(self, selector: str, value: object) -> None:
+    async def fill_form(self, fields: dict[str, object]) -> None:
         return None
 
     async def click_and_wait(self, selector: str) -> None:

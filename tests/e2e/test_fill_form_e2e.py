@@ -1,0 +1,103 @@
+"""`PortalSession.fill_form`: a form filled in one round trip to the page when every field can be typed into,
+with the events typing brings, and field by field (Playwright's `fill`, which waits) otherwise; a field it
+cannot fill at once is left as it was (real Chromium, no portal needed)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from aggregator.browser import FILL_FORM_JS, PortalSession
+
+FORM = """<form>
+<input name=memberId maxlength=12><input name=dob type=date><textarea name=note></textarea>
+<input name=disabled disabled><input name=readonly readonly><input name=hidden style="display:none">
+<input name=invisible style="visibility:hidden"><input name=box type=checkbox><input name=number type=number>
+<input class=twice><input class=twice>
+<fieldset disabled><input name=inside></fieldset>
+</form>
+<script>
+  window.heard = [];
+  for (const field of document.querySelectorAll("input, textarea")) {
+    for (const kind of ["focus", "input", "change"]) {
+      field.addEventListener(kind, (e) => window.heard.push([e.target.name, e.type, e.target.value]));
+    }
+  }
+</script>"""
+
+
+@pytest.fixture
+async def session(browser_pool) -> AsyncIterator[PortalSession]:  # type: ignore[no-untyped-def]
+    async def sink(page: Any) -> str:
+        return "evidence-1"
+
+    opened = await PortalSession.open(browser_pool, base_url="http://127.0.0.1:9", carrier="test",
+                                      account_label="test", evidence_sink=sink)
+    await opened._page.set_content(FORM)
+    yield opened
+    await opened.close()
+
+
+async def values(session: PortalSession) -> dict[str, str]:
+    return dict(await session._page.evaluate(
+        "() => [...document.querySelectorAll('[name]')].map(f => [f.name, f.value])"))
+
+
+async def test_a_form_is_filled_at_once_with_the_events_of_typing(session: PortalSession,  # type: ignore[no-untyped-def]
+                                                                   monkeypatch) -> None:
+    async def one_by_one(selector: str, value: object) -> None:
+        raise AssertionError("filled field by field")
+
+    monkeypatch.setattr(session, "fill", one_by_one)
+    await session.fill_form({"input[name=memberId]": "XRG12345678", "input[name=dob]": "1980-01-02",
+                             "textarea[name=note]": SecretStr("two\nlines")})
+    filled = await values(session)
+    assert (filled["memberId"], filled["dob"], filled["note"]) == ("XRG12345678", "1980-01-02", "two\nlines")
+    assert await session._page.evaluate("() => window.heard") == [
+        ["memberId", "focus", ""], ["memberId", "input", "XRG12345678"], ["memberId", "change", "XRG12345678"],
+        ["dob", "focus", ""], ["dob", "input", "1980-01-02"], ["dob", "change", "1980-01-02"],
+        ["note", "focus", ""], ["note", "input", "two\nlines"], ["note", "change", "two\nlines"],
+    ]
+    assert await session._page.evaluate("() => document.activeElement.name") == "note"  # as after typing
+
+
+@pytest.mark.parametrize(("selector", "value", "why"), [
+    ("input[name=missing]", "x", "0 elements match input[name=missing]"),
+    (".twice", "x", "2 elements match .twice"),
+    ("input[name=disabled]", "x", "input[name=disabled] is not editable"),
+    ("input[name=inside]", "x", "input[name=inside] is not editable"),
+    ("input[name=readonly]", "x", "input[name=readonly] is not editable"),
+    ("input[name=hidden]", "x", "input[name=hidden] is not displayed"),
+    ("input[name=invisible]", "x", "input[name=invisible] is not displayed"),
+    ("input[name=box]", "x", "input[name=box] is not a text field"),
+    ("input[name=memberId]", "X" * 13, "input[name=memberId] is shorter than its value"),
+])
+async def test_a_field_that_cannot_be_typed_into_now_leaves_every_field_as_it_was(  # type: ignore[no-untyped-def]
+        session: PortalSession, selector: str, value: str, why: str) -> None:
+    before = await values(session)
+    said = await session._page.evaluate(FILL_FORM_JS, [["input[name=memberId]", "XRG1"], [selector, value]])
+    assert said == why  # names the field, never the value
+    assert await values(session) == before
+
+
+async def test_a_value_the_field_refuses_is_reported(session: PortalSession) -> None:
+    said = await session._page.evaluate(FILL_FORM_JS, [["input[name=number]", "not a number"]])
+    assert said == "input[name=number] did not take its value"
+
+
+async def test_a_field_drawn_later_is_waited_for_field_by_field(session: PortalSession) -> None:
+    # A single-page app draws its form after the screen: the fill waits for the state it needs, not for time.
+    await session._page.evaluate("""() => setTimeout(() => {
+        const field = document.createElement("input"); field.name = "late"; document.forms[0].append(field);
+    }, 200)""")
+    await session.fill_form({"input[name=memberId]": "XRG1", "input[name=late]": "drawn"})
+    filled = await values(session)
+    assert (filled["memberId"], filled["late"]) == ("XRG1", "drawn")
+
+
+async def test_a_selector_of_playwright_s_own_is_filled_field_by_field(session: PortalSession) -> None:
+    await session.fill_form({"input[name=memberId] >> nth=0": "XRG2"})
+    assert (await values(session))["memberId"] == "XRG2"
