@@ -6,6 +6,12 @@ with 3 portal accounts: 12 accounts. How many accounts a sandbox carrier has is 
 (sandbox/carriers.py); this benchmark's dataset gives each profile a third role, so every member and the
 first two accounts of each carrier are exactly the standard dataset's.
 
+The day (`--day`): *balanced* by default: each carrier's share of the appointments in inverse proportion to
+what one of its checks costs its portal, measured first by one run of the even day without added latency
+(`calibrate`), so that every carrier's accounts carry about the same portal time and the 12-account limit
+is one a schedule could reach; *even*: the standard generator's day, the carriers taking turns, on which
+the slowest carrier's accounts decide the end (the `carrier bound`, reported for every run).
+
 Each run: a fresh PostgreSQL database and data directory, the sandbox reset, N workers of `--concurrency`
 jobs each started and registered with the queue (Chromium up), then the day enqueued (dispatch `queue`: a few
 jobs per account under its lock, the rest claimed by the accounts as they finish, aggregator/dispatch/claims.py)
@@ -19,7 +25,8 @@ where each account's time went when the portal was not answering it (`account_id
 request, between its requests, after its last).
 Then the growth per added worker: throughput(N) / (N x throughput(1)).
 
-    .venv/bin/python benchmarks/scale_out.py                  # what `make bench-scale` runs (about 6 minutes)
+    .venv/bin/python benchmarks/scale_out.py                  # what `make bench-scale` runs (about 7 minutes)
+    .venv/bin/python benchmarks/scale_out.py --day even       # the carriers taking turns, no calibration
     .venv/bin/python benchmarks/scale_out.py --workers 1 --appointments 8 --latency-ms 100     # a quick try
     .venv/bin/python benchmarks/scale_out.py --workers 4 --keep-logs /tmp/scale    # and keep the logs to read
 """
@@ -117,13 +124,33 @@ def throwaway_database() -> Iterator[str]:
         admin.dispose()
 
 
-def prepare(data_dir: Path, database_url: str, urls: dict[str, str], dataset, count: int):  # type: ignore[no-untyped-def]
+def day_rows(dataset, urls: dict[str, str], count: int,  # type: ignore[no-untyped-def]
+             costs: dict[str, float] | None = None) -> list[dict[str, Any]]:
+    """The day's `count` appointments. Without `costs`, the *even* day: the standard generator's, the carriers
+    taking turns, so each carrier gets the same number of visits whatever each costs its portal. With `costs`
+    (a carrier's portal requests per check, from `calibrate`), the *balanced* day: each carrier's share in
+    inverse proportion to its cost, so every carrier's accounts carry about the same portal time (the same
+    generator per carrier, merged)."""
+    from sandbox.appointments import appointment_list, merged_day
+
+    if costs is None:
+        return appointment_list(dataset, DAY, count, carriers=tuple(urls))
+    weights = {slug: 1 / costs[slug] for slug in urls}
+    exact = {slug: count * w / sum(weights.values()) for slug, w in weights.items()}
+    shares = {slug: max(1, int(x)) for slug, x in exact.items()}
+    for slug in sorted(exact, key=lambda s: exact[s] - int(exact[s]), reverse=True)[:count - sum(shares.values())]:
+        shares[slug] += 1  # largest remainders first
+    return merged_day(*(appointment_list(dataset, DAY, n, carriers=(slug,)) for slug, n in shares.items()))
+
+
+def prepare(data_dir: Path, database_url: str, urls: dict[str, str], dataset,  # type: ignore[no-untyped-def]
+            rows: list[dict[str, Any]]):
     """Settings for dispatch `queue`, a vault with the 12 accounts, the day's appointments imported."""
     from aggregator.overnight.appointments import import_appointments
     from aggregator.settings import Settings, private_data_dir
     from aggregator.store import Repository
     from sandbox.accounts import vault_inputs
-    from sandbox.appointments import appointment_list, write_csv
+    from sandbox.appointments import write_csv
     from vault import MasterKey, Vault
 
     settings = Settings(data_dir=data_dir, database_url=database_url, dispatch="queue", carrier_urls=urls,
@@ -132,9 +159,8 @@ def prepare(data_dir: Path, database_url: str, urls: dict[str, str], dataset, co
     key = MasterKey.generate()
     key.write_key_file(data_dir / "vault.key")
     Vault.create(settings.resolved_vault_path, key).upsert_accounts(vault_inputs(dataset, tuple(urls)))
-    rows = appointment_list(dataset, DAY, count, carriers=tuple(urls))
     report = import_appointments(Repository.open(database_url), write_csv(rows, data_dir / "day.csv"))
-    assert not report.problems and report.added == count, report.problems[:3]
+    assert not report.problems and report.added == len(rows), report.problems[:3]
     return settings
 
 
@@ -201,6 +227,7 @@ def portal_numbers(urls: dict[str, str], accounts: int, accounts_of: dict[str, i
     items can only go to its own accounts (`carrier_bound_seconds`: the slowest carrier's added latency over
     its accounts)."""
     requests, latency, logins, ended = 0, 0.0, 0, 0
+    per_carrier: dict[str, int] = {}
     per_account: dict[str, float] = {}
     idle: dict[str, dict[str, float]] = {}
     carrier_bound = 0.0
@@ -211,6 +238,7 @@ def portal_numbers(urls: dict[str, str], accounts: int, accounts_of: dict[str, i
             (keep / f"{slug}-requests.json").write_text(json.dumps(
                 [{**e, "owner": o} for e, o in zip(entries, request_owners(entries), strict=True)]))
         requests += len(entries)
+        per_carrier[slug] = len(entries)
         carrier_latency = sum(e["latency_ms"] for e in entries) / 1000
         latency += carrier_latency
         carrier_bound = max(carrier_bound, carrier_latency / max(1, accounts_of[slug]))
@@ -219,7 +247,7 @@ def portal_numbers(urls: dict[str, str], accounts: int, accounts_of: dict[str, i
         attributed, _, _ = attribute_requests(entries)
         per_account.update({f"{slug}/{name}": seconds for name, seconds in attributed.items()})
         idle.update({f"{slug}/{name}": parts for name, parts in account_idle(entries, window).items()})
-    return {"requests": requests, "added_latency_seconds": round(latency, 1), "logins": logins,
+    return {"requests": requests, "requests_per_carrier": per_carrier, "added_latency_seconds": round(latency, 1), "logins": logins,
             "sessions_ended_by_a_second_login": ended,
             "limit_seconds": round(latency / accounts, 2),  # every account busy all the time
             "carrier_bound_seconds": round(carrier_bound, 2),
@@ -229,6 +257,18 @@ def portal_numbers(urls: dict[str, str], accounts: int, accounts_of: dict[str, i
             "account_idle_seconds": idle}
 
 
+def calibrate(rows: list[dict[str, Any]], urls: dict[str, str], dataset, workers: int,  # type: ignore[no-untyped-def]
+              concurrency: int) -> dict[str, float]:
+    """Each carrier's portal requests per check (its accounts' logins included), from one run of the even
+    day without added latency: what `day_rows` balances the day by. Measured, not assumed: a carrier's cost
+    is its flows' (pages, frames, API calls per lookup) and changes with them."""
+    print(f"calibrating: the even day ({len(rows)} appointments) on {workers} worker(s), no added latency ...", flush=True)
+    run = one_run(workers, concurrency, rows, urls, dataset, 0)
+    assert run["differing_from_ground_truth"] == 0, run["differing_from_ground_truth"]
+    print(f"requests per check: {run['requests_per_check_per_carrier']}", flush=True)
+    return run["requests_per_check_per_carrier"]
+
+
 def cpu_ticks() -> tuple[int, int]:
     """(busy, total) jiffies of every core since boot, from /proc/stat: how busy the machine was, whoever used it."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -236,8 +276,8 @@ def cpu_ticks() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
-def one_run(workers: int, concurrency: int, count: int, urls: dict[str, str], dataset,  # type: ignore[no-untyped-def]
-            latency_ms: int, keep: Path | None = None) -> dict[str, Any]:
+def one_run(workers: int, concurrency: int, rows: list[dict[str, Any]], urls: dict[str, str],  # type: ignore[no-untyped-def]
+            dataset, latency_ms: int, keep: Path | None = None) -> dict[str, Any]:
     """One run (see the module doc); `keep`: a directory that receives the workers' logs (at INFO) and every
     portal's request log."""
     from aggregator.dispatch.app import ensure_queue_schema
@@ -252,7 +292,7 @@ def one_run(workers: int, concurrency: int, count: int, urls: dict[str, str], da
     accounts = sum(len(dataset.carrier(slug).accounts) for slug in urls)
     load = round(os.getloadavg()[0], 2)  # the machine is shared: how busy it was when the run began
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp, throwaway_database() as database_url:
-        settings = prepare(Path(tmp) / "data", database_url, urls, dataset, count)
+        settings = prepare(Path(tmp) / "data", database_url, urls, dataset, rows)
         repository = Repository.open(database_url)
         ensure_queue_schema(settings)
         processes = start_workers(settings, urls, workers, concurrency, Path(tmp), "INFO" if keep else "WARNING")
@@ -291,16 +331,21 @@ def one_run(workers: int, concurrency: int, count: int, urls: dict[str, str], da
                              (started_epoch, started_epoch + wall), keep)
     checks = len(items)
     per_account = Counter(f"{i.carrier}/{i.account_label}" for i in items)
+    per_carrier = Counter(i.carrier for i in items)
     per_minute = checks / wall * 60
-    limit_per_minute = checks / portals["limit_seconds"] * 60
+    # Without added latency (the calibration) the portals bind nothing: no limit, no ratios.
+    limit_per_minute = checks / portals["limit_seconds"] * 60 if portals["limit_seconds"] else float("inf")
     return {"workers": workers, "concurrency_per_worker": concurrency, "checks": checks,
             "states": dict(Counter(i.state for i in items)), "differing_from_ground_truth": wrong,
             "wall_seconds": round(wall, 1), "checks_per_minute": round(per_minute, 1),
             "portal_bound_checks_per_minute": round(limit_per_minute, 1),
             "ratio_to_portal_bound": round(per_minute / limit_per_minute, 3),
-            "ratio_to_carrier_bound": round(portals["carrier_bound_seconds"] / wall, 3),
+            "ratio_to_carrier_bound": round(portals["carrier_bound_seconds"] / wall, 3),  # 0 without latency
             "ratio_to_busiest_account": round(portals["busiest_account_seconds"] / wall, 3),
             "requests_per_check": round(portals["requests"] / checks, 2),
+            "checks_per_carrier": dict(per_carrier),
+            "requests_per_check_per_carrier": {slug: round(portals["requests_per_carrier"][slug] / n, 2)
+                                               for slug, n in per_carrier.items()},
             "items_per_account_min_max": [min(per_account.values()), max(per_account.values())],
             "worker_cpu_seconds_per_check": round(cpu / checks, 3),
             "worker_cpu_cores_busy": round(cpu / wall, 2),  # the workers and their Chromium, in cores
@@ -313,6 +358,9 @@ def main() -> int:
     parser.add_argument("--workers", default="1,2,4", help="worker process counts, one run each")
     parser.add_argument("--concurrency", type=int, default=3, help="jobs (so accounts) per worker at once")
     parser.add_argument("--appointments", type=int, default=48)
+    parser.add_argument("--day", choices=("balanced", "even"), default="balanced",
+                        help="balanced: each carrier's share of the day in inverse proportion to its portal cost, "
+                             "measured first (see calibrate); even: the carriers take turns")
     parser.add_argument("--latency-ms", type=int, default=1500, help="what the sandbox adds to every request")
     parser.add_argument("--keep-logs", type=Path, metavar="DIR",
                         help="keep each run's worker logs (INFO) and the portals' request logs under DIR/<N>-workers/")
@@ -325,27 +373,38 @@ def main() -> int:
     configure_logging("console", "WARNING")
     dataset = bench_dataset()
     runs = []
+    from sandbox.appointments import payer_of
     from sandbox.carriers import carrier_slugs
 
     with sandbox_process(carrier_slugs(), command=serve_sandbox_command, attempts=5) as sandbox:
         urls = sandbox.urls
         allow_every_account(urls)
         accounts = sum(len(dataset.carrier(slug).accounts) for slug in urls)
-        for workers in (int(n) for n in args.workers.split(",")):
-            print(f"{workers} worker(s) x {args.concurrency} jobs, {args.appointments} appointments, {accounts} "
+        worker_counts = [int(n) for n in args.workers.split(",")]
+        rows = day_rows(dataset, urls, args.appointments)
+        costs = None
+        if args.day == "balanced":
+            costs = calibrate(rows, urls, dataset, max(worker_counts), args.concurrency)
+            rows = day_rows(dataset, urls, args.appointments, costs)
+        shares = dict(Counter(payer_of(row) for row in rows))
+        print(f"the {args.day} day: {shares}", flush=True)
+        for workers in worker_counts:
+            print(f"{workers} worker(s) x {args.concurrency} jobs, {len(rows)} appointments, {accounts} "
                   f"accounts, +{args.latency_ms} ms per request ...", flush=True)
             keep = None
             if args.keep_logs:
                 keep = args.keep_logs / f"{workers}-workers"
                 keep.mkdir(parents=True, exist_ok=True)
-            runs.append(one_run(workers, args.concurrency, args.appointments, urls, dataset, args.latency_ms, keep))
+            runs.append(one_run(workers, args.concurrency, rows, urls, dataset, args.latency_ms, keep))
             print(json.dumps(runs[-1]), flush=True)
     base = next((r for r in runs if r["workers"] == 1), None)
     for run in runs:
         if base is not None:
             run["growth_per_worker"] = round(run["checks_per_minute"] / (run["workers"] * base["checks_per_minute"]), 3)
     report = {"benchmark": "scale_out", "machine": machine(), "accounts": accounts,
-              "latency": f"+{args.latency_ms} ms per request", "appointments": args.appointments, "runs": runs}
+              "latency": f"+{args.latency_ms} ms per request", "appointments": len(rows),
+              "day": {"kind": args.day, "checks_per_carrier": shares, "calibrated_requests_per_check": costs},
+              "runs": runs}
     out = ROOT / "benchmarks" / "results" / "scale_out.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")

@@ -13,7 +13,7 @@ written as its slug or, for about a quarter of the rows, its display name.
 day is unchanged) and, only where asked, the payers reached through a sandbox hub (`sandbox.carriers.hub_payers()`:
 Crossway's Harborview and Prairie), whose members come from the hub's data (`sandbox.carriers.payer_source`).
 `hub_day(dataset, day, count)` is such a day for the hub payers alone (the batch's daily-limit test: 400 of them),
-`with_hub_visits(rows, hub_rows)` adds a few to a day (the demo).
+`with_hub_visits(rows, hub_rows)` adds a few to a day (the demo); `merged_day(*lists)` joins any lists of a day.
 
 Each row is a dict with the import columns (`aggregator.overnight.appointments.COLUMNS`; `appointment_start` a
 datetime, `patient_dob` a date, `procedure_codes` a list) plus fields the writers leave out
@@ -124,9 +124,15 @@ def hub_day(dataset: Dataset, day: date, count: int, payers: Sequence[str] | Non
 
 
 def with_hub_visits(rows: Sequence[dict[str, Any]], hub_rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One day's list with a few hub-payer visits added (the demo): the rows keep their content, the merged list is
-    sorted by start time and numbered again (`A<yymmdd>-<nnnn>`)."""
-    merged = sorted([dict(r) for r in (*rows, *hub_rows)], key=lambda r: (r["appointment_start"], r["member_id"]))
+    """One day's list with a few hub-payer visits added (the demo): see `merged_day`."""
+    return merged_day(rows, hub_rows)
+
+
+def merged_day(*lists: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Several lists of one day as one: the rows keep their content, the merged list is sorted by start time and
+    numbered again (`A<yymmdd>-<nnnn>`). E.g. a day booked carrier by carrier, in counts of one's own choosing
+    (benchmarks/scale_out.py)."""
+    merged = sorted([dict(r) for rows in lists for r in rows], key=lambda r: (r["appointment_start"], r["member_id"]))
     for number, row in enumerate(merged, start=1):
         row["appointment_id"] = f"A{row['appointment_start']:%y%m%d}-{number:04d}"
     return merged
