@@ -81,6 +81,36 @@ FILL_FORM_JS = """(fields) => {
   return null;
 }"""
 
+# `PortalSession`'s clicks, by the page itself when the element can be clicked now: exactly one element, enabled,
+# displayed, its centre inside the viewport (scrolled there first, as Playwright does) and not covered by
+# another element (what a person could click);
+# Playwright's own click checks the same and more (the element holding still for two animation frames, then
+# a mouse moved, pressed and released), about 40 ms a click. Returns null once clicked, else why not (the
+# selector only) before anything was done: the caller then lets Playwright click, which waits until it can.
+CLICK_JS = """(selector) => {
+  let matches;
+  try { matches = document.querySelectorAll(selector); } catch { return `${selector} is not a CSS selector`; }
+  if (matches.length !== 1) return `${matches.length} elements match ${selector}`;
+  const element = matches[0];
+  if (element.matches(":disabled")) return `${selector} is disabled`;
+  const centre = () => {
+    const box = element.getBoundingClientRect();
+    return [box.left + box.width / 2, box.top + box.height / 2];
+  };
+  const inView = ([x, y]) => x >= 0 && y >= 0 && x < window.innerWidth && y < window.innerHeight;
+  const box = element.getBoundingClientRect();
+  if (!box.width || !box.height || getComputedStyle(element).visibility !== "visible") {
+    return `${selector} is not displayed`;
+  }
+  if (!inView(centre())) element.scrollIntoView({block: "center", inline: "center", behavior: "instant"});
+  const [x, y] = centre();
+  if (!inView([x, y])) return `${selector} is outside the view`;
+  const hit = document.elementFromPoint(x, y);
+  if (!hit || !(hit === element || element.contains(hit))) return `${selector} is covered`;
+  element.click();
+  return null;
+}"""
+
 # Headless only: Chromium's old headless shell (Debian package `chromium-headless-shell`), a build without
 # the desktop browser around the renderer; a lookup costs it less CPU than new-headless Chromium (see
 # benchmarks/README.md, "Where the CPU goes").
@@ -419,7 +449,7 @@ class PortalSession:
         started = self._clock()
         try:
             async with target.expect_navigation(wait_until="load") as navigation:
-                await target.click(selector)
+                await self._click(target, selector)
             response = await navigation.value
         except PlaywrightTimeout:
             raise PortalUnavailable(f"{self.carrier} portal did not answer in time") from None
@@ -462,9 +492,17 @@ class PortalSession:
     async def click(self, selector: str) -> None:
         """Click something that does not navigate (a button of a single-page app, an accordion)."""
         try:
-            await self._page.click(selector)
+            await self._click(self._page, selector)
         except PlaywrightTimeout:
             raise UnexpectedPage(f"{self.carrier}: the page has no clickable '{selector}'") from None
+
+    async def _click(self, target: Page | Frame, selector: str) -> None:
+        """Clicked by the page when it can be now (CLICK_JS), else by Playwright, which waits until it can. An
+        error once the page has clicked is not followed by a second click: it leaves as Playwright's would."""
+        not_clicked = await target.evaluate(CLICK_JS, selector)
+        if not_clicked is not None:
+            log.debug("clicked_by_playwright", carrier=self.carrier, flow=self.flow, reason=not_clicked)
+            await target.click(selector)
 
     async def check(self, selector: str) -> None:
         """Tick a checkbox (ticking a ticked one leaves it ticked, unlike a click)."""

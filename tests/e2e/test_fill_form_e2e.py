@@ -1,6 +1,7 @@
-"""`PortalSession.fill_form`: a form filled in one round trip to the page when every field can be typed into,
-with the events typing brings, and field by field (Playwright's `fill`, which waits) otherwise; a field it
-cannot fill at once is left as it was (real Chromium, no portal needed)."""
+"""`PortalSession.fill_form` and its clicks: a form filled in one round trip to the page when every field can be
+typed into, with the events typing brings, and field by field (Playwright's `fill`, which waits) otherwise; a
+field it cannot fill at once is left as it was. A click made by the page when a person could make it now, else
+by Playwright, never twice (real Chromium, no portal needed)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from aggregator.browser import FILL_FORM_JS, PortalSession
+from aggregator.browser import CLICK_JS, FILL_FORM_JS, PortalSession
 
 FORM = """<form>
 <input name=memberId maxlength=12><input name=dob type=date><textarea name=note></textarea>
@@ -101,3 +102,59 @@ async def test_a_field_drawn_later_is_waited_for_field_by_field(session: PortalS
 async def test_a_selector_of_playwright_s_own_is_filled_field_by_field(session: PortalSession) -> None:
     await session.fill_form({"input[name=memberId] >> nth=0": "XRG2"})
     assert (await values(session))["memberId"] == "XRG2"
+
+
+CLICKS = """<style>#cover { position: fixed; left: 0; top: 300px; width: 400px; height: 100px; }</style>
+<p><button id=go>Go</button><button id=off disabled>Off</button></p>
+<p style="margin-top: 3000px"><button id=below>Below</button></p>
+<button id=away style="position: fixed; left: -500px; top: 10px">Away</button>
+<button id=hidden style="display:none">Hidden</button><b class=two>1</b><b class=two>2</b>
+<div id=cover><button id=under>Under</button></div>
+<button id=covered style="position: fixed; left: 10px; top: 150px">Covered</button>
+<div style="position: fixed; left: 0; top: 140px; width: 300px; height: 60px; background: white"></div>
+<script>
+  window.clicked = [];
+  document.addEventListener("click", (e) => window.clicked.push(e.target.id || e.target.className), true);
+</script>"""
+
+
+@pytest.mark.parametrize(("selector", "why"), [
+    ("#missing", "0 elements match #missing"),
+    (".two", "2 elements match .two"),
+    ("#off", "#off is disabled"),
+    ("#hidden", "#hidden is not displayed"),
+    ("#away", "#away is outside the view"),
+    ("#covered", "#covered is covered"),
+    ("text=Go", "text=Go is not a CSS selector"),
+])
+async def test_a_click_the_page_cannot_take_now_is_not_made(session: PortalSession, selector: str,  # type: ignore[no-untyped-def]
+                                                             why: str) -> None:
+    await session._page.set_content(CLICKS)
+    assert await session._page.evaluate(CLICK_JS, selector) == why  # Playwright then clicks, waiting as it does
+    assert await session._page.evaluate("() => window.clicked") == []
+
+
+async def test_a_click_the_page_can_take_is_made_once_by_the_page(session: PortalSession,  # type: ignore[no-untyped-def]
+                                                                 monkeypatch) -> None:
+    await session._page.set_content(CLICKS)
+
+    async def by_playwright(*args: object, **kwargs: object) -> None:
+        raise AssertionError("clicked by Playwright")
+
+    monkeypatch.setattr(session._page, "click", by_playwright)
+    await session.click("#go")
+    await session.click("#under")  # inside the element on top: the element hit is the one clicked
+    await session.click("#below")  # scrolled to first, as a person would
+    assert await session._page.evaluate("() => window.clicked") == ["go", "under", "below"]
+    assert await session._page.evaluate("() => window.scrollY") > 2000
+
+
+async def test_a_button_drawn_later_is_waited_for_and_clicked_once(session: PortalSession) -> None:
+    await session._page.set_content("<p>loading</p>")
+    await session._page.evaluate("""() => { window.clicked = []; setTimeout(() => {
+        const button = document.createElement("button"); button.id = "late"; button.textContent = "Late";
+        button.onclick = () => window.clicked.push("late"); document.body.append(button);
+    }, 200); }""")
+    await session.click("#late")
+    assert await session._page.evaluate("() => window.clicked") == ["late"]
+
