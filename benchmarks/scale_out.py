@@ -138,7 +138,8 @@ def day_rows(dataset, urls: dict[str, str], count: int,  # type: ignore[no-untyp
     weights = {slug: 1 / costs[slug] for slug in urls}
     exact = {slug: count * w / sum(weights.values()) for slug, w in weights.items()}
     shares = {slug: max(1, int(x)) for slug, x in exact.items()}
-    for slug in sorted(exact, key=lambda s: exact[s] - int(exact[s]), reverse=True)[:count - sum(shares.values())]:
+    left = max(0, count - sum(shares.values()))  # none when the floor of one visit per carrier took them
+    for slug in sorted(exact, key=lambda s: exact[s] - int(exact[s]), reverse=True)[:left]:
         shares[slug] += 1  # largest remainders first
     return merged_day(*(appointment_list(dataset, DAY, n, carriers=(slug,)) for slug, n in shares.items()))
 
