@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import urljoin
 
 from playwright.async_api import Browser, BrowserContext, Frame, Page, Response, StorageState, async_playwright
@@ -29,6 +29,9 @@ from pydantic import SecretStr
 from aggregator.errors import ConfigurationError, PortalUnavailable, RateLimited, UnexpectedPage
 from aggregator.logging import get_logger
 from aggregator.settings import Settings
+
+A = TypeVar("A")
+B = TypeVar("B")
 
 log = get_logger(__name__)
 
@@ -541,23 +544,29 @@ class PortalSession:
         return await self._target().content()
 
     async def capture(self, label: str, *, document: bytes | None = None,
-                      document_media_type: str | None = None, appendix: str = "") -> Capture:
+                      document_media_type: str | None = None, appendix: str = "",
+                      html: str | None = None) -> Capture:
         """Screenshot of the whole tab + HTML of the content (the frame's when there is one) into
         evidence, with the document the page offered when given. `appendix` (e.g. the JSON a
-        single-page app loaded, see scrapers.framework.spa) is stored in the HTML, before `</body>`."""
+        single-page app loaded, see scrapers.framework.spa) is stored in the HTML, before `</body>`.
+        `html`: the content's HTML as the caller just read it to classify the page, nothing done to the page
+        since (`CarrierAdapter.expect_captured`); it is not read a second time."""
         target = self._target()
-        html = await target.content()
+        # The HTML and where the masks go are both read from the page as it stands, so they are asked at
+        # once: one wait on the page instead of two. The screenshot comes after both: Playwright styles the
+        # page for its moment (the caret hidden), which the stored HTML must not show.
+        content, mask_boxes = await _all_of(target.content() if html is None else _given(html),
+                                            self._mask_boxes() if self.mask_rules is not None else _given(None))
         if appendix:
-            at = html.rfind("</body>")
-            html = html[:at] + appendix + html[at:] if at >= 0 else html + appendix
-        mask_boxes = await self._mask_boxes() if self.mask_rules is not None else None
+            at = content.rfind("</body>")
+            content = content[:at] + appendix + content[at:] if at >= 0 else content + appendix
         png = await self._screenshot(target)
         evidence_id = await self.evidence_sink(
-            CapturedPage(url=target.url, html=html, screenshot_png=png, carrier=self.carrier,
+            CapturedPage(url=target.url, html=content, screenshot_png=png, carrier=self.carrier,
                          account_label=self.account_label, flow=self.flow, label=label,
                          document=document, document_media_type=document_media_type, mask_boxes=mask_boxes)
         )
-        return Capture(evidence_id=evidence_id, html=html, url=target.url)
+        return Capture(evidence_id=evidence_id, html=content, url=target.url)
 
     async def _mask_boxes(self) -> tuple[tuple[int, int, int, int], ...] | None:
         """Where the full-page screenshot shows what the mask rules name, in every frame of the tab (a
@@ -690,3 +699,19 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+
+
+async def _all_of(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Both run at once and each awaited to its end (neither left running when the other fails); the
+    first failure, in the order given, is raised as it came."""
+    a, b = await asyncio.gather(first, second, return_exceptions=True)
+    if isinstance(a, BaseException):
+        raise a
+    if isinstance(b, BaseException):
+        raise b
+    return a, b
+
+
+async def _given(value: A) -> A:
+    """`value`, as an awaitable: a step `_all_of` need not ask the page for."""
+    return value

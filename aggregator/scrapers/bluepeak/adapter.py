@@ -193,8 +193,8 @@ class BluepeakAdapter(CarrierAdapter):
         """Search, capture the candidates (or the refusal), click the exact member; the answer's response."""
         async with self.session.expect_json("/api/members/search") as search:
             await self.session.click("#find-member")
-        await self._screen(FLOW_SCREENS[flow], label=f"{flow}-search")
-        chosen = await self.session.capture(f"{flow}-candidates", appendix=api_appendix(search.value))
+        _, _, html = await self._screen_read(FLOW_SCREENS[flow], label=f"{flow}-search")
+        chosen = await self.session.capture(f"{flow}-candidates", appendix=api_appendix(search.value), html=html)
         doc = Document.parse(chosen.html)
         member_id = self.pure(lambda: _searched(doc, query), chosen)
         if isinstance(member_id, MemberNotFound):
@@ -219,8 +219,8 @@ class BluepeakAdapter(CarrierAdapter):
                 await self.session.click(f'button[aria-controls="{controls}"]')
                 await self.session.wait_until(OPENED, controls, what="a section opened")
         await self.session.wait_until(ALL_OPEN, what="every section open and drawn")
-        await self._screen(screen, label=f"{flow}-result")
-        return await self.session.capture(f"{flow}-result", appendix=api_appendix(response))
+        _, _, html = await self._screen_read(screen, label=f"{flow}-result")
+        return await self.session.capture(f"{flow}-result", appendix=api_appendix(response), html=html)
 
     async def _open(self, path: str, screen: type[PortalPage]) -> None:
         """The flow's screen. Inside the signed-in app, through its own menu: the app draws the screen without
@@ -236,12 +236,19 @@ class BluepeakAdapter(CarrierAdapter):
 
     async def _screen(self, *expected: type[PortalPage], label: str) -> tuple[type[PortalPage], Document]:
         """Wait for the screen to be drawn, pass the terms modal, and classify; interruptions raise."""
+        page, doc, _ = await self._screen_read(*expected, label=label)
+        return page, doc
+
+    async def _screen_read(self, *expected: type[PortalPage], label: str) -> tuple[type[PortalPage], Document, str]:
+        """`_screen`, with the HTML the screen was classified by (kept by a capture that follows at once)."""
         await self.session.wait_until(SETTLED, what="the screen drawn")
-        doc = Document.parse(await self.session.html())
+        html = await self.session.html()
+        doc = Document.parse(html)
         if doc.select(TERMS_DIALOG):
             await self._accept_terms(doc)
             await self.session.wait_until(SETTLED, what="the screen drawn")
-            doc = Document.parse(await self.session.html())
+            html = await self.session.html()
+            doc = Document.parse(html)
         page = classify(doc, self.session.url, tuple(dict.fromkeys((*expected, *INTERRUPTIONS))))
         if page is None:
             raise await self.captured(f"unexpected-{label}", UnexpectedPage(
@@ -255,7 +262,7 @@ class BluepeakAdapter(CarrierAdapter):
                 _raise_interruption(page)
             except AggregatorError as error:
                 raise self.attach(error, capture) from None
-        return page, doc
+        return page, doc, html
 
     async def _accept_terms(self, doc: Document) -> None:
         """The once-per-session acknowledgement of terms the practice already reviewed; a version it

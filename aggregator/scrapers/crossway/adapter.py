@@ -322,8 +322,9 @@ class CrosswayAdapter(CarrierAdapter):
             raise UnexpectedPage(f"{MANIFEST.display_name} showed another payer's page")
 
     async def _search(self, transaction: str, fields: dict[str, str], *, by_name: bool,
-                      label: str) -> tuple[type[PortalPage], Document]:
-        """Fill and submit the search (paced); one more time after the hub's pace gate, never more."""
+                      label: str) -> tuple[type[PortalPage], Document, str]:
+        """Fill and submit the search (paced); one more time after the hub's pace gate, never more. The page
+        it led to, parsed, and its HTML (see `expect_read`)."""
         for attempt in (1, 2):
             await self._open_search(transaction)
             if by_name:
@@ -349,8 +350,8 @@ class CrosswayAdapter(CarrierAdapter):
                                         math.ceil(MANIFEST.limits.min_seconds_between_searches) or 1.0,
                                         MAX_PACE_GATE_WAIT_SECONDS))
                 continue
-            page, doc = await self.expect(EligibilityPage, ClaimResultsPage, NoMatchPage, CandidatesPage, SearchPage,
-                                          DailyLimitPage, label=label)
+            page, doc, html = await self.expect_read(EligibilityPage, ClaimResultsPage, NoMatchPage, CandidatesPage,
+                                                     SearchPage, DailyLimitPage, label=label)
             if page is DailyLimitPage:
                 raise await self.captured("daily-limit", DailyLimitReached(
                     f"{MANIFEST.display_name} says the account reached its daily search limit; searches are "
@@ -364,14 +365,15 @@ class CrosswayAdapter(CarrierAdapter):
                     + (": the payer does not allow a search by name" if unsupported else "")))
             self._check_payer(doc)
             self._note_password_warning(doc)
-            return page, doc
+            return page, doc, html
         raise AssertionError("unreachable: the second attempt returns or raises")
 
-    async def _choose_candidate(self, query: EligibilityQuery | ClaimQuery, service_date: Any,
-                                label: str) -> tuple[type[PortalPage], Document]:
-        """Several patients match a name search: the one whose coverage may be current on the date of
-        service, when exactly one may be; else a person decides (needs attention)."""
-        _, capture = await self.capture("candidates")
+    async def _choose_candidate(self, query: EligibilityQuery | ClaimQuery, service_date: Any, label: str,
+                                html: str) -> tuple[type[PortalPage], Document, str]:
+        """Several patients match a name search (the list's `html` as `expect_read` read it): the one whose
+        coverage may be current on the date of service, when exactly one may be; else a person decides (needs
+        attention)."""
+        _, capture = await self.capture("candidates", html=html)
         listing = self.read("eligibility", capture, query, CandidateListing)
         chosen = current_candidate(listing, service_date)
         if chosen is None:
@@ -384,12 +386,13 @@ class CrosswayAdapter(CarrierAdapter):
         if len(links) != 1 or not (links[0] or "").startswith("/"):
             raise self.attach(ParseError("the chosen candidate has no link of its own"), capture)
         await self.session.goto(links[0] or "")
-        page, doc = await self.expect(EligibilityPage, ClaimResultsPage, NoMatchPage, CandidatesPage, label=label)
+        page, doc, html = await self.expect_read(EligibilityPage, ClaimResultsPage, NoMatchPage, CandidatesPage,
+                                                 label=label)
         if page is CandidatesPage:
             raise await self.captured("candidates-gone", ParseError(
                 f"{MANIFEST.display_name} no longer has the candidate list"))
         self._check_payer(doc)
-        return page, doc
+        return page, doc, html
 
     # --- eligibility --------------------------------------------------------------------------------
 
@@ -404,13 +407,13 @@ class CrosswayAdapter(CarrierAdapter):
             fields |= {"memberId": "", "firstName": query.first_name or "", "lastName": query.last_name or ""}
         else:
             fields |= {"memberId": query.member_id or ""}
-        page, _ = await self._search("eligibility", fields, by_name=query.by_name, label="search-result")
+        page, _, html = await self._search("eligibility", fields, by_name=query.by_name, label="search-result")
         if page is CandidatesPage:
-            page, _ = await self._choose_candidate(query, query.service_date, "candidate-result")
+            page, _, html = await self._choose_candidate(query, query.service_date, "candidate-result", html)
         if page is not EligibilityPage and page is not NoMatchPage:
             raise await self.captured("unexpected-result", UnexpectedPage(
                 f"{MANIFEST.display_name} answered an eligibility search with another page"))
-        _, capture = await self.capture("eligibility-result")
+        _, capture = await self.capture("eligibility-result", html=html)
         answer = self.read("eligibility", capture, query, EligibilityRecord, MemberNotFound)
         if answer.carrier != self.payer:
             raise self.attach(UnexpectedPage(f"{MANIFEST.display_name} showed another payer's answer"), capture)
@@ -425,8 +428,8 @@ class CrosswayAdapter(CarrierAdapter):
                                  f"dates only", kind="member_search_required")
         fields = {"memberId": query.member_id, "dob": query.date_of_birth.strftime(US_DATE),
                   "fromDate": query.service_from.strftime(US_DATE), "toDate": query.service_to.strftime(US_DATE)}
-        page, _ = await self._search("claims", fields, by_name=False, label="claim-search-result")
-        _, listed = await self.capture("claim-results")
+        page, _, html = await self._search("claims", fields, by_name=False, label="claim-search-result")
+        _, listed = await self.capture("claim-results", html=html)
         answer = self.read("claim_status", listed, query, ClaimResultsListing, MemberNotFound)
         if isinstance(answer, MemberNotFound):
             return answer.model_copy(update={"provenance": self.provenance(listed)})
@@ -438,9 +441,9 @@ class CrosswayAdapter(CarrierAdapter):
         claims = []
         for row in answer.rows:
             await self.session.goto(links[row.claim_number])
-            _, doc = await self.expect(ClaimDetailPage, label="claim-detail")
+            _, doc, html = await self.expect_read(ClaimDetailPage, label="claim-detail")
             self._check_payer(doc)
-            _, detail = await self.capture("claim-detail")
+            _, detail = await self.capture("claim-detail", html=html)
             captures.append(detail)
             claim = self.read("claim_status", detail, query, ClaimStatus)
             if not row.shows(claim) or claim.carrier != self.payer:

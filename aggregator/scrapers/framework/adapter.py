@@ -189,6 +189,11 @@ class CarrierAdapter(ABC):
 
     async def land(self, *candidates: type[PortalPage], label: str = "page") -> tuple[type[PortalPage], Document]:
         """Classify the current page among `candidates`. An unknown page is captured and raised."""
+        page, doc, _ = await self._land(*candidates, label=label)
+        return page, doc
+
+    async def _land(self, *candidates: type[PortalPage], label: str) -> tuple[type[PortalPage], Document, str]:
+        """`land`, with the HTML the page was classified by."""
         candidates = tuple(dict.fromkeys(candidates))
         html = await self.session.html()
         doc = Document.parse(html)
@@ -200,13 +205,15 @@ class CarrierAdapter(ABC):
                 f"(expected {' / '.join(c.name for c in candidates)})",
                 evidence_ids=[capture.evidence_id],
             )
-        return page, doc
+        return page, doc, html
 
-    async def capture(self, label: str, *, document: bytes | None = None,
-                      document_media_type: str | None = None) -> tuple[Document, Capture]:
+    async def capture(self, label: str, *, document: bytes | None = None, document_media_type: str | None = None,
+                      html: str | None = None) -> tuple[Document, Capture]:
         """Capture the current page as evidence (with the document it offered, when given) and return
-        the very HTML captured, parsed."""
-        capture = await self.session.capture(label, document=document, document_media_type=document_media_type)
+        the very HTML captured, parsed. `html`: the page's HTML as `expect_read` just read it, nothing done
+        to the page since (it is kept instead of read again)."""
+        capture = await self.session.capture(label, document=document, document_media_type=document_media_type,
+                                             html=html)
         return Document.parse(capture.html), capture
 
     def provenance(self, *captures: Capture) -> Provenance:
@@ -228,14 +235,27 @@ class CarrierAdapter(ABC):
 
     async def expect(self, *pages: type[PortalPage], label: str) -> tuple[type[PortalPage], Document]:
         """`land` among `pages`; the maintenance and login pages any step may meet are handled here once."""
+        page, doc, _ = await self.expect_read(*pages, label=label)
+        return page, doc
+
+    async def expect_captured(self, *pages: type[PortalPage], label: str,
+                              capture: str) -> tuple[type[PortalPage], Document, Capture]:
+        """`expect`, then the page captured as evidence under the label `capture`: the HTML kept is the very one
+        the page was classified by, read once (a read is a round trip to the browser, and a parse of it)."""
+        page, doc, html = await self.expect_read(*pages, label=label)
+        return page, doc, await self.session.capture(capture, html=html)
+
+    async def expect_read(self, *pages: type[PortalPage], label: str) -> tuple[type[PortalPage], Document, str]:
+        """`expect`, with the HTML the page was classified by: `capture(..., html=)` keeps it when nothing has
+        been done to the page since."""
         anywhere = tuple(page for page in (self.maintenance_page, self.login_page) if page is not None)
-        page, doc = await self.land(*pages, *anywhere, label=label)
+        page, doc, html = await self._land(*pages, *anywhere, label=label)
         if page is self.maintenance_page:
             raise await self.captured("maintenance", PortalMaintenance(
                 f"{self.manifest.display_name} shows its maintenance page"))
         if page is self.login_page and page not in pages:
             raise SessionExpired(f"{self.manifest.display_name} session expired")
-        return page, doc
+        return page, doc, html
 
     # --- logging in ---------------------------------------------------------------------------------
 

@@ -165,6 +165,8 @@ class PageServer:
         self.pages, self.after_search = pages, after_search
         self.url = "http://portal.test/"
         self.captures: list[Capture] = []
+        self.reads = 0  # of a page's HTML
+        self.given: list[str | None] = []  # the HTML each capture was handed (None: it would read it)
 
     async def goto(self, path: str) -> None:
         self.url = "http://portal.test" + path
@@ -177,11 +179,13 @@ class PageServer:
         await self.goto(self.after_search)
 
     async def html(self) -> str:
+        self.reads += 1
         return self.current
 
-    async def capture(self, label: str, *, document: bytes | None = None,
-                      document_media_type: str | None = None) -> Capture:  # PortalSession.capture's signature
-        self.captures.append(Capture(evidence_id=f"e{len(self.captures) + 1}", html=self.current, url=self.url))
+    async def capture(self, label: str, *, document: bytes | None = None, document_media_type: str | None = None,
+                      html: str | None = None) -> Capture:  # PortalSession.capture's signature
+        self.given.append(html)
+        self.captures.append(Capture(evidence_id=f"e{len(self.captures) + 1}", html=html or self.current, url=self.url))
         return self.captures[-1]
 
 
@@ -197,6 +201,17 @@ async def test_a_results_page_that_repeats_is_refused_with_its_evidence():
     with pytest.raises(ParseError, match="do not follow one another") as raised:
         await _adapter(server).check_claims(query)
     assert raised.value.evidence_ids == ["e1", "e2"] and len(server.captures) == 2
+
+
+async def test_a_page_is_read_once_to_classify_and_capture_it():
+    # The HTML captured is the very HTML the page was classified by: one read from the browser per page.
+    page_one, query = _recorded("results_first_page")
+    search, _ = _recorded("not_found")
+    server = PageServer({"/claims": search, "/claims/results": page_one}, after_search="/claims/results")
+    with pytest.raises(ParseError, match="do not follow one another"):
+        await _adapter(server).check_claims(query)
+    # The search form, then the results page twice (the portal's "Next >" led back to page 1): three pages.
+    assert server.reads == 3 and server.given == [page_one, page_one]
 
 
 async def test_more_result_pages_than_any_real_answer_is_refused_before_reading_them():
