@@ -9,8 +9,9 @@ first two accounts of each carrier are exactly the standard dataset's.
 The day (`--day`): *balanced* by default: each carrier's share of the appointments in inverse proportion to
 what one of its checks costs its portal, measured first by runs without added latency (`calibrate`: the even
 day, then the balanced day booked from it, until the shares settle; `balanced_day`), so that every carrier's
-accounts carry about the same portal time and the 12-account limit is one a schedule could reach; *even*: the standard generator's day, the carriers taking turns, on which
-the slowest carrier's accounts decide the end (the `carrier bound`, reported for every run).
+accounts carry about the same portal time and the 12-account limit is one a schedule could reach; *even*:
+the standard generator's day, the carriers taking turns, on which the slowest carrier's accounts decide the
+end (the `carrier bound`, reported for every run).
 
 Each run: a fresh PostgreSQL database and data directory, the sandbox reset, N workers of `--concurrency`
 jobs each started and registered with the queue (Chromium up), then the day enqueued (dispatch `queue`: a few
@@ -25,7 +26,7 @@ where each account's time went when the portal was not answering it (`account_id
 request, between its requests, after its last).
 Then the growth per added worker: throughput(N) / (N x throughput(1)).
 
-    .venv/bin/python benchmarks/scale_out.py                  # what `make bench-scale` runs (about 11 minutes)
+    .venv/bin/python benchmarks/scale_out.py                  # what `make bench-scale` runs (about 12 minutes)
     .venv/bin/python benchmarks/scale_out.py --day even       # the carriers taking turns, no calibration
     .venv/bin/python benchmarks/scale_out.py --workers 1 --appointments 8 --latency-ms 100     # a quick try
     .venv/bin/python benchmarks/scale_out.py --workers 4 --keep-logs /tmp/scale    # and keep the logs to read

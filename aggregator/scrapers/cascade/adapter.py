@@ -135,8 +135,8 @@ class CascadeAdapter(CarrierAdapter):
             "#txtInquiryDate": query.service_date.strftime(US_DATE),
         })
         await self.session.click_and_wait("#btnSearch")
-        _, _, capture = await self.expect_captured(p.EligibilityResultPage, p.EligibilitySearchPage,
-                                                   label="eligibility-result", capture="eligibility-result")
+        capture = await self.expect_captured(p.EligibilityResultPage, p.EligibilitySearchPage,
+                                             label="eligibility-result", capture="eligibility-result")
         answer = self.read("eligibility", capture, query, EligibilityRecord, MemberNotFound)
         return answer.model_copy(update={"provenance": self.provenance(capture)})
 
@@ -144,8 +144,8 @@ class CascadeAdapter(CarrierAdapter):
         await self._open("/Authorizations.aspx", AuthSearchPage, label="authorization-search")
         await self.session.fill_form({"#txtMemberId": query.member_id, "#txtDob": query.date_of_birth.strftime(US_DATE)})
         await self.session.click_and_wait("#btnFindAuths")
-        _, _, listed = await self.expect_captured(AuthListPage, AuthSearchPage, label="authorization-search-result",
-                                                  capture="authorization-search-result")
+        listed = await self.expect_captured(AuthListPage, AuthSearchPage,
+                                            label="authorization-search-result", capture="authorization-search-result")
         return await authorizations_from_list(self, query, listed, what="authorization summary",
                                               read_links=auth_links, open_detail=self._open_authorization,
                                               back=self._back_to_summary)
@@ -169,8 +169,8 @@ class CascadeAdapter(CarrierAdapter):
                                       **dict(zip(("#txtMemberId", "#txtDob", "#txtFrom", "#txtThru"), member_fields,
                                                  strict=True))})
         await self.session.click_and_wait("#btnRunReport")
-        _, _, report_capture = await self.expect_captured(ClaimReportPage, ClaimSearchPage,
-                                                          label="claim-search-result", capture="claims-report")
+        report_capture = await self.expect_captured(ClaimReportPage, ClaimSearchPage,
+                                                    label="claim-search-result", capture="claims-report")
         report = self.read("claim_status", report_capture, query, ClaimReport, MemberNotFound)
         if isinstance(report, MemberNotFound):
             return report.model_copy(update={"provenance": self.provenance(report_capture)})

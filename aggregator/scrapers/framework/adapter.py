@@ -238,12 +238,11 @@ class CarrierAdapter(ABC):
         page, doc, _ = await self.expect_read(*pages, label=label)
         return page, doc
 
-    async def expect_captured(self, *pages: type[PortalPage], label: str,
-                              capture: str) -> tuple[type[PortalPage], Document, Capture]:
+    async def expect_captured(self, *pages: type[PortalPage], label: str, capture: str) -> Capture:
         """`expect`, then the page captured as evidence under the label `capture`: the HTML kept is the very one
         the page was classified by, read once (a read is a round trip to the browser, and a parse of it)."""
-        page, doc, html = await self.expect_read(*pages, label=label)
-        return page, doc, await self.session.capture(capture, html=html)
+        _, _, html = await self.expect_read(*pages, label=label)
+        return await self.session.capture(capture, html=html)
 
     async def expect_read(self, *pages: type[PortalPage], label: str) -> tuple[type[PortalPage], Document, str]:
         """`expect`, with the HTML the page was classified by: `capture(..., html=)` keeps it when nothing has

@@ -116,8 +116,8 @@ class RidgelineAdapter(CarrierAdapter):
             "input[name=dos]": query.service_date.strftime(US_DATE),
         })
         await self.session.click_and_wait(SEARCH_BUTTON)
-        _, _, capture = await self.expect_captured(BenefitsPage, SearchPage,
-                                                   label="search-result", capture="eligibility-result")
+        capture = await self.expect_captured(BenefitsPage, SearchPage,
+                                             label="search-result", capture="eligibility-result")
         answer = self.read("eligibility", capture, query, EligibilityRecord, MemberNotFound)
         return answer.model_copy(update={"provenance": self.provenance(capture)})
 
@@ -129,8 +129,8 @@ class RidgelineAdapter(CarrierAdapter):
             "input[name=dob]": query.date_of_birth.strftime(US_DATE),
         })
         await self.session.click_and_wait(SEARCH_BUTTON)
-        _, _, listed = await self.expect_captured(AuthListPage, AuthSearchPage, label="authorization-search-result",
-                                                  capture="authorization-search-result")
+        listed = await self.expect_captured(AuthListPage, AuthSearchPage,
+                                            label="authorization-search-result", capture="authorization-search-result")
         return await authorizations_from_list(self, query, listed, what="authorization list", read_links=auth_links,
                                               open_detail=self._open_authorization)
 
@@ -157,8 +157,8 @@ class RidgelineAdapter(CarrierAdapter):
                 "input[name=toDate]": query.service_to.strftime(US_DATE),
             })
         await self.session.click_and_wait(SEARCH_BUTTON)
-        _, _, first = await self.expect_captured(ClaimResultsPage, ClaimSearchPage,
-                                                 label="claim-search-result", capture="claim-results-page-1")
+        first = await self.expect_captured(ClaimResultsPage, ClaimSearchPage,
+                                           label="claim-search-result", capture="claim-results-page-1")
         answer = self.read("claim_status", first, query, ClaimResultsListing, MemberNotFound)
         if isinstance(answer, MemberNotFound):
             return answer.model_copy(update={"provenance": self.provenance(first)})
@@ -192,8 +192,8 @@ class RidgelineAdapter(CarrierAdapter):
             if next_href is None:
                 raise self.attach(ParseError("the page says there is a next page but has no 'Next' link"), capture)
             await self.session.goto(next_href)
-            _, _, capture = await self.expect_captured(ClaimResultsPage, label="claim-results",
-                                                       capture=f"claim-results-page-{len(captures) + 1}")
+            capture = await self.expect_captured(ClaimResultsPage,
+                                                 label="claim-results", capture=f"claim-results-page-{len(captures) + 1}")
             captures.append(capture)
             listing = self.read("claim_status", capture, query, ClaimResultsListing)
             check_same_search(self, listing, query, capture, what="results page")
@@ -203,7 +203,7 @@ class RidgelineAdapter(CarrierAdapter):
         claims = []
         for row in rows:
             await self.session.goto(links[row.claim_number])
-            _, _, detail = await self.expect_captured(ClaimDetailPage, label="claim-detail", capture="claim-detail")
+            detail = await self.expect_captured(ClaimDetailPage, label="claim-detail", capture="claim-detail")
             captures.append(detail)
             claim = self.read("claim_status", detail, query, ClaimStatus)
             if not row.shows(claim):

@@ -74,8 +74,8 @@ class SummitAdapter(CarrierAdapter):
             "input[name=dos]": query.service_date.strftime(US_DATE),
         })
         await self.session.click_and_wait(SEARCH_BUTTON)
-        _, _, capture = await self.expect_captured(BenefitsPage, SearchPage,
-                                                   label="search-result", capture="eligibility-result")
+        capture = await self.expect_captured(BenefitsPage, SearchPage,
+                                             label="search-result", capture="eligibility-result")
         answer = self.read("eligibility", capture, query, EligibilityRecord, MemberNotFound)
         return answer.model_copy(update={"provenance": self.provenance(capture)})
 
