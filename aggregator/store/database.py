@@ -13,10 +13,12 @@ logging.getLogger("alembic").setLevel(logging.WARNING)
 
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
-from sqlalchemy import event  # noqa: E402
+from sqlalchemy import event, inspect  # noqa: E402
 from sqlalchemy.engine import Connection, Engine  # noqa: E402
 from sqlalchemy.pool import ConnectionPoolEntry  # noqa: E402
-from sqlmodel import create_engine  # noqa: E402
+from sqlmodel import SQLModel, create_engine  # noqa: E402
+
+import aggregator.store.tables  # noqa: E402, F401  (registers the tables on SQLModel.metadata)
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -78,8 +80,9 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` (default the latest; idempotent)."""
+def migrate(engine: Engine, revision: str = "head", *, replay: bool = False) -> None:
+    """Bring the schema to `revision` (default the latest; idempotent). A new, empty SQLite database gets the
+    latest schema at once (`_create_at_head`) unless `replay` asks for every migration in turn."""
     config = alembic_config(str(engine.url.render_as_string(hide_password=False)))
     with engine.connect() as connection:
         sqlite = engine.dialect.name == "sqlite"
@@ -91,10 +94,29 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         try:
             with connection.begin():
                 config.attributes["connection"] = connection
-                command.upgrade(config, revision)
+                if sqlite and revision == "head" and not replay and _is_empty(connection):
+                    _create_at_head(connection, config)
+                else:
+                    command.upgrade(config, revision)
         finally:
             if sqlite:
                 _sqlite_driver(connection).execute("PRAGMA foreign_keys=ON")
+
+
+def _is_empty(connection: Connection) -> bool:
+    """No table at all: a database this product (or anything else) has never written to."""
+    return not inspect(connection).get_table_names()
+
+
+def _create_at_head(connection: Connection, config: Config) -> None:
+    """A new SQLite database: the models' tables created at once and stamped with the latest revision, as
+    Alembic's documentation suggests for a database built from scratch. Replaying every migration costs
+    about twice the CPU (SQLite alters a table by copying it), paid by every new data directory: each test's,
+    a practice's first run. Inside the migration's transaction (BEGIN IMMEDIATE), so a second process
+    opening the same new file waits and then finds the tables. tests/unit/test_store_schema.py checks that
+    both ways give the same schema."""
+    SQLModel.metadata.create_all(connection)
+    command.stamp(config, "head")
 
 
 def _sqlite_driver(connection: Connection) -> sqlite3.Connection:

@@ -1,15 +1,59 @@
+import re
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from aggregator.store import Repository
+from aggregator.store.database import make_engine, migrate
+
+
+def _replayed(path):  # type: ignore[no-untyped-def]
+    """A database built by every migration in turn (a new database is otherwise created at once)."""
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine, replay=True)
+    return engine
 
 
 def test_migrations_create_exactly_the_model_schema(tmp_path):
-    repo = Repository.open(f"sqlite:///{tmp_path / 'a.db'}")
-    with repo.engine.connect() as connection:
+    engine = _replayed(tmp_path / "a.db")
+    with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert diff == []
+
+
+def _sqlite_schema(engine) -> dict[str, dict[str, object]]:  # type: ignore[no-untyped-def]
+    """Every table as SQLite itself describes it: columns (type, NOT NULL, default, key), indexes (unique,
+    columns), foreign keys (columns, target, actions), CHECK constraints, and the revision stamped."""
+    schema: dict[str, dict[str, object]] = {}
+    with engine.connect() as connection:
+        sql = dict(connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all())
+        for table in sql:
+            indexes = {}
+            for row in connection.execute(text(f"PRAGMA index_list('{table}')")).mappings():
+                columns = [c["name"] for c in connection.execute(text(f"PRAGMA index_info('{row['name']}')")).mappings()]
+                # Named by what they index: SQLite names the indexes of UNIQUE constraints by their position.
+                indexes[(tuple(columns), row["origin"] == "pk")] = (row["unique"], row["partial"])
+            schema[table] = {
+                "columns": {c["name"]: (c["type"].upper(), c["notnull"], c["dflt_value"], c["pk"])
+                            for c in connection.execute(text(f"PRAGMA table_info('{table}')")).mappings()},
+                "indexes": indexes,
+                "foreign_keys": sorted((f["from"], f["table"], f["to"], f["on_update"], f["on_delete"])
+                                       for f in connection.execute(text(f"PRAGMA foreign_key_list('{table}')")).mappings()),
+                "checks": sorted(" ".join(c.split()) for c in re.findall(r"CHECK \((.*?)\)(?:,|\s*\)$)", sql[table] or "", re.S)),
+            }
+        schema["alembic_version"]["rows"] = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    return schema
+
+
+def test_a_new_database_created_at_once_has_the_replayed_migrations_schema(tmp_path):
+    """A new database gets the models' tables at once, stamped with the latest revision: the very schema
+    (as SQLite reads it back) that replaying every migration builds, so later migrations apply alike."""
+    created = Repository.open(f"sqlite:///{tmp_path / 'new.db'}").engine
+    assert _sqlite_schema(created) == _sqlite_schema(_replayed(tmp_path / "replayed.db"))
+    with created.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
 
 
 def test_migrate_is_idempotent(tmp_path):
