@@ -110,11 +110,11 @@ def _is_empty(connection: Connection) -> bool:
 
 def _create_at_head(connection: Connection, config: Config) -> None:
     """A new SQLite database: the models' tables created at once and stamped with the latest revision, as
-    Alembic's documentation suggests for a database built from scratch. Replaying every migration costs
-    about twice the CPU (SQLite alters a table by copying it), paid by every new data directory: each test's,
-    a practice's first run. Inside the migration's transaction (BEGIN IMMEDIATE), so a second process
-    opening the same new file waits and then finds the tables. tests/unit/test_store_schema.py checks that
-    both ways give the same schema."""
+    Alembic's documentation suggests for a database built from scratch. Replaying every migration makes
+    opening a new database cost two to three times the CPU (SQLite alters a table by copying it), paid by
+    every new data directory: each test's, a practice's first run. Inside the migration's transaction (BEGIN
+    IMMEDIATE), so a second process opening the same new file waits and then finds the tables.
+    tests/unit/test_store_schema.py checks that both ways give the same schema."""
     SQLModel.metadata.create_all(connection)
     command.stamp(config, "head")
 
