@@ -24,8 +24,8 @@ def test_migrations_create_exactly_the_model_schema(tmp_path):
 
 
 def _sqlite_schema(engine) -> dict[str, dict[str, object]]:  # type: ignore[no-untyped-def]
-    """Every table as SQLite itself describes it: columns (type, NOT NULL, default, key), indexes (unique,
-    columns), foreign keys (columns, target, actions), CHECK constraints, and the revision stamped."""
+    """Every table as SQLite itself describes it: columns (type, NOT NULL, default, key), indexes (columns,
+    unique, partial), foreign keys (columns, target, actions), CHECK constraints, and the revision stamped."""
     schema: dict[str, dict[str, object]] = {}
     with engine.connect() as connection:
         sql = dict(connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all())
