@@ -171,6 +171,7 @@ class ApiResponse:
     url: str
     status: int
     body: Any  # the decoded JSON, or None when the body was not JSON (e.g. a proxy's HTML error page)
+    retry_after_seconds: float | None = None  # a 429's `Retry-After`: how long the portal asked us to wait
 
 
 class ApiCall:
@@ -321,6 +322,9 @@ class PortalSession:
         self.evidence_sink = evidence_sink  # the runner points it at the current lookup
         self.flow = "session"
         self.last_status: int | None = None
+        # The wait the last 429 of the page's own API calls asked for (`expect_json`): the app draws its own
+        # "slow down" screen for it, and the runner gives this wait to the RateLimited the adapter raises.
+        self.api_retry_after: float | None = None
         self.logged_in = False  # set by the runner: True after a login or when a saved session is loaded
         self._content_frame: str | None = None
         # The HTTP status of the last document each frame loaded: a frameset answers 200 while the frame
@@ -490,7 +494,10 @@ class PortalSession:
             log.warning("api_response_timed_out", carrier=self.carrier, flow=self.flow)
             raise PortalUnavailable(f"{self.carrier} portal did not answer in time") from None
         log.debug("api_response", carrier=self.carrier, url=response.url, status=response.status, flow=self.flow)
-        call.response = ApiResponse(url=response.url, status=response.status, body=body)
+        wait = retry_after_seconds(response.headers.get("retry-after")) if response.status == 429 else None
+        if wait is not None:
+            self.api_retry_after = wait
+        call.response = ApiResponse(url=response.url, status=response.status, body=body, retry_after_seconds=wait)
 
     async def click(self, selector: str) -> None:
         """Click something that does not navigate (a button of a single-page app, an accordion)."""

@@ -165,6 +165,15 @@ class RateLimited(AggregatorError):
         super().__init__(reason, evidence_ids=evidence_ids)
         self.retry_after_seconds = retry_after_seconds
 
+    def asked_to_wait(self, seconds: float | None) -> RateLimited:
+        """The portal's `Retry-After`, learnt apart from the screen the adapter read (a single-page app's API
+        call): kept, and said in the reason, unless the error already carries one."""
+        if seconds is not None and self.retry_after_seconds is None:
+            self.retry_after_seconds = seconds
+            self.reason = f"{self.reason}; it asks us to wait {seconds:.0f} s"
+            self.args = (self.reason,)
+        return self
+
 
 class SessionExpired(AggregatorError):
     """The saved or current session is no longer valid: log in again, once."""

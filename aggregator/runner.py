@@ -408,10 +408,15 @@ class Runner:
             session = slot.session
             session.evidence_sink = sink
             session.flow = flow
+            session.api_retry_after = None  # a wait asked during an earlier lookup is not this one's
             adapter = adapter_cls(session, self._credentials(current, person, password_change), payer=payer)
-            if not session.logged_in:
-                await self._login(adapter, current, slot)
-            yield adapter
+            try:
+                if not session.logged_in:
+                    await self._login(adapter, current, slot)
+                yield adapter
+            except RateLimited as error:
+                error.asked_to_wait(session.api_retry_after)
+                raise
 
     async def _with_one_relogin(self, adapter: CarrierAdapter, account: PortalAccount,
                                 step: Callable[[], Awaitable[T]]) -> T:

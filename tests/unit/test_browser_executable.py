@@ -73,3 +73,14 @@ def test_retry_after_in_seconds_or_as_a_date_bounded_to_a_day():
     assert retry_after_seconds("Wed, 21 Oct 2099 07:28:00 GMT", now) == MAX_RETRY_AFTER_SECONDS
     for unreadable in (None, "", "-5", "1e3", "soon", "Mon, 99 Foo 2026"):
         assert retry_after_seconds(unreadable, now) is None, unreadable
+
+
+def test_a_wait_learnt_apart_from_the_screen_is_added_once_and_never_replaces_the_pages_own():
+    from aggregator.errors import RateLimited
+
+    screen_only = RateLimited("the portal asks to slow down").asked_to_wait(60.0)
+    assert screen_only.retry_after_seconds == 60 and str(screen_only).endswith("it asks us to wait 60 s")
+    page_said = RateLimited("HTTP 429; it asks us to wait 30 s", retry_after_seconds=30.0).asked_to_wait(60.0)
+    assert page_said.retry_after_seconds == 30 and page_said.reason == "HTTP 429; it asks us to wait 30 s"
+    unsaid = RateLimited("the portal asks to slow down").asked_to_wait(None)
+    assert unsaid.retry_after_seconds is None and unsaid.reason == "the portal asks to slow down"

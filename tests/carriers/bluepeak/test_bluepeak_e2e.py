@@ -193,6 +193,31 @@ async def test_maintenance_means_retry_later(make_runner, sandbox, portals, vaul
     assert not any(a.is_frozen for a in runner.vault.accounts(CARRIER))
 
 
+async def test_a_429_on_an_api_call_holds_the_account_for_as_long_as_the_portal_asked(make_runner, sandbox,
+                                                                                     portals):
+    """The app's API answers 429 with `Retry-After` and the app draws its own slow-down screen: the wait
+    comes from the API's response, not the screen, and the account is asked nothing until it has passed."""
+    state = portals[CARRIER]
+    samples = ground_truth.sample_members(sandbox.dataset, CARRIER, 3)
+    async with make_runner() as runner:
+        first = await runner.eligibility(CARRIER, samples[0].query, account_label="frontdesk")
+        assert first.outcome is Outcome.FOUND, first.reason
+        logged = len(state.stats()["requests"])
+        # From now on a session's second request in a minute is answered 429, Retry-After: 60.
+        state.update_faults({"rate_limit": 1})
+        limited = await runner.eligibility(CARRIER, samples[1].query, account_label="frontdesk")
+        refused = [r for r in state.stats()["requests"][logged:] if r["status"] == 429]
+        assert refused and all(r["path"].startswith("/api/") for r in refused), refused
+        assert limited.outcome is Outcome.RETRY_LATER and limited.reason_code == "rate_limited", limited.reason
+        assert limited.retry_after_seconds == 60 and "wait 60 s" in (limited.reason or "")
+
+        state.update_faults({"rate_limit": None})
+        asked_before = state.stats()["totals"]["requests"]
+        held = await runner.eligibility(CARRIER, samples[2].query, account_label="frontdesk")
+        assert held.outcome is Outcome.RETRY_LATER and held.retry_after_seconds is not None
+        assert 0 < held.retry_after_seconds <= 60 and state.stats()["totals"]["requests"] == asked_before
+
+
 async def test_expired_session_means_exactly_one_new_login(make_runner, sandbox, portals):
     state = portals[CARRIER]
     samples = ground_truth.sample_members(sandbox.dataset, CARRIER, 3)
