@@ -171,7 +171,6 @@ class ApiResponse:
     url: str
     status: int
     body: Any  # the decoded JSON, or None when the body was not JSON (e.g. a proxy's HTML error page)
-    retry_after_seconds: float | None = None  # a 429's `Retry-After`: how long the portal asked us to wait
 
 
 class ApiCall:
@@ -497,7 +496,7 @@ class PortalSession:
         wait = retry_after_seconds(response.headers.get("retry-after")) if response.status == 429 else None
         if wait is not None:
             self.api_retry_after = wait
-        call.response = ApiResponse(url=response.url, status=response.status, body=body, retry_after_seconds=wait)
+        call.response = ApiResponse(url=response.url, status=response.status, body=body)
 
     async def click(self, selector: str) -> None:
         """Click something that does not navigate (a button of a single-page app, an accordion)."""
