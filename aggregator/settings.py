@@ -130,6 +130,10 @@ class Settings(BaseSettings):
                                           description="a worker silent this long is dead: its jobs run again elsewhere")
     worker_poll_seconds: float = Field(default=5.0, gt=0, description="a worker looks for due jobs (retries, "
                                                                       "stalled jobs) at least this often")
+    # Off for a deployment whose runs come from its own scheduler calling `aggregator run` (and for tests that
+    # enqueue a day by hand: a worker started inside a due window would start that day's run too).
+    queue_scheduled_runs: bool = Field(default=True, description="the workers start the nightly run and the "
+                                                                 "retry pass themselves (the `schedule:tick` task)")
     queue_jobs_per_account: int = Field(default=2, ge=1, le=16,
                                         description="jobs the queue holds per portal account at once (1 running, "
                                                     "the rest waiting); the other items wait unassigned and go to "

@@ -173,7 +173,9 @@ def start_workers(settings, urls: dict[str, str], count: int, concurrency: int, 
            "AGGREGATOR_DATABASE_URL": settings.database_url, "AGGREGATOR_DISPATCH": "queue",
            "AGGREGATOR_CARRIER_URLS": json.dumps(urls), "AGGREGATOR_RESPECT_MAINTENANCE_WINDOWS": "false",
            "AGGREGATOR_BATCH_RETRY_BASE_SECONDS": "1", "AGGREGATOR_WORKER_POLL_SECONDS": "1",
-           "AGGREGATOR_LOG_FORMAT": "json", "AGGREGATOR_LOG_LEVEL": log_level}
+           "AGGREGATOR_LOG_FORMAT": "json", "AGGREGATOR_LOG_LEVEL": log_level,
+           # The benchmark enqueues DAY itself; inside a scheduled window on DAY the workers would start its run too.
+           "AGGREGATOR_QUEUE_SCHEDULED_RUNS": "false"}
     processes = []
     for n in range(count):
         with (logs / f"worker{n}.log").open("wb") as out:

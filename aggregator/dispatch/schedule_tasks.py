@@ -10,6 +10,8 @@ and timestamp in `procrastinate_periodic_defers`); the tick runs every minute an
 - when the retry pass's items are all finished (or its deadline passed), its run is closed and the morning
   e-mail goes out, as after the embedded retry pass.
 Times are wall-clock in `settings.timezone`, so a run stays at 02:00 across daylight-saving changes.
+With `queue_scheduled_runs` off (AGGREGATOR_QUEUE_SCHEDULED_RUNS=false) the tick does nothing: runs come only
+from `aggregator run`.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ def make_blueprint() -> procrastinate.Blueprint:
 async def tick(context: procrastinate.JobContext, timestamp: int) -> None:
     """Start the nightly run or the retry pass when due; close a finished retry pass (see the module doc)."""
     runtime = current_runtime()
+    if not runtime.settings.queue_scheduled_runs:
+        return
     now = datetime.fromtimestamp(timestamp, UTC)
     await start_due_runs(context.app, runtime.settings, runtime.runner.repository, runtime.runner.vault, now)
     await close_retry_pass(runtime.settings, runtime.runner.repository, now)

@@ -131,7 +131,7 @@ async def test_an_item_claimed_by_a_job_that_died_is_deferred_again_by_the_sweep
     # A job of frontdesk claimed an item and its worker died before deferring the item's job.
     orphan = claims.claim_next(repository, DAY, CARRIER, "frontdesk")
     assert orphan is not None
-    await _work_until(settings, runner, lambda: sum(i.state == "verified" for i in store.items_on(repository, DAY)) == 4)
+    await _work_until(settings, runner, lambda: sum(i.state == "verified" for i in store.items_on(repository, DAY)) >= 4)
     items = {i.id: i for i in store.items_on(repository, DAY)}
     assert items[orphan.item_id].state == "pending" and items[orphan.item_id].account_label == "frontdesk"
     assert sum(i.state == "verified" for i in items.values()) == 4  # the others went on without it

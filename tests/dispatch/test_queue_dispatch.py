@@ -13,6 +13,7 @@ import asyncio
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import psycopg
 import pytest
@@ -21,8 +22,8 @@ from aggregator.dispatch import locks
 from aggregator.dispatch.app import ensure_queue_schema, queue_app, queue_conninfo
 from aggregator.dispatch.enqueue import CHECK_ITEM_TASK, enqueue_day
 from aggregator.dispatch.run import follow_run
-from aggregator.dispatch.schedule_tasks import due_moment, start_due_runs
-from aggregator.dispatch.worker import run_worker
+from aggregator.dispatch.schedule_tasks import due_moment, start_due_runs, tick
+from aggregator.dispatch.worker import run_worker, worker_runtime
 from aggregator.errors import ConfigurationError
 from aggregator.overnight.batch import BatchOptions, ItemState
 from aggregator.settings import Settings
@@ -217,3 +218,19 @@ async def test_the_nightly_tick_starts_the_run_once(settings, repository, vault)
         assert await start_due_runs(app, settings, repository, vault, night + timedelta(minutes=1)) == []
     assert [r.trigger for r in store.runs_on(repository, DAY)] == ["nightly"]
     assert len(_jobs(settings)) == 2
+
+
+@pytest.mark.parametrize("scheduled_runs", [True, False])
+async def test_the_workers_tick_starts_runs_only_when_scheduled_runs_are_on(settings, repository, vault,
+                                                                             scheduled_runs):
+    add_appointments(repository, MEMBERS[:2])
+    settings = settings.model_copy(update={"nightly_run_time": "02:00", "timezone": "America/New_York",
+                                           "business_days": "mon-sun", "queue_scheduled_runs": scheduled_runs})
+    night = datetime(2026, 12, 1, 7, 5, tzinfo=UTC)  # 02:05 in New York, the morning of DAY
+    ensure_queue_schema(settings)
+    app = queue_app(settings)
+    runner = ScriptedRunner(settings, repository, vault, Scripted())
+    async with worker_runtime(settings, runner), app.open_async():
+        await tick(SimpleNamespace(app=app), int(night.timestamp()))  # type: ignore[arg-type]
+    assert [r.trigger for r in store.runs_on(repository, DAY)] == (["nightly"] if scheduled_runs else [])
+    assert len(_jobs(settings)) == (2 if scheduled_runs else 0)
