@@ -673,8 +673,7 @@ class PortalSession:
         for status in statuses:
             if status == 429:
                 wait = retry_after_seconds(response.headers.get("retry-after") if response is not None else None)
-                asked = f"; it asks us to wait {wait:.0f} s" if wait is not None else ""
-                raise RateLimited(f"{self.carrier} portal is rate limiting (HTTP 429{asked})", retry_after_seconds=wait)
+                raise RateLimited(f"{self.carrier} portal is rate limiting (HTTP 429)").asked_to_wait(wait)
             if status >= 500:
                 raise PortalUnavailable(f"{self.carrier} portal error (HTTP {status})")
 

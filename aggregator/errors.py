@@ -166,8 +166,8 @@ class RateLimited(AggregatorError):
         self.retry_after_seconds = retry_after_seconds
 
     def asked_to_wait(self, seconds: float | None) -> RateLimited:
-        """The portal's `Retry-After`, learnt apart from the screen the adapter read (a single-page app's API
-        call): kept, and said in the reason, unless the error already carries one."""
+        """The portal's `Retry-After` (a document's 429, or a single-page app's API call learnt apart from the
+        screen the adapter read): kept, and said in the reason, unless the error already carries one."""
         if seconds is not None and self.retry_after_seconds is None:
             self.retry_after_seconds = seconds
             self.reason = f"{self.reason}; it asks us to wait {seconds:.0f} s"
