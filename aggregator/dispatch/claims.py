@@ -30,8 +30,12 @@ from procrastinate import exceptions as procrastinate_errors
 from sqlalchemy import bindparam, text
 
 from aggregator.dispatch.locks import ITEM_QUEUEING_LOCK_PREFIX, account_lock, item_queueing_lock
+from aggregator.errors import ConfigurationError
+from aggregator.flows import capabilities
 from aggregator.logging import get_logger
 from aggregator.overnight.batch import accounts_for_run, finish_item
+from aggregator.scrapers.framework import Capability
+from aggregator.scrapers.registry import adapter_for
 from aggregator.scrapers.routing import portal_of
 from aggregator.store import batches as store
 from aggregator.store.repository import Repository, utcnow
@@ -48,12 +52,14 @@ _NO_LIVE_JOB = (
     "NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.queueing_lock = :prefix || b.id "
     "AND j.status IN ('todo', 'doing'))"
 )
-# Longest first (as the inline batch, aggregator/overnight/batch.py): an item with more searches to make (its
-# eligibility not yet answered, an authorization step for a visit naming procedures or a service type) is
-# claimed before the short ones, so the day ends on short items and a carrier's accounts finish together.
+# Longest first (as the inline batch, aggregator/overnight/batch.py `_searches_needed`): an item with more
+# searches to make (its eligibility not yet answered, an authorization step for a visit naming procedures or a
+# service type, where the portal shows authorizations: `:authorizations`) is claimed before the short ones, so
+# the day ends on short items and a carrier's accounts finish together.
 _SEARCHES_LEFT = (
     "(CASE WHEN b.eligibility_lookup_id IS NULL THEN 1 ELSE 0 END"
-    " + CASE WHEN COALESCE(a.procedure_codes, '') <> '' OR a.service_type IS NOT NULL THEN 1 ELSE 0 END)"
+    " + CASE WHEN :authorizations AND (COALESCE(a.procedure_codes, '') <> '' OR a.service_type IS NOT NULL)"
+    " THEN 1 ELSE 0 END)"
 )
 _CLAIM = text(f"""
     UPDATE batch_items SET account_label = :label, updated_at = :now
@@ -129,12 +135,26 @@ class Claim:
 def claim_next(repository: Repository, day: date, carrier: str, label: str, *, later: bool = False) -> Claim | None:
     """Claim the next unassigned item of `carrier` on `day` that is due now for account `label` (`later`: one
     due later, the earliest first), atomically: a row another claimer has locked is skipped, never shared."""
-    statement = _bind(_CLAIM_LATER if later else _CLAIM)
+    if later:
+        statement, extra = _bind(_CLAIM_LATER), {}
+    else:
+        statement, extra = _bind(_CLAIM), {"authorizations": _asks_authorizations(carrier)}
     with repository.engine.begin() as connection:
-        row = connection.execute(statement, _params(label=label, now=utcnow(), day=day, carrier=carrier)).first()
+        row = connection.execute(statement, _params(label=label, now=utcnow(), day=day, carrier=carrier,
+                                                    **extra)).first()
     if row is None:
         return None
     return Claim(row.id, row.run_id, store.aware(row.not_before))
+
+
+def _asks_authorizations(carrier: str) -> bool:
+    """Whether a visit naming procedures costs this carrier's portal an authorization search too (as inline: only
+    where its manifest declares authorizations). An unknown carrier counts it: the order is all it changes."""
+    try:
+        manifest = adapter_for(portal_of(carrier)).manifest
+    except ConfigurationError:
+        return True
+    return capabilities.declares(manifest, Capability.AUTHORIZATION)
 
 
 async def defer_claimed(app: procrastinate.App, claim: Claim, carrier: str, label: str) -> bool:

@@ -21,12 +21,15 @@ from procrastinate.worker import Worker
 from aggregator.dispatch import claims
 from aggregator.dispatch.app import ensure_queue_schema, queue_app, queue_conninfo
 from aggregator.dispatch.worker import _NextJobAtOnce, run_worker
+from aggregator.flows import capabilities
 from aggregator.models import EligibilityQuery
 from aggregator.overnight.batch import ItemState
+from aggregator.scrapers.framework import Capability
+from aggregator.scrapers.registry import all_adapters
 from aggregator.settings import Settings
 from aggregator.store import Repository
 from aggregator.store import batches as store
-from aggregator.store.tables import AppointmentRow
+from aggregator.store.tables import AppointmentRow, BatchItemRow
 from tests.dispatch.test_queue_dispatch import FAST, _enqueue, _jobs, _work_until_done
 from tests.unit.test_batch_dispatch import DAY, Scripted, ScriptedRunner, active_members, add_appointments
 from vault import MasterKey, Vault
@@ -182,6 +185,31 @@ async def test_items_with_more_searches_left_are_claimed_first(settings, reposit
     while (claim := claims.claim_next(repository, DAY, CARRIER, "frontdesk")) is not None:
         order.append(claim.item_id)
     assert order == [longest.id, *(i.id for i in items[:-1])]
+
+
+async def test_a_visit_naming_procedures_is_not_claimed_first_where_the_portal_shows_no_authorizations(
+        settings, repository):
+    # As inline (`BatchRun._searches_needed`): at such a portal every visit is one search, so id order.
+    carrier = next(a.manifest.slug for a in all_adapters()
+                   if not a.manifest.is_hub and not capabilities.declares(a.manifest, Capability.AUTHORIZATION))
+    add_appointments(repository, active_members(4), procedures={})
+    store.ensure_items(repository, DAY)
+    ensure_queue_schema(settings)
+    items = sorted(store.items_on(repository, DAY), key=lambda i: i.id)
+    with repository.session() as session:
+        for item in items:
+            appointment = session.get(AppointmentRow, item.appointment_id)
+            appointment.carrier = carrier
+            appointment.procedure_codes = "99213" if item is items[-1] else None
+            session.add(appointment)
+            row = session.get(BatchItemRow, item.id)
+            row.carrier = carrier
+            session.add(row)
+        session.commit()
+    order = []
+    while (claim := claims.claim_next(repository, DAY, carrier, "frontdesk")) is not None:
+        order.append(claim.item_id)
+    assert order == [i.id for i in items]
 
 
 async def test_a_worker_looks_for_a_job_as_soon_as_one_of_its_own_has_ended(settings):
