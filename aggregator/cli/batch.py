@@ -267,12 +267,22 @@ def schedule_show(data_dir: DataDirOption = None) -> None:
     settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
     jobs, installed = scheduled_jobs(settings)
     table = Table(title=f"Scheduled jobs ({settings.timezone})" + ("" if installed else
-                  " - not installed yet: `aggregator serve` installs them"))
+                  " - not installed yet: `aggregator serve` installs them"), caption=_who_starts_runs(settings))
     for header in ("Job", "When", "Next run"):
         table.add_column(header)
     for job in jobs:
         table.add_row(job.id, job.trigger, f"{job.next_run:%Y-%m-%d %H:%M %Z}" if job.next_run else "paused")
     console.print(table)
+
+
+def _who_starts_runs(settings: Settings) -> str | None:
+    """On the queue the workers' tick starts the nightly run and the retry pass at these times, not `serve`."""
+    if settings.dispatch != "queue":
+        return None
+    if settings.queue_scheduled_runs:
+        return "Dispatch queue: the queue workers start these runs at these times (`aggregator serve` stands aside)."
+    return ("Dispatch queue with AGGREGATOR_QUEUE_SCHEDULED_RUNS=false: no run starts on its own; "
+            "only `aggregator run` starts one.")
 
 
 @app.command("serve")

@@ -386,6 +386,23 @@ async def test_worklist_command_prints_table_csv_and_json(settings, repository, 
     assert shown.exit_code == 0 and "nightly-run" in shown.output and "at 02:00" in shown.output
 
 
+@pytest.mark.parametrize(("scheduled_runs", "said"), [("true", "the queue workers start these runs"),
+                                                      ("false", "only `aggregator run` starts one")])
+def test_schedule_show_says_who_starts_the_runs_on_the_queue(tmp_path, monkeypatch, scheduled_runs, said):  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from aggregator.cli import app
+
+    monkeypatch.setenv("AGGREGATOR_DISPATCH", "queue")
+    monkeypatch.setenv("AGGREGATOR_QUEUE_SCHEDULED_RUNS", scheduled_runs)
+    shown = CliRunner().invoke(app, ["schedule", "show", "--data-dir", str(tmp_path / "data")])
+    assert shown.exit_code == 0, shown.output
+    assert "nightly-run" in shown.output and said in " ".join(shown.output.split())
+    monkeypatch.setenv("AGGREGATOR_DISPATCH", "inline")
+    inline = CliRunner().invoke(app, ["schedule", "show", "--data-dir", str(tmp_path / "data")])
+    assert inline.exit_code == 0 and "queue" not in inline.output
+
+
 def test_a_job_is_a_small_serializable_description(repository) -> None:
     from aggregator.overnight.batch import CheckJob, job_for
 
