@@ -192,7 +192,7 @@ async def test_a_visit_naming_procedures_is_not_claimed_first_where_the_portal_s
     # As inline (`BatchRun._searches_needed`): at such a portal every visit is one search, so id order.
     carrier = next(a.manifest.slug for a in all_adapters()
                    if not a.manifest.is_hub and not capabilities.declares(a.manifest, Capability.AUTHORIZATION))
-    add_appointments(repository, active_members(4), procedures={})
+    add_appointments(repository, active_members(4))
     store.ensure_items(repository, DAY)
     ensure_queue_schema(settings)
     items = sorted(store.items_on(repository, DAY), key=lambda i: i.id)
