@@ -28,6 +28,7 @@ from pydantic import SecretStr
 
 from aggregator.errors import ConfigurationError, PortalUnavailable, RateLimited, UnexpectedPage
 from aggregator.logging import get_logger
+from aggregator.page_world import DOCUMENT_HTML_JS, FULL_PAGE_SIZE_JS, PageWorld, WorldUnavailable
 from aggregator.settings import Settings
 
 A = TypeVar("A")
@@ -245,6 +246,10 @@ class BrowserPool:
         self._browser: Browser | None = None
         self._start_lock = asyncio.Lock()
 
+    @property
+    def page_timeout_seconds(self) -> float:
+        return self._settings.page_timeout_seconds
+
     async def __aenter__(self) -> BrowserPool:
         await self.start()
         return self
@@ -310,8 +315,10 @@ class PortalSession:
         account_label: str,
         evidence_sink: EvidenceSink,
         min_request_interval: float = 0.0,
+        page_timeout_seconds: float = 20.0,
     ) -> None:
         self._min_request_interval = min_request_interval
+        self._page_timeout = page_timeout_seconds
         self._last_request_at = 0.0
         self._context = context
         self._page = page
@@ -333,6 +340,8 @@ class PortalSession:
         # What to black out in the evidence staff see (aggregator.evidence_mask.MaskRules); the runner sets it.
         self.mask_rules: Any = None
         self.timer: PortalTimer | None = None  # the runner sets it; requests that get no answer are not timed
+        self._world: PageWorld | None = None  # opened when first asked (_page_world)
+        self._world_refused = False
 
     @property
     def content_frame(self) -> str | None:
@@ -370,7 +379,8 @@ class PortalSession:
         context = await pool.new_context(storage_state)
         page = await context.new_page()
         return cls(context, page, base_url=base_url, carrier=carrier, account_label=account_label,
-                   evidence_sink=evidence_sink, min_request_interval=min_request_interval)
+                   evidence_sink=evidence_sink, min_request_interval=min_request_interval,
+                   page_timeout_seconds=pool.page_timeout_seconds)
 
     async def _pace(self) -> None:
         """Keep at least the manifest's interval between our requests to one portal account."""
@@ -547,7 +557,67 @@ class PortalSession:
         return await self._target().query_selector(selector) is not None
 
     async def html(self) -> str:
-        return await self._target().content()
+        return await self._content(self._target())
+
+    # --- questions to the page asked in a world of our own (aggregator/page_world.py says why) ---------
+
+    async def _page_world(self) -> PageWorld:
+        """The tab's DevTools protocol session, opened when first needed."""
+        if self._world is None:
+            if self._world_refused:
+                raise WorldUnavailable("no protocol session")
+            try:
+                cdp = await self._context.new_cdp_session(self._page)
+            except PlaywrightError:
+                self._world_refused = True  # not Chromium: Playwright answers every question
+                raise WorldUnavailable("no protocol session") from None
+
+            async def send(method: str, params: dict[str, Any]) -> dict[str, Any]:
+                try:
+                    return cast(dict[str, Any], await cdp.send(method, params))
+                except PlaywrightError:
+                    raise WorldUnavailable(f"{method} failed") from None
+
+            self._world = PageWorld(send, timeout_seconds=self._page_timeout)
+        return self._world
+
+    async def _in_world(self, target: Page | Frame, function_js: str, *args: Any) -> Any:
+        """`target.evaluate(function_js, arg)` asked in our world; WorldUnavailable when it cannot be."""
+        frame = target.main_frame if isinstance(target, Page) else target
+        where = None if frame is self._page.main_frame else (frame.name, frame.url)
+        try:
+            return await (await self._page_world()).call(where, function_js, *args)
+        except WorldUnavailable as exc:
+            log.debug("page_world_unavailable", carrier=self.carrier, flow=self.flow, reason=str(exc))
+            raise
+
+    async def _evaluate(self, target: Page | Frame, function_js: str, arg: Any = None) -> Any:
+        """`target.evaluate(function_js, arg)`: in our world when it can be, else by Playwright."""
+        try:
+            return await self._in_world(target, function_js, arg)
+        except WorldUnavailable:
+            return await target.evaluate(function_js, arg)
+
+    async def _content(self, target: Page | Frame) -> str:
+        """The document's HTML, the same string as Playwright's `content()`."""
+        try:
+            html = await self._in_world(target, DOCUMENT_HTML_JS)
+        except WorldUnavailable:
+            html = None
+        return html if isinstance(html, str) else await target.content()
+
+    async def _full_page_png(self) -> bytes:
+        """Playwright's full-page PNG of the tab, taken the way it takes it but measured in our world."""
+        viewport = self._page.viewport_size
+        try:
+            size = await self._in_world(self._page, FULL_PAGE_SIZE_JS)
+            if viewport is not None and _is_page_size(size):
+                width, height = size
+                fits = width <= viewport["width"] and height <= viewport["height"]
+                return await (await self._page_world()).screenshot_png(width, height, beyond_viewport=not fits)
+        except WorldUnavailable:
+            pass
+        return await self._page.screenshot(full_page=True, type="png")
 
     async def capture(self, label: str, *, document: bytes | None = None,
                       document_media_type: str | None = None, appendix: str = "",
@@ -561,7 +631,7 @@ class PortalSession:
         # The HTML and where the masks go are both read from the page as it stands, so they are asked at
         # once: one wait on the page instead of two. The screenshot comes after both: Playwright styles the
         # page for its moment (the caret hidden), which the stored HTML must not show.
-        content, mask_boxes = await _all_of(target.content() if html is None else _given(html),
+        content, mask_boxes = await _all_of(self._content(target) if html is None else _given(html),
                                             self._mask_boxes() if self.mask_rules is not None else _given(None))
         if appendix:
             at = content.rfind("</body>")
@@ -583,7 +653,7 @@ class PortalSession:
 
         args = [list(self.mask_rules.selectors), list(self.mask_rules.texts), MAX_CLIMB]
         try:
-            sx, sy, ratio = await self._page.evaluate("() => [window.scrollX, window.scrollY, window.devicePixelRatio || 1]")
+            sx, sy, ratio = await self._evaluate(self._page, "() => [window.scrollX, window.scrollY, window.devicePixelRatio || 1]")
         except PlaywrightError:
             sx, sy, ratio = 0, 0, 1
         boxes: list[tuple[int, int, int, int]] = []
@@ -596,7 +666,7 @@ class PortalSession:
                         continue  # not displayed, so not in the screenshot
                     offset = ((place["x"] + sx) * ratio, (place["y"] + sy) * ratio)
                     whole = [[0, 0, place["width"] * ratio, place["height"] * ratio]]
-                boxes += clean_boxes(await frame.evaluate(FIND_BOXES_JS, args), offset)
+                boxes += clean_boxes(await self._evaluate(frame, FIND_BOXES_JS, args), offset)
             except PlaywrightError:
                 if whole is None:
                     return None  # the page itself could not be searched: staff get no screenshot of it
@@ -608,19 +678,18 @@ class PortalSession:
         cuts at the viewport; so the viewport grows for the moment of the screenshot until the frame's
         whole document is visible (the frameset stretches its rows), and is then put back."""
         if target is self._page or self._page.viewport_size is None:
-            return await self._page.screenshot(full_page=True, type="png")
+            return await self._full_page_png()
         viewport = self._page.viewport_size
         try:
-            hidden = await target.evaluate(
-                "() => document.documentElement.scrollHeight - window.innerHeight")
+            hidden = await self._evaluate(target, "() => document.documentElement.scrollHeight - window.innerHeight")
         except PlaywrightError:
             hidden = 0
         if hidden <= 0:
-            return await self._page.screenshot(full_page=True, type="png")
+            return await self._full_page_png()
         await self._page.set_viewport_size({"width": viewport["width"],
                                             "height": min(viewport["height"] + int(hidden), MAX_SCREENSHOT_HEIGHT)})
         try:
-            return await self._page.screenshot(full_page=True, type="png")
+            return await self._full_page_png()
         finally:
             await self._page.set_viewport_size(viewport)
 
@@ -715,6 +784,12 @@ async def _all_of(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
     if isinstance(b, BaseException):
         raise b
     return a, b
+
+
+def _is_page_size(size: Any) -> bool:
+    """Two finite, positive numbers (what FULL_PAGE_SIZE_JS returns for a page with a body)."""
+    return (isinstance(size, list) and len(size) == 2
+            and all(isinstance(n, int | float) and not isinstance(n, bool) and 0 < n < float("inf") for n in size))
 
 
 async def _given(value: A) -> A:

@@ -11,6 +11,7 @@ import pytest
 
 from aggregator.browser import PortalSession, _all_of
 from aggregator.evidence_mask import MaskRules
+from aggregator.page_world import WorldUnavailable
 
 PAGE = "<html><head><title>Result</title></head><body><p id=who>Member: Jane Roe</p><p>Plan: Gold</p></body></html>"
 
@@ -49,9 +50,10 @@ async def test_html_the_page_was_classified_by_is_kept_not_read_again(session: P
                                                                       monkeypatch) -> None:
     read = await session.html()
 
-    async def read_again() -> str:
+    async def read_again(*args: Any) -> str:
         raise AssertionError("the page was read a second time")
 
+    monkeypatch.setattr(session, "_content", read_again)  # the read, in our world or by Playwright
     monkeypatch.setattr(session._page, "content", read_again)
     capture = await session.capture("result", html=read, appendix="<script>/* api */</script>")
     [page] = session.stored  # type: ignore[attr-defined]
@@ -64,6 +66,10 @@ async def test_a_failed_read_fails_the_capture_and_stores_nothing(session: Porta
     async def broken() -> str:
         raise RuntimeError("the page went away")
 
+    async def no_world(*args: Any) -> str:
+        raise WorldUnavailable("Runtime.evaluate failed")
+
+    monkeypatch.setattr(session, "_in_world", no_world)  # so the read falls back to Playwright's, which fails
     monkeypatch.setattr(session._page, "content", broken)
     with pytest.raises(RuntimeError, match="went away"):
         await session.capture("result")
