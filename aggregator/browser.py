@@ -342,6 +342,7 @@ class PortalSession:
         self.timer: PortalTimer | None = None  # the runner sets it; requests that get no answer are not timed
         self._world: PageWorld | None = None  # opened when first asked (_page_world)
         self._world_refused = False
+        self._world_opening = asyncio.Lock()  # a capture asks two questions at once: one session for both
 
     @property
     def content_frame(self) -> str | None:
@@ -563,23 +564,24 @@ class PortalSession:
 
     async def _page_world(self) -> PageWorld:
         """The tab's DevTools protocol session, opened when first needed."""
-        if self._world is None:
-            if self._world_refused:
-                raise WorldUnavailable("no protocol session")
-            try:
-                cdp = await self._context.new_cdp_session(self._page)
-            except PlaywrightError:
-                self._world_refused = True  # not Chromium: Playwright answers every question
-                raise WorldUnavailable("no protocol session") from None
-
-            async def send(method: str, params: dict[str, Any]) -> dict[str, Any]:
+        async with self._world_opening:
+            if self._world is None:
+                if self._world_refused:
+                    raise WorldUnavailable("no protocol session")
                 try:
-                    return cast(dict[str, Any], await cdp.send(method, params))
+                    cdp = await self._context.new_cdp_session(self._page)
                 except PlaywrightError:
-                    raise WorldUnavailable(f"{method} failed") from None
+                    self._world_refused = True  # not Chromium: Playwright answers every question
+                    raise WorldUnavailable("no protocol session") from None
 
-            self._world = PageWorld(send, timeout_seconds=self._page_timeout)
-        return self._world
+                async def send(method: str, params: dict[str, Any]) -> dict[str, Any]:
+                    try:
+                        return cast(dict[str, Any], await cdp.send(method, params))
+                    except PlaywrightError:
+                        raise WorldUnavailable(f"{method} failed") from None
+
+                self._world = PageWorld(send, timeout_seconds=self._page_timeout)
+            return self._world
 
     async def _in_world(self, target: Page | Frame, function_js: str, *args: Any) -> Any:
         """`target.evaluate(function_js, arg)` asked in our world; WorldUnavailable when it cannot be."""
@@ -629,8 +631,8 @@ class PortalSession:
         since (`CarrierAdapter.expect_captured`); it is not read a second time."""
         target = self._target()
         # The HTML and where the masks go are both read from the page as it stands, so they are asked at
-        # once: one wait on the page instead of two. The screenshot comes after both: Playwright styles the
-        # page for its moment (the caret hidden), which the stored HTML must not show.
+        # once: one wait on the page instead of two. The screenshot comes after both: Playwright's, when it
+        # takes it, styles the page for its moment (the caret hidden), which the stored HTML must not show.
         content, mask_boxes = await _all_of(self._content(target) if html is None else _given(html),
                                             self._mask_boxes() if self.mask_rules is not None else _given(None))
         if appendix:

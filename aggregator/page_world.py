@@ -82,7 +82,10 @@ class PageWorld:
         if "exceptionDetails" in answer:
             # Not the details: they may quote the page.
             raise WorldUnavailable("Runtime.evaluate: the script threw")
-        return answer.get("result", {}).get("value")
+        result = answer.get("result", {})
+        if "unserializableValue" in result:  # NaN, Infinity, -0, a BigInt: Playwright's evaluate returns them
+            raise WorldUnavailable("Runtime.evaluate: a value JSON cannot carry")
+        return result.get("value")
 
     async def _frame_id(self, frame: FrameRef) -> str:
         tree = (await self._send("Page.getFrameTree", {}))["frameTree"]

@@ -4,7 +4,9 @@ Playwright does (real Chromium, no portal needed)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import math
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -127,3 +129,22 @@ async def test_a_script_that_throws_in_our_world_is_asked_of_playwright(session:
     with pytest.raises(PlaywrightError, match="no"):  # Playwright's failure, as before this world
         await session._evaluate(session._page, "() => { throw new Error('no'); }")
     assert await session._evaluate(session._page, "(rows) => rows.length", [[1], [2]]) == 2
+    with pytest.raises(WorldUnavailable, match="JSON cannot carry"):  # NaN: Playwright's evaluate returns it
+        await session._in_world(session._page, "() => 0 / 0")
+    assert math.isnan(await session._evaluate(session._page, "() => 0 / 0"))
+
+
+async def test_questions_asked_at_once_share_one_protocol_session(  # type: ignore[no-untyped-def]
+        session: PortalSession, monkeypatch) -> None:
+    opened = []
+    open_session = session._context.new_cdp_session
+
+    async def counted(page: Any) -> Any:
+        opened.append(page)
+        return await open_session(page)
+
+    monkeypatch.setattr(session._context, "new_cdp_session", counted)
+    await session._page.set_content(DOCUMENTS["html5"])
+    html, title = await asyncio.gather(session.html(), session._in_world(session._page, "() => document.title"))
+    assert html.startswith("<!DOCTYPE html>") and title == "t"
+    assert len(opened) == 1
