@@ -61,11 +61,15 @@ class PageWorld:
         self._send_raw = send
         self._timeout = timeout_seconds
 
-    async def _send(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def _send(self, method: str, params: dict[str, Any], *keys: str) -> dict[str, Any]:
+        """The protocol's answer, which must hold `keys`."""
         try:
-            return await asyncio.wait_for(self._send_raw(method, params), self._timeout)
+            answer = await asyncio.wait_for(self._send_raw(method, params), self._timeout)
         except TimeoutError:
             raise WorldUnavailable(f"{method}: no answer in time") from None
+        if not isinstance(answer, dict) or any(key not in answer for key in keys):
+            raise WorldUnavailable(f"{method}: an answer without {', '.join(keys)}")
+        return answer
 
     async def call(self, frame: FrameRef, function_js: str, *args: Any) -> Any:
         """What the script, written as a function, returns for these arguments (JSON-like, a promise
@@ -74,7 +78,8 @@ class PageWorld:
         frame_id = await self._frame_id(frame)
         # Chromium keeps one world per name and frame, and makes its context for the frame's current
         # document when first asked: after a navigation this is a new, empty world again.
-        world = await self._send("Page.createIsolatedWorld", {"frameId": frame_id, "worldName": WORLD_NAME})
+        world = await self._send("Page.createIsolatedWorld", {"frameId": frame_id, "worldName": WORLD_NAME},
+                                 "executionContextId")
         answer = await self._send("Runtime.evaluate", {
             "expression": expression, "contextId": world["executionContextId"],
             "returnByValue": True, "awaitPromise": True,
@@ -88,14 +93,14 @@ class PageWorld:
         return result.get("value")
 
     async def _frame_id(self, frame: FrameRef) -> str:
-        tree = (await self._send("Page.getFrameTree", {}))["frameTree"]
+        tree = (await self._send("Page.getFrameTree", {}, "frameTree"))["frameTree"]
         if frame is None:
-            return str(tree["frame"]["id"])
+            return str(tree.get("frame", {}).get("id", ""))
         name, url = frame
         # The protocol gives a URL's fragment apart; Playwright's frame.url includes it.
-        found = [node["frame"]["id"] for node in _frames_below(tree)
-                 if node["frame"].get("name", "") == name
-                 and node["frame"].get("url", "") + node["frame"].get("urlFragment", "") == url]
+        frames = [node.get("frame", {}) for node in _frames_below(tree)]
+        found = [frame["id"] for frame in frames if "id" in frame and frame.get("name", "") == name
+                 and frame.get("url", "") + frame.get("urlFragment", "") == url]
         if len(found) != 1:
             raise WorldUnavailable(f"{len(found)} frames match")
         return str(found[0])
