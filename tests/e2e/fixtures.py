@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.browser import BrowserPool
+from aggregator.browser import BrowserPool, PortalSession
 from aggregator.runner import Runner
 from aggregator.settings import Settings
 from aggregator.store import Repository
@@ -75,6 +75,23 @@ async def browser_pool() -> AsyncIterator[BrowserPool]:
     await pool.start()
     yield pool
     await pool.close()
+
+
+@pytest.fixture
+async def blank_session(browser_pool: BrowserPool) -> AsyncIterator[PortalSession]:
+    """A session on a blank tab of its own, no portal behind it: for what the session does with a page the test
+    writes itself (`session._page.set_content(...)`). What it captures is kept, in order, in `session.stored`."""
+    stored: list[object] = []
+
+    async def sink(page: object) -> str:
+        stored.append(page)
+        return f"evidence-{len(stored)}"
+
+    opened = await PortalSession.open(browser_pool, base_url="http://127.0.0.1:9", carrier="test",
+                                      account_label="test", evidence_sink=sink)
+    opened.stored = stored  # type: ignore[attr-defined]
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ HTML the caller just classified the page by is kept instead of read again (real 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -17,20 +16,10 @@ PAGE = "<html><head><title>Result</title></head><body><p id=who>Member: Jane Roe
 
 
 @pytest.fixture
-async def session(browser_pool) -> AsyncIterator[PortalSession]:  # type: ignore[no-untyped-def]
-    stored: list[Any] = []
-
-    async def sink(page: Any) -> str:
-        stored.append(page)
-        return f"evidence-{len(stored)}"
-
-    opened = await PortalSession.open(browser_pool, base_url="http://127.0.0.1:9", carrier="test",
-                                      account_label="test", evidence_sink=sink)
-    opened.mask_rules = MaskRules(selectors=("#who",), texts=())
-    opened.stored = stored  # type: ignore[attr-defined]
-    await opened._page.set_content(PAGE)
-    yield opened
-    await opened.close()
+async def session(blank_session: PortalSession) -> PortalSession:
+    blank_session.mask_rules = MaskRules(selectors=("#who",), texts=())
+    await blank_session._page.set_content(PAGE)
+    return blank_session
 
 
 async def test_a_capture_keeps_the_page_as_it_stands_with_its_masks_and_no_screenshot_styles(  # type: ignore[no-untyped-def]

@@ -5,9 +5,6 @@ by Playwright, never twice (real Chromium, no portal needed)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
 import pytest
 from pydantic import SecretStr
 
@@ -31,15 +28,9 @@ FORM = """<form>
 
 
 @pytest.fixture
-async def session(browser_pool) -> AsyncIterator[PortalSession]:  # type: ignore[no-untyped-def]
-    async def sink(page: Any) -> str:
-        return "evidence-1"
-
-    opened = await PortalSession.open(browser_pool, base_url="http://127.0.0.1:9", carrier="test",
-                                      account_label="test", evidence_sink=sink)
-    await opened._page.set_content(FORM)
-    yield opened
-    await opened.close()
+async def session(blank_session: PortalSession) -> PortalSession:
+    await blank_session._page.set_content(FORM)
+    return blank_session
 
 
 async def values(session: PortalSession) -> dict[str, str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import io
 import math
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -38,14 +37,8 @@ DOCUMENTS = {
 
 
 @pytest.fixture
-async def session(browser_pool) -> AsyncIterator[PortalSession]:  # type: ignore[no-untyped-def]
-    async def sink(page: Any) -> str:
-        return "evidence-1"
-
-    opened = await PortalSession.open(browser_pool, base_url="http://127.0.0.1:9", carrier="test",
-                                      account_label="test", evidence_sink=sink)
-    yield opened
-    await opened.close()
+def session(blank_session: PortalSession) -> PortalSession:
+    return blank_session
 
 
 def pixels(png: bytes) -> tuple[tuple[int, int], bytes]:
