@@ -114,7 +114,8 @@ class FaultedState(Protocol):
     def over_rate_limit(self, key: str) -> bool: ...
     def username_for(self, session_id: str | None) -> str | None: ...
     def log_request(self, *, method: str, path: str, username: str | None, latency_ms: int, status: int,
-                    session: str | None = None, new_session: str | None = None, client: str | None = None) -> None: ...
+                    session: str | None = None, new_session: str | None = None, client: str | None = None,
+                    drawn_ms: int = 0) -> None: ...
 
 
 def install_faults(app: FastAPI, state: FaultedState, pages: FaultPages, cookie_name: str) -> None:
@@ -142,8 +143,18 @@ def install_faults(app: FastAPI, state: FaultedState, pages: FaultPages, cookie_
         state.log_request(method=request.method, path=request.url.path, username=username,
                           latency_ms=delay_ms, status=response.status_code, session=_session_tag(session_id),
                           new_session=_session_tag(_cookie_set_by(response, cookie_name)),
-                          client=f"{request.client.host}:{request.client.port}" if request.client else None)
+                          client=f"{request.client.host}:{request.client.port}" if request.client else None,
+                          drawn_ms=_drawn_ms(request.headers.get("x-drawn-ms")))
         return response
+
+
+def _drawn_ms(header: str | None) -> int:
+    """The drawing time a page's script reports with a request (`X-Drawn-Ms`, whole ms up to a minute); what is
+    absent or not such a number counts 0."""
+    if header is None or not header.isascii() or not header.isdigit() or len(header) > 5:
+        return 0
+    value = int(header)
+    return value if value <= 60_000 else 0
 
 
 def _session_tag(session_id: str | None) -> str | None:

@@ -357,7 +357,8 @@ class PortalState:
     # --- observation -----------------------------------------------------------------------------
 
     def log_request(self, *, method: str, path: str, username: str | None, latency_ms: int, status: int,
-                    session: str | None = None, new_session: str | None = None, client: str | None = None) -> None:
+                    session: str | None = None, new_session: str | None = None, client: str | None = None,
+                    drawn_ms: int = 0) -> None:
         with self._lock:
             self.requests_total += 1
             self.requests.append({"time": self.clock(), "method": method, "path": path, "username": username,
@@ -365,7 +366,10 @@ class PortalState:
                                   # Which session (a digest, never the cookie) and connection a request came on,
                                   # and the session its answer started: the benchmark charges the requests made
                                   # before login to the account that then logged in on that session.
-                                  "session": session, "new_session": new_session, "client": client})
+                                  "session": session, "new_session": new_session, "client": client,
+                                  # What a single-page app reports its own drawing kept the user waiting since
+                                  # its previous request (0 for a page that reports nothing).
+                                  "drawn_ms": drawn_ms})
 
     def stats(self) -> dict[str, Any]:
         with self._lock:

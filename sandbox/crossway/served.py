@@ -83,12 +83,13 @@ class ServedState(ABC):
         """Implemented by each app's state."""
 
     def log_request(self, *, method: str, path: str, username: str | None, latency_ms: int, status: int,
-                    session: str | None = None, new_session: str | None = None, client: str | None = None) -> None:
+                    session: str | None = None, new_session: str | None = None, client: str | None = None,
+                    drawn_ms: int = 0) -> None:
         with self._lock:
             self.requests_total += 1
             self.requests.append({"time": self.calendar.now(), "method": method, "path": path, "username": username,
                                   "latency_ms": latency_ms, "status": status, "session": session,
-                                  "new_session": new_session, "client": client})
+                                  "new_session": new_session, "client": client, "drawn_ms": drawn_ms})
 
     def request_totals(self) -> dict[str, Any]:
         with self._lock:

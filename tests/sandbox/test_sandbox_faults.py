@@ -98,7 +98,8 @@ async def test_stats_attribute_requests_to_usernames(portal, account, state):
     assert log[0]["username"] is None and log[1]["username"] == account.username
     assert all(e["username"] == account.username for e in log[1:])
     assert set(log[0]) == {"time", "method", "path", "username", "latency_ms", "status", "session", "new_session",
-                           "client"}
+                           "client", "drawn_ms"}
+    assert all(e["drawn_ms"] == 0 for e in log), "a page that reports no drawing time has none"
     # The login page starts a session; the password post comes on it. Sessions are named by a digest, never by
     # the cookie itself, so the log holds no credential.
     cookies = {c.value for c in portal.http.cookies.jar}
@@ -106,3 +107,10 @@ async def test_stats_attribute_requests_to_usernames(portal, account, state):
     assert not cookies & {e["session"] for e in log} and all(len(e["session"]) == 12 for e in log[1:])
     assert stats["totals"]["requests"] == 6 and stats["totals"]["added_latency_ms"] == 0
     assert set(stats["accounts"]) == {a.username for a in state.dataset.carrier("ridgeline").accounts}
+
+
+async def test_the_drawing_time_a_page_reports_is_logged_and_anything_else_counts_nothing(portal, state):
+    for header, logged in (("85", 85), ("0", 0), ("60000", 60000), ("60001", 0), ("-5", 0), ("1e3", 0), ("12.5", 0),
+                           ("", 0), ("\u0661\u0662", 0), ("9" * 40, 0)):
+        await portal.http.get("/login", headers={"X-Drawn-Ms": header.encode("utf-8")})
+        assert state.stats()["requests"][-1]["drawn_ms"] == logged, header

@@ -14,7 +14,16 @@
     return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
   }
   function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
-  function jitter() { return sleep(20 + Math.floor(Math.random() * 100)); }
+  // The app's own drawing time is the portal's, like its network latency: what its drawing delays kept the
+  // user waiting since its last request (delays that overlap, as sections opened together, count once) goes
+  // with the next request (X-Drawn-Ms), so the sandbox's request log holds it beside the latency it added.
+  var drawnMs = 0, drawingUntil = 0;
+  function jitter() {
+    var ms = 20 + Math.floor(Math.random() * 100), now = performance.now(), end = now + ms;
+    drawnMs += Math.max(0, end - Math.max(now, drawingUntil));
+    drawingUntil = Math.max(drawingUntil, end);
+    return sleep(ms);
+  }
   function word(table, code) { var w = (D[table] || {})[code]; return w === undefined ? code : w; }
   function lab(text) { return V2 ? text.toUpperCase() : text; }  // v2: labels in capitals (cosmetic)
   function day(iso) {
@@ -46,7 +55,9 @@
 
   // --- API: every error has a screen of its own ---------------------------------------------------------
   function api(method, url, body) {
-    var options = {method: method, credentials: "same-origin", headers: {"Accept": "application/json"}};
+    var options = {method: method, credentials: "same-origin",
+                   headers: {"Accept": "application/json", "X-Drawn-Ms": String(Math.round(drawnMs))}};
+    drawnMs = 0;
     if (body !== undefined) { options.headers["Content-Type"] = "application/json"; options.body = JSON.stringify(body); }
     return fetch(url, options).then(function (response) {
       return response.text().then(function (text) {
