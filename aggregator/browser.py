@@ -12,7 +12,7 @@ import asyncio
 import os
 import re
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -112,6 +112,16 @@ CLICK_JS = """(selector) => {
   const hit = document.elementFromPoint(x, y);
   if (!hit || !(hit === element || element.contains(hit))) return `${selector} is covered`;
   element.click();
+  return null;
+}"""
+
+# Each selector clicked in turn as CLICK_JS clicks one, in one round trip to the page; at the first it cannot click
+# now, it stops and says which and why ([index, reason]; null when every one was clicked).
+CLICK_EACH_JS = "(selectors) => { const click = " + CLICK_JS + """;
+  for (let i = 0; i < selectors.length; i++) {
+    const reason = click(selectors[i]);
+    if (reason !== null) return [i, reason];
+  }
   return null;
 }"""
 
@@ -515,6 +525,20 @@ class PortalSession:
             await self._click(self._page, selector)
         except PlaywrightTimeout:
             raise UnexpectedPage(f"{self.carrier}: the page has no clickable '{selector}'") from None
+
+    async def click_each(self, selectors: Sequence[str]) -> None:
+        """Click each of `selectors` in turn, none of which navigates (a single-page app's section toggles): all in
+        one round trip while the page can click them now, and from the first it cannot on, one by one as `click`
+        does (Playwright waits for each). Whatever they start (a section drawn) is for a `wait_until` after."""
+        if not selectors:
+            return
+        stopped = await self._page.evaluate(CLICK_EACH_JS, list(selectors))
+        if stopped is None:
+            return
+        index, reason = stopped
+        log.debug("clicked_by_playwright", carrier=self.carrier, flow=self.flow, reason=reason)
+        for selector in selectors[index:]:
+            await self.click(selector)
 
     async def _click(self, target: Page | Frame, selector: str) -> None:
         """Clicked by the page when it can be now (CLICK_JS), else by Playwright, which waits until it can. An

@@ -109,6 +109,14 @@ CLICKS = """<style>#cover { position: fixed; left: 0; top: 300px; width: 400px; 
 </script>"""
 
 
+def refuse_playwright_clicks(session: PortalSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From here on a click through Playwright fails the test: the page must make them."""
+    async def by_playwright(*args: object, **kwargs: object) -> None:
+        raise AssertionError("clicked by Playwright")
+
+    monkeypatch.setattr(session._page, "click", by_playwright)
+
+
 @pytest.mark.parametrize(("selector", "why"), [
     ("#missing", "0 elements match #missing"),
     (".two", "2 elements match .two"),
@@ -128,11 +136,7 @@ async def test_a_click_the_page_cannot_take_now_is_not_made(session: PortalSessi
 async def test_a_click_the_page_can_take_is_made_once_by_the_page(session: PortalSession,  # type: ignore[no-untyped-def]
                                                                  monkeypatch) -> None:
     await session._page.set_content(CLICKS)
-
-    async def by_playwright(*args: object, **kwargs: object) -> None:
-        raise AssertionError("clicked by Playwright")
-
-    monkeypatch.setattr(session._page, "click", by_playwright)
+    refuse_playwright_clicks(session, monkeypatch)
     await session.click("#go")
     await session.click("#under")  # inside the element on top: the element hit is the one clicked
     await session.click("#below")  # scrolled to first, as a person would
@@ -149,3 +153,24 @@ async def test_a_button_drawn_later_is_waited_for_and_clicked_once(session: Port
     await session.click("#late")
     assert await session._page.evaluate("() => window.clicked") == ["late"]
 
+
+
+async def test_buttons_the_page_can_click_now_are_clicked_together_by_the_page(session: PortalSession,  # type: ignore[no-untyped-def]
+                                                                              monkeypatch) -> None:
+    await session._page.set_content(CLICKS)
+    refuse_playwright_clicks(session, monkeypatch)
+    await session.click_each(["#go", "#under", "#below"])
+    assert await session._page.evaluate("() => window.clicked") == ["go", "under", "below"]
+    await session.click_each([])
+    assert await session._page.evaluate("() => window.clicked") == ["go", "under", "below"]
+
+
+async def test_from_the_first_button_the_page_cannot_click_now_each_is_waited_for_once(session: PortalSession) -> None:
+    await session._page.set_content(CLICKS)
+    await session._page.evaluate("""() => setTimeout(() => {
+        const button = document.createElement("button"); button.id = "late"; button.textContent = "Late";
+        document.body.prepend(button);
+    }, 200)""")
+    await session.click_each(["#go", "#late", "#under"])
+    # #go by the page at once; #late waited for and clicked by Playwright; #under after it, once.
+    assert await session._page.evaluate("() => window.clicked") == ["go", "late", "under"]

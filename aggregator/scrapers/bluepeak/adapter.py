@@ -57,7 +57,6 @@ from aggregator.scrapers.bluepeak.pages import (
 from aggregator.scrapers.bluepeak.screens import (
     ALL_OPEN,
     INTERRUPTIONS,
-    OPENED,
     SETTLED,
     TERMS_DIALOG,
     AuthorizationScreen,
@@ -209,15 +208,15 @@ class BluepeakAdapter(CarrierAdapter):
         return result, self._read(flow, result, query)
 
     async def _answer_capture(self, flow: str, screen: type[PortalPage], response: ApiResponse) -> Capture:
-        """Settle, open every closed section (each draws only when opened), wait until every section is
-        open and drawn, classify again, capture."""
+        """Settle, open every closed section (each draws only when opened; their toggles clicked together, so
+        they draw at the same time), wait until every section is open and drawn, classify again, capture."""
         _, doc = await self._screen(screen, label=f"{flow}-result")
+        toggles = []
         for section in accordions(doc.root, doc):
             if not section.expanded:
                 toggle = next(b for b in doc.select("button[aria-controls]") if text_of(b) == section.title)
-                controls = toggle.get("aria-controls")
-                await self.session.click(f'button[aria-controls="{controls}"]')
-                await self.session.wait_until(OPENED, controls, what="a section opened")
+                toggles.append(f'button[aria-controls="{toggle.get("aria-controls")}"]')
+        await self.session.click_each(toggles)
         await self.session.wait_until(ALL_OPEN, what="every section open and drawn")
         _, _, html = await self._screen_read(screen, label=f"{flow}-result")
         return await self.session.capture(f"{flow}-result", appendix=api_appendix(response), html=html)

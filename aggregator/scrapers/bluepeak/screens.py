@@ -15,9 +15,6 @@ TERMS_DIALOG = "[role=dialog]"
 # the request, so "no spinner" after the response means the response was drawn.
 # A screen drawn: a heading, and no spinner (`[role=progressbar]`) anywhere.
 SETTLED = "() => !!document.querySelector('h1') && !document.querySelector('[role=progressbar]')"
-# One disclosure toggle opened (arg: the id its aria-controls names).
-OPENED = ("id => { const b = [...document.querySelectorAll('button[aria-controls]')]"
-          ".find(e => e.getAttribute('aria-controls') === id); return !b || b.getAttribute('aria-expanded') === 'true'; }")
 # Every section open and drawn: each toggle expanded, its panel shown with content, as many toggles as
 # the count the list states ("3 claim(s)"), and no spinner anywhere. (Another screen
 # replacing this one, e.g. a lost session, also ends the wait: the next step classifies it.)
