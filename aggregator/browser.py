@@ -125,6 +125,11 @@ CLICK_EACH_JS = "(selectors) => { const click = " + CLICK_JS + """;
   return null;
 }"""
 
+# CLICK_JS when something matches the selector; false (nothing done) when nothing does.
+CLICK_IF_THERE_JS = "(selector) => { const click = " + CLICK_JS + """;
+  return document.querySelector(selector) === null ? false : click(selector);
+}"""
+
 # Headless only: Chromium's old headless shell (Debian package `chromium-headless-shell`), a build without
 # the desktop browser around the renderer; a lookup costs it less CPU than new-headless Chromium (see
 # benchmarks/README.md, "Where the CPU goes").
@@ -526,6 +531,20 @@ class PortalSession:
         except PlaywrightTimeout:
             raise UnexpectedPage(f"{self.carrier}: the page has no clickable '{selector}'") from None
 
+    async def click_if_there(self, selector: str) -> bool:
+        """`click` when the page has something matching `selector` (False, nothing done, when it has not): the
+        question and the click in one round trip to the page when it can click now."""
+        not_clicked = await self._page.evaluate(CLICK_IF_THERE_JS, selector)
+        if not_clicked is False:
+            return False
+        if not_clicked is not None:
+            log.debug("clicked_by_playwright", carrier=self.carrier, flow=self.flow, reason=not_clicked)
+            try:
+                await self._page.click(selector)
+            except PlaywrightTimeout:
+                raise UnexpectedPage(f"{self.carrier}: the page has no clickable '{selector}'") from None
+        return True
+
     async def click_each(self, selectors: Sequence[str]) -> None:
         """Click each of `selectors` in turn, none of which navigates (a single-page app's section toggles): all in
         one round trip while the page can click them now, and from the first it cannot on, one by one as `click`
@@ -577,9 +596,6 @@ class PortalSession:
             # Logged: a retry hides it from the answer, and a state that never comes is a bug to find.
             log.warning("page_state_timed_out", carrier=self.carrier, flow=self.flow, state=what)
             raise PortalUnavailable(f"{self.carrier} portal never showed {what}") from None
-
-    async def has(self, selector: str) -> bool:
-        return await self._target().query_selector(selector) is not None
 
     async def html(self) -> str:
         return await self._content(self._target())
@@ -678,12 +694,16 @@ class PortalSession:
         from aggregator.evidence_mask import FIND_BOXES_JS, MAX_CLIMB, clean_boxes
 
         args = [list(self.mask_rules.selectors), list(self.mask_rules.texts), MAX_CLIMB]
-        try:
-            sx, sy, ratio = await self._evaluate(self._page, "() => [window.scrollX, window.scrollY, window.devicePixelRatio || 1]")
-        except PlaywrightError:
-            sx, sy, ratio = 0, 0, 1
+        frames = self._page.frames
+        sx, sy, ratio = 0, 0, 1
+        if len(frames) > 1:  # where the tab is scrolled places its frames' boxes; the main frame's need nothing
+            try:
+                sx, sy, ratio = await self._evaluate(
+                    self._page, "() => [window.scrollX, window.scrollY, window.devicePixelRatio || 1]")
+            except PlaywrightError:
+                pass
         boxes: list[tuple[int, int, int, int]] = []
-        for frame in self._page.frames:
+        for frame in frames:
             offset, whole = (0.0, 0.0), None
             try:
                 if frame is not self._page.main_frame:

@@ -5,6 +5,8 @@ by Playwright, never twice (real Chromium, no portal needed)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import SecretStr
 
@@ -174,3 +176,23 @@ async def test_from_the_first_button_the_page_cannot_click_now_each_is_waited_fo
     await session.click_each(["#go", "#late", "#under"])
     # #go by the page at once; #late waited for and clicked by Playwright; #under after it, once.
     assert await session._page.evaluate("() => window.clicked") == ["go", "late", "under"]
+
+
+async def test_click_if_there_clicks_what_is_there_once_and_leaves_what_is_not(  # type: ignore[no-untyped-def]
+        session: PortalSession, monkeypatch) -> None:
+    await session._page.set_content(CLICKS)
+    clicked_by_playwright: list[str] = []
+    click = session._page.click
+
+    async def recorded(selector: str, **kwargs: Any) -> None:
+        clicked_by_playwright.append(selector)
+        await click(selector, **kwargs)
+
+    monkeypatch.setattr(session._page, "click", recorded)
+    assert await session.click_if_there("#missing") is False  # nothing matches: nothing done
+    assert await session.click_if_there("#go") is True  # by the page
+    # Covered for now: the page does not click it; Playwright waits until it can (the cover taken away).
+    await session._page.evaluate("() => setTimeout(() => document.querySelector('#cover ~ div')?.remove(), 200)")
+    assert await session.click_if_there("#covered") is True
+    assert await session._page.evaluate("() => window.clicked") == ["go", "covered"]
+    assert clicked_by_playwright == ["#covered"]

@@ -141,3 +141,57 @@ async def test_questions_asked_at_once_share_one_protocol_session(  # type: igno
     html, title = await asyncio.gather(session.html(), session._in_world(session._page, "() => document.title"))
     assert html.startswith("<!DOCTYPE html>") and title == "t"
     assert len(opened) == 1
+
+
+async def recorded_sends(session: PortalSession, monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    """The protocol methods the session's world sends from now on, in order."""
+    world = await session._page_world()
+    sent: list[str] = []
+    send = world._send_raw
+
+    async def recorded(method: str, params: dict[str, Any]) -> dict[str, Any]:
+        sent.append(method)
+        return await send(method, params)
+
+    monkeypatch.setattr(world, "_send_raw", recorded)
+    return sent
+
+
+async def test_a_document_already_asked_is_asked_in_one_round_trip_and_a_new_one_in_its_own_world(  # type: ignore[no-untyped-def]
+        session: PortalSession, monkeypatch) -> None:
+    sent = await recorded_sends(session, monkeypatch)
+    await session._page.goto("data:text/html,<title>one</title>")
+    assert await session._in_world(session._page, "() => document.title") == "one"
+    assert sent == ["Page.getFrameTree", "Page.createIsolatedWorld", "Runtime.evaluate"]
+    sent.clear()
+    assert await session._in_world(session._page, "(n) => document.title + n", 1) == "one1"
+    assert sent == ["Runtime.evaluate"]
+    sent.clear()
+    # A new document: the kept context went with the old one; our world is made in the new one.
+    await session._page.goto("data:text/html,<title>two</title>")
+    assert await session._in_world(session._page, "() => document.title") == "two"
+    assert sent == ["Runtime.evaluate", "Page.createIsolatedWorld", "Runtime.evaluate"]
+    sent.clear()
+    assert await session.html() == await session._page.content()
+    assert sent == ["Runtime.evaluate"]
+
+
+async def test_a_kept_context_that_names_another_world_is_never_asked_for_an_answer(  # type: ignore[no-untyped-def]
+        session: PortalSession, monkeypatch) -> None:
+    """A context's number names another world once its own is gone (another renderer process counts from
+    the same numbers): the session must not read the page through a world the page's scripts may have changed."""
+    await session._page.set_content(DOCUMENTS["html5"])
+    assert await session.html() == await session._page.content()
+    world = await session._page_world()
+    frame_id = world._main_frame_id
+    assert frame_id is not None and frame_id in world._contexts
+    impostor = await world._send_raw("Page.createIsolatedWorld", {"frameId": frame_id, "worldName": "impostor"})
+    await world._send_raw("Runtime.evaluate", {"contextId": impostor["executionContextId"], "expression": (
+        "globalThis.__aggregatorWorldMark = 'guessed';"
+        "XMLSerializer.prototype.serializeToString = () => 'forged';"
+        "Object.defineProperty(Element.prototype, 'outerHTML', {get() { return 'forged'; }});")})
+    world._contexts[frame_id] = impostor["executionContextId"]
+    sent = await recorded_sends(session, monkeypatch)
+    assert await session.html() == await session._page.content()
+    assert sent == ["Runtime.evaluate", "Page.createIsolatedWorld", "Runtime.evaluate"]
+    assert world._contexts[frame_id] != impostor["executionContextId"]

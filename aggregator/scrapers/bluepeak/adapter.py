@@ -227,9 +227,8 @@ class BluepeakAdapter(CarrierAdapter):
         one page load fewer per lookup); it still asks the portal for the session, as after any navigation.
         Elsewhere (signing in, an error screen), or when the menu lacks the link, by its address."""
         menu_link = f'nav a[data-link][href="{path}"]'
-        if urlparse(self.session.url).path.startswith("/app/") and await self.session.has(menu_link):
-            await self.session.click(menu_link)
-        else:
+        in_app = urlparse(self.session.url).path.startswith("/app/")
+        if not (in_app and await self.session.click_if_there(menu_link)):
             await self.session.goto(path)
         await self._screen(screen, label=path.rsplit("/", 1)[-1])
 
