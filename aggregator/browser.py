@@ -538,11 +538,7 @@ class PortalSession:
         if not_clicked is False:
             return False
         if not_clicked is not None:
-            log.debug("clicked_by_playwright", carrier=self.carrier, flow=self.flow, reason=not_clicked)
-            try:
-                await self._page.click(selector)
-            except PlaywrightTimeout:
-                raise UnexpectedPage(f"{self.carrier}: the page has no clickable '{selector}'") from None
+            await self.click(selector)  # there but not clickable now: as `click` does (Playwright waits)
         return True
 
     async def click_each(self, selectors: Sequence[str]) -> None:

@@ -156,7 +156,6 @@ async def test_a_button_drawn_later_is_waited_for_and_clicked_once(session: Port
     assert await session._page.evaluate("() => window.clicked") == ["late"]
 
 
-
 async def test_buttons_the_page_can_click_now_are_clicked_together_by_the_page(session: PortalSession,  # type: ignore[no-untyped-def]
                                                                               monkeypatch) -> None:
     await session._page.set_content(CLICKS)
@@ -185,14 +184,15 @@ async def test_click_if_there_clicks_what_is_there_once_and_leaves_what_is_not( 
     click = session._page.click
 
     async def recorded(selector: str, **kwargs: Any) -> None:
+        # The cover goes only once Playwright is asked: until then the page cannot click, however long that takes.
+        await session._page.evaluate("() => setTimeout(() => document.querySelector('#covered ~ div').remove(), 100)")
         clicked_by_playwright.append(selector)
         await click(selector, **kwargs)
 
     monkeypatch.setattr(session._page, "click", recorded)
     assert await session.click_if_there("#missing") is False  # nothing matches: nothing done
     assert await session.click_if_there("#go") is True  # by the page
-    # Covered for now: the page does not click it; Playwright waits until it can (the cover taken away).
-    await session._page.evaluate("() => setTimeout(() => document.querySelector('#cover ~ div')?.remove(), 200)")
+    # Covered: the page does not click it; Playwright waits until it can (the cover taken away), once.
     assert await session.click_if_there("#covered") is True
     assert await session._page.evaluate("() => window.clicked") == ["go", "covered"]
     assert clicked_by_playwright == ["#covered"]
