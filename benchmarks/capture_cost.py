@@ -6,6 +6,12 @@ runner, adapters and evidence store:
 - `lookups`: per carrier, one warm-up lookup (the login), then N eligibility lookups profiled: Chromium CPU
   per lookup and per evidence capture, by process type (benchmarks/chromium_profile.py), and the size of
   the screenshots stored;
+- `floor` (`--floor`): the same lookups again in the same logged-in tab, as bare browser work only: every
+  document the product's lookups loaded in the tab, loaded again the same way (a GET by address, a form's
+  POST by a form built in the page and submitted), and one full-page screenshot of each lookup's last page
+  (`Page.captureScreenshot`, as the product takes it). No HTML read, no page classified, no mask, no
+  record. Chromium's CPU per lookup there is what any browser-based lookup of these pages costs; the
+  product's is compared with it (carriers with one capture per lookup and no frames only);
 - `captures`: after the lookups, N screenshots of each carrier's last result page (the live, logged-in
   tab), by each screenshot method in `--methods`: the screenshot alone, without page loads.
 
@@ -195,28 +201,87 @@ async def measure(args: argparse.Namespace, urls: dict[str, str], data_dir: Path
             warm = await runner.eligibility(slug, samples[0].query, account_label=label, source="bench")
             assert warm.outcome.value in ("found", "not_found"), warm.reason
             seq_before = _last_seq(runner)
-            started = time.perf_counter()
+            page = _session(runner, slug, label)._page
+            documents: list[list[tuple[str, str, str | None]]] = []
+
+            def note(request: Any, page: Any = page, documents: list[list[Any]] = documents) -> None:
+                if request.is_navigation_request() and request.frame == page.main_frame:
+                    documents[-1].append((request.method, request.url, request.post_data))
+
+            page.on("request", note)
+            started, python_started = time.perf_counter(), time.process_time()
             with ChromiumProfile(exclude_pid=sandbox_pid) as profile:
                 for sample in samples[1:]:
+                    documents.append([])
                     result = await runner.eligibility(slug, sample.query, account_label=label, source="bench")
                     assert result.outcome.value in ("found", "not_found"), result.reason
             wall = time.perf_counter() - started
+            python = time.process_time() - python_started - profile.sampler_seconds
+            page.remove_listener("request", note)
             rows = [r for r in runner.repository.evidence_chain() if r.seq > seq_before]
             sizes = [runner.recorder.files.path(r.screenshot_path).stat().st_size for r in rows]
             entry = {"lookups": args.lookups, "captures": len(rows),
                      "wall_seconds_per_lookup": round(wall / args.lookups, 4),
+                     "python_cpu_seconds_per_lookup": per(python, args.lookups),
                      **profile_report(profile, args.lookups, len(rows)),
                      "screenshot_bytes_mean": int(sum(sizes) / len(sizes)) if sizes else 0}
+            if args.floor:
+                entry["floor"] = await _floor(page, documents, len(rows), sandbox_pid)
             if args.captures:
                 entry["captures_by_method"] = await _captures(runner, slug, label, args, sandbox_pid)
             results[slug] = entry
     return results
 
 
+# A form's POST made again: the same fields to the same address, submitted by the page (as a person's
+# click on the portal's button submits it).
+_POST_AGAIN_JS = """([action, body]) => {
+  const form = document.createElement('form');
+  form.method = 'post';
+  form.action = action;
+  for (const [name, value] of new URLSearchParams(body)) {
+    const field = document.createElement('input');
+    field.type = 'hidden'; field.name = name; field.value = value;
+    form.appendChild(field);
+  }
+  document.body.appendChild(form);
+  HTMLFormElement.prototype.submit.call(form);
+}"""
+
+
+def _session(runner: Any, slug: str, label: str) -> Any:
+    """The runner's portal session of this account (its tab stays logged in between lookups)."""
+    account = next(a for a in runner.vault.accounts(slug) if a.label == label)
+    return runner._slots[account.account_id].session
+
+
+async def _floor(page: Any, documents: list[list[tuple[str, str, str | None]]], captures: int,
+                 sandbox_pid: int) -> dict[str, Any]:
+    """The lookups' documents loaded again, and each lookup's last page screenshot once (see the docstring)."""
+    if captures != len(documents) or len(page.frames) > 1:
+        return {"skipped": "not one capture per lookup, or a page with frames"}
+    loads, python_started = 0, time.process_time()
+    with ChromiumProfile(exclude_pid=sandbox_pid) as profile:
+        for lookup in documents:
+            for method, url, body in lookup:
+                if method == "GET":
+                    response = await page.goto(url, wait_until="load")
+                else:
+                    async with page.expect_navigation(wait_until="load") as navigation:
+                        await page.evaluate(_POST_AGAIN_JS, [url, body or ""])
+                    response = await navigation.value
+                assert response is not None and response.status == 200, (method, response and response.status)
+                loads += 1
+            await shot_cdp_png_kept_session(page)
+    python = time.process_time() - python_started - profile.sampler_seconds
+    return {"documents_per_lookup": per(loads, len(documents)),
+            "python_cpu_seconds_per_lookup": per(python, len(documents)),
+            **profile_report(profile, len(documents), len(documents))}
+
+
 async def _captures(runner: Any, slug: str, label: str, args: argparse.Namespace, sandbox_pid: int) -> dict[str, Any]:
     """N screenshots of the session's current page (the last result page) per method."""
-    account = next(a for a in runner.vault.accounts(slug) if a.label == label)
-    session = runner._slots[account.account_id].session
+    session = _session(runner, slug, label)
     page = session._page
     out: dict[str, Any] = {}
     reference = await shot_playwright(page)
@@ -297,6 +362,7 @@ def main() -> int:
     parser.add_argument("--wait-polling", default="", help="'raf' or milliseconds: how page-state waits poll")
     parser.add_argument("--latency-ms", type=int, default=0,
                         help="latency the sandbox adds to every request (plus up to 100 ms jitter when > 0)")
+    parser.add_argument("--floor", action="store_true", help="also the bare browser work of the same lookups")
     parser.add_argument("--label", default="", help="name of this run in the output")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "capture_cost.json"))
     args = parser.parse_args()

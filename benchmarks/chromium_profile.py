@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterable
 
 import psutil
@@ -70,6 +71,7 @@ class ChromiumProfile:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._lock = threading.Lock()
+        self.sampler_seconds = 0.0  # the sampling thread's own CPU (this process's): subtract it from ours
 
     def _sample(self) -> dict[int, float]:
         seen: dict[int, float] = {}
@@ -93,8 +95,10 @@ class ChromiumProfile:
         return seen
 
     def _run(self) -> None:
+        started = time.thread_time()
         while not self._stop.wait(SAMPLE_SECONDS):
             self._sample()
+        self.sampler_seconds = time.thread_time() - started
 
     def __enter__(self) -> ChromiumProfile:
         self._start = dict(self._sample())
