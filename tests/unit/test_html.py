@@ -119,3 +119,54 @@ def test_has_text_reads_the_page_once_and_answers_each_phrase():
     assert doc.has_text("member eligibility") and doc.has_text("IN NETWORK") and doc.has_text("in-network")
     assert not doc.has_text("out of network")  # a script says nothing
     assert doc.has_text("Eligibility")  # asked again: the same answer from the page's text read once
+
+
+def _elements_with_word_by_definition(doc: Document, word: str) -> list:
+    """`Document.elements_with_word` as documented: every element whose own text, folded, holds the folded
+    word, and its ancestors, in document order (no first look at the raw text)."""
+    from aggregator.scrapers.framework.html import _UNREAD, _fold
+
+    wanted, found = _fold(word), set()
+    for element in doc.root.iter():
+        if not isinstance(element.tag, str) or element.tag in _UNREAD:
+            continue
+        if wanted in _fold((element.text or "") + "".join(child.tail or "" for child in element)):
+            while element is not None and element not in found:
+                found.add(element)
+                element = element.getparent()
+    return [el for el in doc.root.iter() if el in found]
+
+
+def test_elements_with_word_finds_what_its_definition_finds():
+    """The first look at the raw, lowered text (ASCII texts and words without a space) never drops an element
+    the folded comparison keeps: dashes between words, runs of whitespace, case, the characters `str.split`
+    takes for whitespace, and non-ASCII texts."""
+    doc = Document.parse(
+        "<div><p>Deductible</p><p>DEDUCTIBLE:</p><p>In-Network</p><p>In - Network</p><p>in\tnetwork</p>"
+        "<p>Out-of-pocket</p><p>co\x1cpay</p><p>Copay\u00a0due</p><p>x-ray</p><p>Prior\u200bAuth</p>"
+        "<p>AUTH#</p><table><tr><td>Net<!-- c -->work</td><td>-network-</td><td>Stra\u00dfe</td></tr></table>"
+        "<script>network</script></div>")
+    words = ("deductible", "Deductible:", "network", "In-Network", "in network", "copay", "co pay", "x-ray",
+             "xray", "auth#", "pocket", "out-of", "-", "prior", "priorauth", "strasse", "stra\u00dfe", "work",
+             "tab", "")
+    for word in words:
+        assert doc.elements_with_word(word) == _elements_with_word_by_definition(doc, word), repr(word)
+
+
+def test_tables_with_headers_reads_each_header_row_once_and_finds_the_same_tables():
+    """A document keeps each row's header keys between looks for tables: the tables found are those
+    `header_row_index` finds reading the rows afresh, look after look."""
+    from pathlib import Path
+
+    from aggregator.scrapers.framework.html import header_row_index
+
+    wanted = (("Benefit", "Level", "Period"), ("Service Type", "Prior Authorization", "Benefit Details"),
+              ("Level",), ("Claim Number",), ())
+    pages = sorted((Path(__file__).parents[1] / "recorded_pages").glob("*/*/*.html"))
+    assert pages
+    for path in pages:
+        doc = Document.parse(path.read_text(encoding="utf-8"))
+        for _ in range(2):
+            for headers in wanted:
+                afresh = [t for t in doc.root.iter("table") if header_row_index(t, headers) is not None]
+                assert doc.tables_with_headers(*headers) == afresh, (path.name, headers)

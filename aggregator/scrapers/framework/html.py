@@ -11,7 +11,8 @@ header). Nothing that could change a value is normalised away: digits, signs and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
@@ -24,7 +25,9 @@ from lxml.html import HtmlElement
 from aggregator.errors import ParseError
 
 # Characters that print as nothing (zero-width space/joiners, word joiner, byte-order mark, soft hyphen).
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_INVISIBLE_CHARACTERS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARACTERS), None)
+_HAS_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARACTERS}]")
 # Footnote markers a portal prints after a label, header or value: asterisks, daggers, section and
 # pilcrow signs, bracketed numbers and superscript digits. Only at the end of a text, and at most a few,
 # so a value that merely contains such a character is left as printed.
@@ -52,11 +55,11 @@ _SHOWN_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style or 
 def clean(text: str | None) -> str:
     """Collapse whitespace (including non-breaking spaces), drop invisible characters, and strip."""
     # Called for nearly every cell of every page: `str.split()` splits on exactly the characters a `\s+`
-    # regex matches (Unicode whitespace) at a fraction of its cost, and most texts are ASCII, which holds no
-    # invisible character, so the (slow, per-character) translation is skipped for them.
+    # regex matches (Unicode whitespace) at a fraction of its cost, and the (slow, per-character) translation
+    # runs only on a text holding an invisible character: never an ASCII one, and a search finds the others.
     if not text:
         return ""
-    if not text.isascii():
+    if not text.isascii() and _HAS_INVISIBLE.search(text):
         text = text.translate(_INVISIBLE)
     return " ".join(text.split())
 
@@ -150,6 +153,10 @@ def next_element(element: HtmlElement) -> HtmlElement | None:
 @dataclass(frozen=True)
 class Document:
     root: HtmlElement
+    # Each row's header keys, read once: a parser looks for several tables by their headers, and each look
+    # reads every header row of every table (nothing here changes a parsed tree, so it cannot go stale).
+    _row_keys: dict[HtmlElement, frozenset[str]] = field(default_factory=dict, init=False, repr=False,
+                                                         compare=False)
 
     @classmethod
     def parse(cls, html: str) -> Document:
@@ -184,7 +191,14 @@ class Document:
 
     def tables_with_headers(self, *required: str) -> list[HtmlElement]:
         """Tables with a header row holding every `required` header (compared by `header_key`)."""
-        return [table for table in self.root.iter("table") if header_row_index(table, required) is not None]
+        return [table for table in self.root.iter("table")
+                if header_row_index(table, required, keys_of=self._keys_of) is not None]
+
+    def _keys_of(self, row: HtmlElement) -> frozenset[str]:
+        keys = self._row_keys.get(row)
+        if keys is None:
+            keys = self._row_keys[row] = row_keys(row)
+        return keys
 
     def table_with_headers(self, *required: str, field: str) -> HtmlElement:
         found = self.tables_with_headers(*required)
@@ -225,6 +239,10 @@ class Document:
         one run of text: the few places worth reading closely. Reading every element's whole text instead
         is quadratic on deeply nested legacy pages."""
         wanted = _fold(word)
+        # A first look without folding: a folded text's run without spaces is a run of the raw text, lowered
+        # (folding only drops whitespace, turns dashes between words into spaces and lowers an ASCII text), so
+        # an ASCII word without a space missing from an ASCII text's lowered form is missing from its folded one.
+        quick = wanted.isascii() and " " not in wanted
         found: set[HtmlElement] = set()
         for element in self.root.iter():
             if not isinstance(element.tag, str) or element.tag in _UNREAD:
@@ -232,6 +250,8 @@ class Document:
             # The element's own text: its text and its children's tails (a comment splitting a word
             # is a child whose tail goes on with the word).
             own = (element.text or "") + "".join(child.tail or "" for child in element)
+            if quick and own.isascii() and wanted not in own.lower():
+                continue
             if wanted not in _fold(own):
                 continue
             while element is not None and element not in found:
@@ -261,15 +281,22 @@ def run_together(key: str) -> str:
     return key.replace(" ", "")
 
 
-def header_row_index(table: HtmlElement, required: tuple[str, ...] = ()) -> int | None:
+def row_keys(row: HtmlElement) -> frozenset[str]:
+    """The row's cells as headers are matched: each cell's `header_key` without its word breaks."""
+    return frozenset(run_together(header_key(text_of(c))) for c in cells(row))
+
+
+def header_row_index(table: HtmlElement, required: tuple[str, ...] = (), *,
+                     keys_of: Callable[[HtmlElement], frozenset[str]] = row_keys) -> int | None:
     """Index (in `direct_rows`) of the table's header row: the first row of <th> cells holding every
     `required` header (a title row drawn above the headers is passed over), or else the first row whose
-    cells, of whatever tag, hold them all (headers drawn as bold <td> cells)."""
+    cells, of whatever tag, hold them all (headers drawn as bold <td> cells). `keys_of` reads a row's
+    `row_keys` (a `Document` keeps them)."""
     wanted = {run_together(header_key(h)) for h in required}
     rows = direct_rows(table)
 
     def holds_all(row: HtmlElement) -> bool:
-        return wanted <= {run_together(header_key(text_of(c))) for c in cells(row)}
+        return wanted <= keys_of(row)
 
     for index, row in enumerate(rows):
         if _HAS_HEADER_CELL(row) and holds_all(row):
