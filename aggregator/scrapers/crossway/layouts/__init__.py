@@ -23,7 +23,6 @@ from lxml.html import HtmlElement
 
 from aggregator.models import BenefitLine
 from aggregator.scrapers.framework import Document
-from aggregator.scrapers.framework.html import header_row_index
 
 from . import pivot, sections, standard
 
@@ -35,8 +34,9 @@ class Layout:
 
     def tables(self, doc: Document) -> list[HtmlElement]:
         """The layout's benefit tables on the page, in page order."""
-        return [table for table in doc.root.iter("table")
-                if any(header_row_index(table, wanted) is not None for wanted in self.headers)]
+        # Through the document, which reads each header row once for every look (and for the layout's own).
+        found = {table for wanted in self.headers for table in doc.tables_with_headers(*wanted)}
+        return [table for table in doc.root.iter("table") if table in found]
 
 
 LAYOUTS: dict[str, Layout] = {
